@@ -1,0 +1,66 @@
+import { access } from "node:fs/promises";
+import path from "node:path";
+import { writeFileAtomic, ensurePrivateDirectory, syncDirectory } from "./atomic-write.ts";
+import { defaultNames } from "./default-names.ts";
+import { generateSelfSigned } from "./self-signed.ts";
+
+export const CERT_FILE = "cert.pem";
+export const KEY_FILE = "key.pem";
+
+export interface EnsureCertificateOptions {
+  hostnames?: string[];
+  ips?: string[];
+  days?: number;
+  commonName?: string;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function certificatePaths(dir: string): { certPath: string; keyPath: string } {
+  return { certPath: path.join(dir, CERT_FILE), keyPath: path.join(dir, KEY_FILE) };
+}
+
+/**
+ * Replaces dir/cert.pem and dir/key.pem. The key is published first so the
+ * window where a reader could pair a new key with the old certificate is a
+ * single rename, and a crash between the renames is repaired by running again.
+ */
+export async function writeCertificatePair(
+  dir: string,
+  certPem: string,
+  keyPem: string,
+): Promise<{ certPath: string; keyPath: string }> {
+  await ensurePrivateDirectory(dir);
+  const paths = certificatePaths(dir);
+  await writeFileAtomic(paths.keyPath, keyPem, 0o600);
+  await writeFileAtomic(paths.certPath, certPem, 0o644);
+  await syncDirectory(dir);
+  return paths;
+}
+
+/** Keeps an existing certificate pair, or creates a self-signed one on first start. */
+export async function ensureCertificate(
+  dir: string,
+  opts: EnsureCertificateOptions = {},
+): Promise<{ certPath: string; keyPath: string; generated: boolean }> {
+  const paths = certificatePaths(dir);
+  if ((await exists(paths.certPath)) && (await exists(paths.keyPath))) {
+    return { ...paths, generated: false };
+  }
+  const names = defaultNames();
+  const { certPem, keyPem } = await generateSelfSigned({
+    hostnames: opts.hostnames ?? names.hostnames,
+    ips: opts.ips ?? names.ips,
+    days: opts.days,
+    commonName: opts.commonName,
+  });
+  await writeCertificatePair(dir, certPem, keyPem);
+  return { ...paths, generated: true };
+}
