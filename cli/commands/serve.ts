@@ -1,0 +1,89 @@
+import { type Command, Option } from "commander";
+import { ConfigError, INSTALLED_CONFIG_FILE, configFromEnv, configFromFile, resolveConfig, type PartialConfig } from "../../server/config.ts";
+import { StartError, startServer } from "../../server/index.ts";
+import { consoleLogger } from "../../server/logger.ts";
+import { CliError } from "../cli-error.ts";
+
+interface ServeFlags {
+  port?: string;
+  host?: string;
+  dataDir?: string;
+  cert?: string;
+  key?: string;
+  config?: string;
+  http?: boolean;
+  trustProxy?: boolean;
+  printConfig?: boolean;
+  quiet?: boolean;
+}
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65535) throw new CliError(`--port must be a number from 0 to 65535, got "${v}"`, 2);
+  return n;
+}
+
+export function flagsToConfig(f: ServeFlags): PartialConfig {
+  return {
+    port: f.port !== undefined ? parsePort(f.port) : undefined,
+    host: f.host,
+    dataDir: f.dataDir,
+    certFile: f.cert,
+    keyFile: f.key,
+    http: f.http,
+    trustProxy: f.trustProxy,
+  };
+}
+
+export function effectiveConfig(f: ServeFlags) {
+  try {
+    const file = configFromFile(f.config ?? process.env.VOICESRV_CONFIG ?? INSTALLED_CONFIG_FILE);
+    return resolveConfig([file, configFromEnv(process.env), flagsToConfig(f)]);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CliError(e.message, 2);
+    throw e;
+  }
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description("run the server in the foreground (HTTPS + WSS on one port)")
+    .option("-p, --port <port>", "port to listen on (default 22000)")
+    .option("-H, --host <address>", "address to bind (default 0.0.0.0)")
+    .option("-d, --data-dir <dir>", "state directory for the certificate (default ./data, or /var/lib/voicesrv when installed)")
+    .option("--cert <file>", "TLS certificate (PEM, full chain) instead of the generated one")
+    .option("--key <file>", "TLS private key (PEM) for --cert")
+    .option("-c, --config <file>", `config file (default ${INSTALLED_CONFIG_FILE} if present)`)
+    .addOption(new Option("--http", "plain HTTP/WS on loopback, for a TLS-terminating tunnel or proxy on this host"))
+    .option("--trust-proxy", "take client addresses from CF-Connecting-IP / X-Forwarded-For")
+    .option("--print-config", "print the effective configuration as JSON and exit")
+    .option("-q, --quiet", "log warnings and errors only")
+    .addHelpText("after", "\nExample:\n  voicesrv serve --port 22000 --data-dir ./data\n  open https://localhost:22000/family")
+    .action(async (flags: ServeFlags) => {
+      const config = effectiveConfig(flags);
+      if (flags.printConfig) {
+        console.log(JSON.stringify(config, null, 2));
+        return;
+      }
+      process.env.NODE_ENV ??= "production";
+      const log = consoleLogger(flags.quiet);
+      let server;
+      try {
+        server = await startServer(config, log);
+      } catch (e) {
+        if (e instanceof StartError) throw new CliError(e.message, 1);
+        throw e;
+      }
+      log.info(`open ${server.url}/<group> — for example ${server.url}/family`);
+      const shutdown = (signal: string) => {
+        log.info(`${signal}: shutting down`);
+        server.stop(5000).then(() => process.exit(0));
+      };
+      process.once("SIGTERM", () => shutdown("SIGTERM"));
+      process.once("SIGINT", () => shutdown("SIGINT"));
+      process.on("SIGHUP", () => {
+        server.reloadCertificate().catch((e) => log.error(`certificate reload failed, keeping the old one: ${(e as Error).message}`));
+      });
+    });
+}

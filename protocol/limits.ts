@@ -1,0 +1,34 @@
+// DESIGN.md limits. Every one is configurable; these are the defaults and the values a client
+// learns in its welcome message.
+export interface Limits {
+  maxTextBytes: number;
+  maxFrameBytes: number;
+  mediaFramesPerSecond: number;
+  controlMessagesPerSecond: number;
+  connectionsPerIp: number;
+  membersPerGroup: number;
+  ringTimeoutMs: number;
+  keyExchangeTimeoutMs: number;
+  idleTimeoutSeconds: number;
+  /** Bytes queued to one receiver above which media to it is dropped instead of buffered. */
+  maxBufferedBytes: number;
+  /** Max opaque key-exchange body length, in characters. */
+  maxKxBodyChars: number;
+  /** How long a dropped connection keeps its ID and held call for a resume. */
+  resumeGraceMs: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxTextBytes: 8 * 1024,
+  maxFrameBytes: 2 * 1024,
+  mediaFramesPerSecond: 60,
+  controlMessagesPerSecond: 20,
+  connectionsPerIp: 16,
+  membersPerGroup: 100,
+  ringTimeoutMs: 45_000,
+  keyExchangeTimeoutMs: 10_000,
+  idleTimeoutSeconds: 60,
+  maxBufferedBytes: 64 * 1024,
+  maxKxBodyChars: 2048,
+  resumeGraceMs: 15_000,
+});

@@ -1,0 +1,130 @@
+// Effective configuration: flags > environment (VOICESRV_*) > config file > defaults.
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.ts";
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Explicit certificate files; otherwise <dataDir>/certs/{cert,key}.pem, generated on first start. */
+  certFile?: string;
+  keyFile?: string;
+  /** Plain HTTP/WS for a TLS-terminating tunnel or proxy on the same host; loopback only. */
+  http: boolean;
+  /** Take the client address from CF-Connecting-IP / X-Forwarded-For (only behind a proxy). */
+  trustProxy: boolean;
+  /** Extra Origins allowed to open WebSockets besides the server's own. */
+  allowedOrigins: string[];
+  logIps: boolean;
+  limits: Limits;
+}
+
+export const DEFAULT_PORT = 22000;
+export const INSTALLED_DATA_DIR = "/var/lib/voicesrv";
+export const INSTALLED_CONFIG_FILE = "/etc/voicesrv/config.json";
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+export type PartialConfig = Partial<Omit<ServerConfig, "limits">> & { limits?: Partial<Limits> };
+
+export function defaultDataDir(): string {
+  // An installed service runs from the installed binary; a checkout or a copied binary uses ./data.
+  return process.execPath === "/usr/local/bin/voicesrv" && existsSync(INSTALLED_DATA_DIR) ? INSTALLED_DATA_DIR : resolve("data");
+}
+
+function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new ConfigError(`${name} must be a number, got "${v}"`);
+  return n;
+}
+
+function bool(v: string | undefined): boolean | undefined {
+  if (v === undefined || v === "") return undefined;
+  return v === "1" || v.toLowerCase() === "true" || v.toLowerCase() === "yes";
+}
+
+export function configFromEnv(env: Record<string, string | undefined>): PartialConfig {
+  const limits: Partial<Limits> = {};
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
+    const envName = "VOICESRV_" + key.replace(/[A-Z]/g, (c) => "_" + c).toUpperCase();
+    const v = num(envName, env[envName]);
+    if (v !== undefined) limits[key] = v;
+  }
+  const c: PartialConfig = {
+    port: num("VOICESRV_PORT", env.VOICESRV_PORT),
+    host: env.VOICESRV_HOST || undefined,
+    dataDir: env.VOICESRV_DATA_DIR || undefined,
+    certFile: env.VOICESRV_CERT || undefined,
+    keyFile: env.VOICESRV_KEY || undefined,
+    http: bool(env.VOICESRV_HTTP),
+    trustProxy: bool(env.VOICESRV_TRUST_PROXY),
+    allowedOrigins: env.VOICESRV_ALLOWED_ORIGINS ? env.VOICESRV_ALLOWED_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean) : undefined,
+    logIps: bool(env.VOICESRV_LOG_IPS),
+    limits,
+  };
+  return c;
+}
+
+export function configFromFile(path: string): PartialConfig {
+  if (!existsSync(path)) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ConfigError(`config file ${path} must hold a JSON object`);
+  return raw as PartialConfig;
+}
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export function resolveConfig(layers: PartialConfig[]): ServerConfig {
+  // Later layers win: pass [file, env, flags].
+  const merged: ServerConfig = {
+    port: DEFAULT_PORT,
+    host: "0.0.0.0",
+    dataDir: defaultDataDir(),
+    http: false,
+    trustProxy: false,
+    allowedOrigins: [],
+    logIps: false,
+    limits: { ...DEFAULT_LIMITS },
+  };
+  for (const layer of layers) {
+    const { limits, ...rest } = layer;
+    Object.assign(merged, defined(rest));
+    if (limits) Object.assign(merged.limits, defined(limits));
+  }
+  validateConfig(merged);
+  merged.dataDir = resolve(merged.dataDir);
+  return merged;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+export function validateConfig(c: ServerConfig): void {
+  if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new ConfigError(`port must be 0–65535, got ${c.port}`);
+  if (typeof c.host !== "string" || !c.host) throw new ConfigError("host must be an address such as 0.0.0.0 or 127.0.0.1");
+  if (c.http && !LOOPBACK.has(c.host) && !c.host.startsWith("127.")) {
+    throw new ConfigError(`--http serves unencrypted traffic, so it only binds to loopback (127.0.0.1 or ::1), not ${c.host}`);
+  }
+  if (Boolean(c.certFile) !== Boolean(c.keyFile)) throw new ConfigError("--cert and --key go together");
+  for (const [k, v] of Object.entries(c.limits)) {
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw new ConfigError(`limit ${k} must be a non-negative number`);
+  }
+}
+
+export function certPaths(c: ServerConfig): { certFile: string; keyFile: string; managed: boolean } {
+  if (c.certFile && c.keyFile) return { certFile: resolve(c.certFile), keyFile: resolve(c.keyFile), managed: false };
+  return { certFile: join(c.dataDir, "certs", "cert.pem"), keyFile: join(c.dataDir, "certs", "key.pem"), managed: true };
+}

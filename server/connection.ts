@@ -1,0 +1,24 @@
+import type { TokenBucket } from "./rate-limiter.ts";
+import type { Member } from "./member.ts";
+
+/** The hub's view of one WebSocket, so the state machine does not depend on Bun's types. */
+export interface Socket {
+  sendText(text: string): void;
+  /** Bun semantics: -1 queued under backpressure, 0 dropped, > 0 bytes sent. */
+  sendBinary(data: Uint8Array): number;
+  bufferedAmount(): number;
+  close(code: number, reason: string): void;
+}
+
+export interface Connection {
+  readonly socket: Socket;
+  readonly group: string;
+  readonly ip: string;
+  member: Member | null;
+  helloTimer: ReturnType<typeof setTimeout> | null;
+  control: TokenBucket;
+  media: TokenBucket;
+  /** Error replies are themselves rate-limited, or a flooding client would make us flood it. */
+  lastErrorAt: number;
+  closed: boolean;
+}

@@ -1,0 +1,13 @@
+/** What the relay did with binary frames; exported by /api/health as totals only. */
+export interface MediaCounters {
+  relayed: number;
+  droppedUnknownCall: number;
+  droppedNotMember: number;
+  droppedBackpressure: number;
+  droppedRate: number;
+  droppedMalformed: number;
+}
+
+export function newMediaCounters(): MediaCounters {
+  return { relayed: 0, droppedUnknownCall: 0, droppedNotMember: 0, droppedBackpressure: 0, droppedRate: 0, droppedMalformed: 0 };
+}

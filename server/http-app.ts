@@ -1,0 +1,48 @@
+// HTTP routes (Elysia): health, the app shell for /<group>, embedded assets. WebSocket upgrades
+// are handled by the listener before requests reach this app (see listener.ts for why).
+import { Elysia } from "elysia";
+import { isValidGroupName, sanitizeGroupName } from "../protocol/group-name.ts";
+import { APP_SHELL, serveAsset } from "./assets.ts";
+import type { Hub } from "./hub.ts";
+
+export function createHttpApp(hub: Hub, version: string, startedAt: number) {
+  return new Elysia()
+    .get("/api/health", () => {
+      const c = hub.counts();
+      return {
+        status: "ok",
+        version,
+        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+        groups: c.groups,
+        members: c.members,
+        calls: c.calls,
+        connections: c.connections,
+        media: { ...hub.media },
+      };
+    })
+    .get("/", () => serveAsset(APP_SHELL)!)
+    .get("/*", ({ request }) => {
+      const path = new URL(request.url).pathname;
+      const asset = serveAsset(path);
+      if (asset) return asset;
+      const seg = path.slice(1);
+      if (seg.includes("/")) return notFound();
+      let name: string;
+      try {
+        name = decodeURIComponent(seg);
+      } catch {
+        return redirect("/");
+      }
+      if (isValidGroupName(name)) return serveAsset(APP_SHELL)!;
+      const clean = sanitizeGroupName(name);
+      return redirect(clean ? `/${clean}` : "/");
+    });
+}
+
+function redirect(to: string): Response {
+  return new Response(null, { status: 301, headers: { Location: to } });
+}
+
+function notFound(): Response {
+  return new Response("Not found\n", { status: 404, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+}

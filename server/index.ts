@@ -1,0 +1,95 @@
+// Starts and stops one voicesrv server: TLS material, hub, HTTP app, listener.
+import { readFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { Server } from "bun";
+import { ensureCertificate } from "../certs/store.ts";
+import { certPaths, type ServerConfig } from "./config.ts";
+import { createHttpApp } from "./http-app.ts";
+import { Hub } from "./hub.ts";
+import { listen, type Tls } from "./listener.ts";
+import type { Logger } from "./logger.ts";
+import { portInUse } from "./port-check.ts";
+import { VERSION } from "./version.ts";
+
+export interface RunningServer {
+  readonly hub: Hub;
+  readonly port: number;
+  readonly url: string;
+  readonly secure: boolean;
+  /** Re-reads the certificate files and swaps listeners without dropping connections. */
+  reloadCertificate(): Promise<void>;
+  /** Tells clients, closes everything; resolves when the listener is down (≤ timeoutMs). */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+export class StartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StartError";
+  }
+}
+
+export async function loadTls(config: ServerConfig, log: Logger): Promise<Tls | null> {
+  if (config.http) return null;
+  const paths = certPaths(config);
+  if (paths.managed) {
+    const r = await ensureCertificate(dirname(paths.certFile));
+    if (r.generated) log.info(`generated a self-signed certificate in ${dirname(paths.certFile)}`);
+  }
+  try {
+    return { cert: await readFile(paths.certFile, "utf8"), key: await readFile(paths.keyFile, "utf8") };
+  } catch (e) {
+    throw new StartError(`cannot read the TLS certificate or key: ${(e as Error).message}`);
+  }
+}
+
+export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
+  if (config.port !== 0 && (await portInUse(config.host, config.port))) {
+    throw new StartError(`port ${config.port} is already in use — is voicesrv already running? (voicesrv status)`);
+  }
+  const tls = await loadTls(config, log);
+  const hub = new Hub(config.limits, log, VERSION);
+  const app = createHttpApp(hub, VERSION, Date.now());
+  const http = (req: Request) => app.handle(req);
+  let server: Server<unknown>;
+  try {
+    server = listen(config, tls, hub, http) as Server<unknown>;
+  } catch (e) {
+    throw new StartError(`cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`);
+  }
+  const port = server.port!;
+  const scheme = tls ? "https" : "http";
+  const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `${scheme}://${shownHost}:${port}`;
+  log.info(`voicesrv ${VERSION} listening on ${scheme}://${config.host}:${port}`);
+
+  let stopping: Promise<void> | null = null;
+  return {
+    hub,
+    port,
+    url,
+    secure: tls !== null,
+    async reloadCertificate() {
+      if (!tls) throw new StartError("plain HTTP mode has no certificate to reload");
+      const next = await loadTls(config, log);
+      // server.reload({ tls }) keeps the old certificate (DESIGN.md), so a second listener takes
+      // new connections on the same port while the old one keeps serving the ones it has.
+      const fresh = listen(config, next, hub, http, port) as Server<unknown>;
+      const old = server;
+      server = fresh;
+      old.stop(false);
+      log.info("certificate reloaded");
+    },
+    stop(timeoutMs = 5000) {
+      stopping ??= (async () => {
+        hub.shutdown();
+        const done = server.stop(false);
+        const timer = new Promise<void>((r) => setTimeout(r, timeoutMs).unref?.());
+        await Promise.race([done, timer]);
+        server.stop(true);
+        log.info("stopped");
+      })();
+      return stopping;
+    },
+  };
+}

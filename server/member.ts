@@ -1,0 +1,18 @@
+import type { Connection } from "./connection.ts";
+import type { Call } from "./call.ts";
+import type { MemberStatus } from "../protocol/messages.ts";
+
+export interface Member {
+  readonly id: string;
+  readonly group: string;
+  readonly token: string;
+  /** null while the member is away (network drop) and may still resume. */
+  conn: Connection | null;
+  call: Call | null;
+  graceTimer: ReturnType<typeof setTimeout> | null;
+}
+
+export function memberStatus(m: Member): MemberStatus {
+  if (!m.call) return "available";
+  return m.call.state === "ringing" ? "ringing" : "in-call";
+}

@@ -1,0 +1,34 @@
+// Headers on every HTTP response. The CSP is strict because the app holds call keys: no
+// inline script, no eval, nothing from another origin (UX.md: everything is in the binary).
+export function securityHeaders(host: string | null, secure: boolean): Record<string, string> {
+  // 'self' covers same-host wss: in CSP3, but older Safari needs the scheme spelled out.
+  const ws = host ? ` ${secure ? "wss" : "ws"}://${host}` : "";
+  return {
+    "Strict-Transport-Security": "max-age=31536000",
+    "Content-Security-Policy": [
+      "default-src 'self'",
+      "script-src 'self'",
+      "style-src 'self'",
+      "img-src 'self' data: blob:",
+      "media-src 'self' blob:",
+      `connect-src 'self'${ws}`,
+      "worker-src 'self'",
+      "manifest-src 'self'",
+      "object-src 'none'",
+      "base-uri 'none'",
+      "form-action 'self'",
+      "frame-ancestors 'none'",
+    ].join("; "),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "microphone=(self), camera=(), geolocation=(), payment=(), usb=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+  };
+}
+
+export function withHeaders(res: Response, headers: Record<string, string>): Response {
+  for (const [k, v] of Object.entries(headers)) res.headers.set(k, v);
+  return res;
+}
