@@ -1,4 +1,5 @@
 import os from "node:os";
+import { isValidDnsName } from "./leaf-profile.ts";
 
 export interface SubjectNames {
   hostnames: string[];
@@ -12,6 +13,7 @@ export interface SubjectNames {
 export function defaultNames(hostname: string = os.hostname()): SubjectNames {
   const hostnames = ["localhost"];
   const own = hostname.trim().toLowerCase();
-  if (own !== "" && own !== "localhost") hostnames.push(own);
+  // A hostname that cannot be a DNS SAN would stop the first start; loopback still works without it.
+  if (own !== "" && own !== "localhost" && isValidDnsName(own)) hostnames.push(own);
   return { hostnames, ips: ["127.0.0.1", "::1"] };
 }

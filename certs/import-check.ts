@@ -27,6 +27,9 @@ async function issuedBy(child: x509.X509Certificate, parent: x509.X509Certificat
  * CertificateError whose message tells the operator what to fix.
  */
 export async function validateCertificatePair(certPem: string, keyPem: string, now: Date = new Date()): Promise<CertInfo> {
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(certPem) && /-----BEGIN CERTIFICATE-----/.test(keyPem)) {
+    throw new CertificateError("bad-pem", "The certificate and key files appear to be swapped; pass the certificate first, then the key.");
+  }
   const chain = parseCertificateBundle(certPem);
   const key = parsePrivateKeyPem(keyPem);
 

@@ -23,6 +23,10 @@ export interface ServerCertificateOptions {
 // real LAN hostnames contain them and TLS clients match them literally.
 const DNS_NAME = /^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/i;
 
+export function isValidDnsName(name: string): boolean {
+  return name.length <= 253 && DNS_NAME.test(name);
+}
+
 export function validityPeriod(
   opts: Pick<ServerCertificateOptions, "days" | "notBefore" | "notAfter">,
   maxDays: number,
@@ -41,7 +45,7 @@ export function subjectAltNames(hostnames: string[], ips: string[]): x509.Subjec
   const names: x509.JsonGeneralNames = [];
   for (const raw of hostnames) {
     const name = raw.trim().toLowerCase();
-    if (!DNS_NAME.test(name) || name.length > 253) {
+    if (!isValidDnsName(name)) {
       throw new CertificateError("invalid-name", `"${raw}" is not a valid DNS name for a certificate.`);
     }
     names.push({ type: "dns", value: name.replace(/\.$/, "") });
