@@ -49,6 +49,8 @@ export class Hub {
   private readonly connections = new Set<Connection>();
   private readonly perIp = new Map<string, number>();
   readonly media: MediaCounters = newMediaCounters();
+  /** Sees every relayed frame; tests use it to prove the relay only ever carried ciphertext. */
+  relayTap: ((frame: Uint8Array) => void) | null = null;
 
   constructor(
     private readonly limits: Limits,
@@ -167,7 +169,10 @@ export class Hub {
     }
     // Verbatim: header and ciphertext are the peer's AES-GCM input; a changed byte fails auth.
     if (to.socket.sendBinary(data) === 0) this.media.droppedBackpressure++;
-    else this.media.relayed++;
+    else {
+      this.media.relayed++;
+      this.relayTap?.(data);
+    }
   }
 
   close(conn: Connection, code: number): void {

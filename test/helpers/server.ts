@@ -1,0 +1,29 @@
+// Starts the real server (real TLS with a generated certificate) on 127.0.0.1, ephemeral port.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Limits } from "../../protocol/limits.ts";
+import { resolveConfig, type PartialConfig } from "../../server/config.ts";
+import { startServer, type RunningServer } from "../../server/index.ts";
+import { silentLogger } from "../../server/logger.ts";
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  wsUrl(group: string): string;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(opts: PartialConfig & { limits?: Partial<Limits> } = {}): Promise<TestServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), "voicesrv-test-"));
+  const config = resolveConfig([{ host: "127.0.0.1", port: 0, dataDir, ...opts }]);
+  const server = await startServer(config, silentLogger);
+  const base = server.url.replace(/^http/, "ws");
+  return Object.assign(server, {
+    dataDir,
+    wsUrl: (group: string) => `${base}/ws/${group}`,
+    async close() {
+      await server.stop(2000);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  });
+}
