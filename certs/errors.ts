@@ -5,7 +5,8 @@ export type CertificateErrorCode =
   | "not-yet-valid"
   | "chain-order"
   | "unsupported-key"
-  | "invalid-name";
+  | "invalid-name"
+  | "not-a-ca";
 
 /** A certificate or key problem the operator can fix; `message` is one sentence meant for them. */
 export class CertificateError extends Error {

@@ -41,6 +41,15 @@ function signatureName(cert: x509.X509Certificate): string {
   }
 }
 
+function keyName(cert: x509.X509Certificate): string {
+  try {
+    return describeKey(createPublicKey({ key: Buffer.from(cert.publicKey.rawData), format: "der", type: "spki" }));
+  } catch {
+    // Keys the platform cannot load (exotic curves) should not break `status`.
+    return "unknown";
+  }
+}
+
 function isSelfIssued(cert: x509.X509Certificate): boolean {
   const subject = Buffer.from(cert.subjectName.toArrayBuffer());
   const issuer = Buffer.from(cert.issuerName.toArrayBuffer());
@@ -65,7 +74,6 @@ export function describeCertificate(cert: x509.X509Certificate, now: Date, chain
   }
   const der = new Uint8Array(cert.rawData);
   const fingerprint256 = createHash("sha256").update(der).digest("hex").toUpperCase().replace(/(..)(?!$)/g, "$1:");
-  const publicKey = createPublicKey({ key: Buffer.from(cert.publicKey.rawData), format: "der", type: "spki" });
   return {
     subject: cert.subject,
     issuer: cert.issuer,
@@ -75,7 +83,7 @@ export function describeCertificate(cert: x509.X509Certificate, now: Date, chain
     notAfter: cert.notAfter,
     daysLeft: Math.floor((cert.notAfter.getTime() - now.getTime()) / DAY_MS),
     fingerprint256,
-    keyAlgorithm: describeKey(publicKey),
+    keyAlgorithm: keyName(cert),
     signatureAlgorithm: signatureName(cert),
     selfSigned: isSelfIssued(cert),
     isCA: cert.getExtension(x509.BasicConstraintsExtension)?.ca ?? false,

@@ -54,7 +54,7 @@ export async function issueServerCertificate(
 ): Promise<{ certPem: string; keyPem: string }> {
   const caCert = parseCertificateBundle(ca.certPem)[0]!;
   if (!caCert.getExtension(x509.BasicConstraintsExtension)?.ca) {
-    throw new CertificateError("unsupported-key", "The given CA certificate is not a certificate authority (basicConstraints CA:false).");
+    throw new CertificateError("not-a-ca", "The given CA certificate is not a certificate authority (basicConstraints CA:false).");
   }
   const caKey = parsePrivateKeyPem(ca.keyPem);
   if (!privateKeyMatchesCertificate(caKey, caCert)) {
