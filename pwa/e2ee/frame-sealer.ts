@@ -1,0 +1,94 @@
+// PROTOCOL.md §6/§7, sending side of one direction.
+// seq counts on across the whole direction (it never restarts at an epoch change) and
+// epoch = floor(seq / ratchetInterval) = number of ratchet steps done. Each seq is taken
+// synchronously when seal() is called, so concurrent seal() calls can never share a seq,
+// and (key, nonce) never repeats: within an epoch the seq differs, across epochs the key does.
+
+import { encodeMediaHeader, MAX_SEQ } from "../../protocol/media-header.ts";
+import { concatBytes } from "./bytes.ts";
+import { dropEpochKeys, type EpochKeys, frameNonce, MAX_EPOCH, nextEpochKeys } from "./ratchet.ts";
+
+export const RATCHET_INTERVAL = 2 ** 16;
+
+export interface FrameSealerOptions {
+  /** Test-only: ratchet every n frames instead of 2^16 so tests need not seal 65 536 frames. */
+  ratchetInterval?: number;
+  /** Test-only: first seq to use (e.g. just below an epoch boundary). */
+  startSeq?: number;
+}
+
+export class FrameSealer {
+  private nextSeq: number;
+  private readonly interval: number;
+  private current: EpochKeys | null;
+  // Encryptions run one after another so a ratchet step (which drops the old epoch) can never
+  // overtake a frame of the old epoch that is still being sealed.
+  private tail: Promise<void> = Promise.resolve();
+
+  /** Takes ownership of the epoch-0 keys (usage "encrypt"). Built by KeyExchange, not by the app. */
+  constructor(epoch0: EpochKeys, opts: FrameSealerOptions = {}) {
+    if (epoch0.usage !== "encrypt" || epoch0.epoch !== 0) throw new TypeError("sealer needs epoch-0 encrypt keys");
+    this.interval = opts.ratchetInterval ?? RATCHET_INTERVAL;
+    this.nextSeq = opts.startSeq ?? 0;
+    if (!Number.isInteger(this.interval) || this.interval < 1) throw new RangeError("bad ratchet interval");
+    if (!Number.isInteger(this.nextSeq) || this.nextSeq < 0) throw new RangeError("bad start seq");
+    this.current = epoch0;
+  }
+
+  /** The seq the next seal() will use. */
+  get seq(): number {
+    return this.nextSeq;
+  }
+
+  /**
+   * Returns header || ciphertext. Throws (without consuming a seq) once the epoch counter
+   * would pass 255: a fresh key exchange is needed then, after ~93 h of audio at 2^16 frames
+   * per epoch.
+   */
+  seal(callHandle: number, payload: Uint8Array): Promise<Uint8Array> {
+    try {
+      if (!this.current) throw new Error("frame sealer destroyed");
+      const seq = this.nextSeq;
+      const epoch = Math.floor(seq / this.interval);
+      if (epoch > MAX_EPOCH || seq > MAX_SEQ) throw new RangeError("media keys exhausted; a new key exchange is needed");
+      // Throws on a bad callHandle before a seq is consumed.
+      const header = encodeMediaHeader({ callHandle, epoch, seq });
+      this.nextSeq = seq + 1;
+      const run = this.tail.then(() => this.sealNow(header, epoch, payload));
+      this.tail = run.then(
+        () => {},
+        () => {},
+      );
+      return run;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  private async sealNow(header: Uint8Array, epoch: number, payload: Uint8Array): Promise<Uint8Array> {
+    while (this.current && this.current.epoch < epoch) {
+      const next = await nextEpochKeys(this.current);
+      if (!this.current) {
+        dropEpochKeys(next);
+        break;
+      }
+      dropEpochKeys(this.current);
+      this.current = next;
+    }
+    const keys = this.current;
+    if (!keys) throw new Error("frame sealer destroyed");
+    const ct = await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv: frameNonce(keys.salt, header), additionalData: header, tagLength: 128 },
+      keys.aesKey,
+      payload,
+    );
+    return concatBytes(header, new Uint8Array(ct));
+  }
+
+  destroy(): void {
+    const keys = this.current;
+    this.current = null;
+    // Wait for an in-flight encryption before clearing the salt it may still be reading.
+    this.tail.then(() => dropEpochKeys(keys));
+  }
+}

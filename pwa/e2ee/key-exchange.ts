@@ -1,0 +1,317 @@
+// PROTOCOL.md §2 (commit, then reveal) and §4 (key confirmation) as one state machine per call.
+//
+// Decisions on points PROTOCOL.md leaves open (also in docs/PROTOCOL-NOTES.md):
+// - callId enters the commitment and T as its 16 raw bytes; labels are their ASCII bytes with
+//   no length prefix or terminator. Body encoding: see kx-message.ts (JSON, base64url, with
+//   the callId repeated inside so foreign bodies are recognised).
+// - Initiator: a `pub` that arrives before its own commit went out is ignored, not buffered:
+//   an honest responder only answers a commit, so such a pub cannot be the answer to ours.
+//   Only the first well-formed `pub` after the commit is used; later ones are ignored.
+// - Responder: a `reveal` before it sent `pub` is ignored (it must fix pubR before it sees
+//   pubI). Only the first `commit` is used. The commitment is checked before the point.
+// - A peer point equal to our own is rejected as "invalid-point": it can only be a reflection.
+// - Points are validated twice: our own on-curve check, then WebCrypto importKey.
+// - `confirm` may overtake the reveal on the way (out-of-order delivery), so the first confirm
+//   that arrives before our keys exist is held and checked once they do; later early ones are
+//   ignored. A confirm byte-equal to our own is our message reflected back and is ignored;
+//   any other confirm that fails verification is fatal ("confirm").
+// - Messages that arrive before start() finished generating the key pair are queued (at most
+//   MAX_QUEUED; beyond that they are dropped, as a flood can only come from a hostile relay,
+//   which could drop messages anyway).
+// - The 10 s timeout runs from start() until `done` settles.
+// - Media keys are imported as soon as they are derived but handed out (CallKeys) only after
+//   the peer's confirm verified; on any failure they are dropped unused. The ephemeral private
+//   key is dropped as soon as Z is computed, kC once the peer's confirm verified.
+// - seq/epoch/ratchet/grace decisions: see frame-sealer.ts and frame-opener.ts.
+
+import { constantTimeEqual, hexToBytes } from "./bytes.ts";
+import { commitmentMatches, computeCommitment } from "./commitment.ts";
+import { confirmMac, importConfirmKey, verifyConfirm } from "./confirm.ts";
+import { exportPublicPoint, generateEphemeralKeyPair, importPeerPoint, sharedSecret } from "./ecdh.ts";
+import { FrameOpener } from "./frame-opener.ts";
+import { FrameSealer } from "./frame-sealer.ts";
+import { deriveSchedule, sasBitsOf, transcriptHash, wipeSchedule } from "./key-schedule.ts";
+import { decodeKxBody, encodeKxBody, type KxMessage, normalizeCallId } from "./kx-message.ts";
+import { dropEpochKeys, type EpochKeys, importEpochKeys } from "./ratchet.ts";
+import { peerRole, type Role } from "./role.ts";
+import { type Sas, sasFromBits } from "./sas.ts";
+
+export const DEFAULT_KX_TIMEOUT_MS = 10_000;
+const MAX_QUEUED = 32;
+
+export type KeyExchangeFailure = "commitment" | "confirm" | "invalid-point" | "timeout" | "aborted";
+
+const MESSAGES: Record<KeyExchangeFailure, string> = {
+  commitment: "Key check failed — the connection may be intercepted.",
+  confirm: "Key check failed — the connection may be intercepted.",
+  "invalid-point": "Key check failed — the connection may be intercepted.",
+  timeout: "The secure connection could not be set up in time.",
+  aborted: "The key exchange was stopped.",
+};
+
+export class KeyExchangeError extends Error {
+  readonly reason: KeyExchangeFailure;
+  constructor(reason: KeyExchangeFailure, message = MESSAGES[reason]) {
+    super(message);
+    this.name = "KeyExchangeError";
+    this.reason = reason;
+  }
+}
+
+export interface CallKeys {
+  sas: Sas;
+  sealer: FrameSealer; // own direction (initiator: I->R)
+  opener: FrameOpener; // peer direction
+  destroy(): void;
+}
+
+export interface KeyExchangeOptions {
+  callId: string; // 32 hex chars from the server
+  role: Role;
+  send: (body: string) => void;
+  timeoutMs?: number;
+  /** Monotonic milliseconds for the opener's previous-epoch grace period (tests inject one). */
+  clock?: () => number;
+  /** Never set in the app: fixed keys and short ratchet intervals exist for tests and vectors only. */
+  unsafeTestOnly?: { keyPair?: CryptoKeyPair; ratchetInterval?: number };
+}
+
+type Phase = "new" | "await-commit" | "await-reveal" | "await-pub" | "deriving" | "confirming" | "done" | "failed";
+
+interface Derived {
+  sas: Sas;
+  sealKeys: EpochKeys;
+  openKeys: EpochKeys;
+  kC: CryptoKey;
+  ownConfirm: Uint8Array;
+}
+
+export class KeyExchange {
+  readonly done: Promise<CallKeys>;
+  private resolveDone!: (k: CallKeys) => void;
+  private rejectDone!: (e: KeyExchangeError) => void;
+  private readonly callId: string;
+  private readonly callIdBytes: Uint8Array;
+  private readonly role: Role;
+  private readonly send: (body: string) => void;
+  private readonly timeoutMs: number;
+  private readonly opts: KeyExchangeOptions;
+  private phase: Phase = "new";
+  private settled = false;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private startPromise: Promise<void> | null = null;
+  private keyPair: CryptoKeyPair | null = null;
+  private ownPub: Uint8Array | null = null;
+  private commitH: Uint8Array | null = null;
+  private derived: Derived | null = null;
+  private earlyConfirm: Uint8Array | null = null;
+  private result: CallKeys | null = null;
+  private queued = 0;
+  private markReady!: () => void;
+  private chain: Promise<void>;
+
+  constructor(opts: KeyExchangeOptions) {
+    const callId = normalizeCallId(opts.callId);
+    if (!callId) throw new TypeError("callId must be 32 hex characters");
+    if (opts.role !== "initiator" && opts.role !== "responder") throw new TypeError("role must be initiator or responder");
+    if (typeof opts.send !== "function") throw new TypeError("send must be a function");
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_KX_TIMEOUT_MS;
+    if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) throw new RangeError("timeoutMs must be positive");
+    const kp = opts.unsafeTestOnly?.keyPair;
+    if (kp && kp.privateKey.extractable) throw new TypeError("private key must be non-extractable");
+    this.callId = callId;
+    this.callIdBytes = hexToBytes(callId)!;
+    this.role = opts.role;
+    this.send = opts.send;
+    this.timeoutMs = timeoutMs;
+    this.opts = opts;
+    this.done = new Promise<CallKeys>((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+    // Callers that only use abort() must not trigger unhandled-rejection reports; `done`
+    // still rejects for everyone who awaits it.
+    this.done.catch(() => {});
+    this.chain = new Promise<void>((r) => (this.markReady = r));
+  }
+
+  start(): Promise<void> {
+    this.startPromise ??= this.run();
+    return this.startPromise;
+  }
+
+  private async run(): Promise<void> {
+    if (this.settled) return;
+    this.timer = setTimeout(() => this.fail("timeout"), this.timeoutMs);
+    try {
+      this.keyPair = this.opts.unsafeTestOnly?.keyPair ?? (await generateEphemeralKeyPair());
+      const ownPub = await exportPublicPoint(this.keyPair.publicKey);
+      if (this.settled) return;
+      this.ownPub = ownPub;
+      if (this.role === "initiator") {
+        const h = await computeCommitment(this.callIdBytes, ownPub);
+        if (this.settled) return;
+        this.emit({ k: "commit", callId: this.callId, h });
+        this.phase = "await-pub";
+      } else {
+        this.phase = "await-commit";
+      }
+    } catch (e) {
+      this.fail(e instanceof KeyExchangeError ? e.reason : "aborted");
+      throw e;
+    } finally {
+      this.markReady();
+    }
+  }
+
+  receive(body: string): void {
+    if (this.settled) return;
+    const msg = decodeKxBody(body);
+    if (!msg || msg.callId !== this.callId) return;
+    if (this.queued >= MAX_QUEUED) return;
+    this.queued++;
+    this.chain = this.chain
+      .then(async () => {
+        this.queued--;
+        if (!this.settled) await this.handle(msg);
+      })
+      .catch((e) => this.fail(e instanceof KeyExchangeError ? e.reason : "aborted"));
+  }
+
+  abort(): void {
+    if (!this.settled) this.fail("aborted");
+    else this.result?.destroy();
+  }
+
+  private async handle(msg: KxMessage): Promise<void> {
+    if (msg.k === "confirm") return this.onConfirm(msg.mac);
+    if (this.role === "initiator") {
+      if (msg.k !== "pub" || this.phase !== "await-pub") return;
+      this.phase = "deriving";
+      const peer = await this.validatePoint(msg.pub);
+      this.emit({ k: "reveal", callId: this.callId, pub: this.ownPub! });
+      await this.derive(this.ownPub!, msg.pub, peer);
+    } else if (msg.k === "commit") {
+      if (this.phase !== "await-commit") return;
+      this.commitH = msg.h;
+      this.phase = "await-reveal";
+      this.emit({ k: "pub", callId: this.callId, pub: this.ownPub! });
+    } else if (msg.k === "reveal") {
+      if (this.phase !== "await-reveal") return;
+      this.phase = "deriving";
+      if (!(await commitmentMatches(this.commitH!, this.callIdBytes, msg.pub))) throw new KeyExchangeError("commitment");
+      const peer = await this.validatePoint(msg.pub);
+      await this.derive(msg.pub, this.ownPub!, peer);
+    }
+  }
+
+  private async validatePoint(pt: Uint8Array): Promise<CryptoKey> {
+    if (constantTimeEqual(pt, this.ownPub!)) throw new KeyExchangeError("invalid-point");
+    const key = await importPeerPoint(pt);
+    if (!key) throw new KeyExchangeError("invalid-point");
+    return key;
+  }
+
+  private async derive(pubI: Uint8Array, pubR: Uint8Array, peer: CryptoKey): Promise<void> {
+    let Z: Uint8Array;
+    try {
+      Z = await sharedSecret(this.keyPair!.privateKey, peer);
+    } catch {
+      throw new KeyExchangeError("invalid-point");
+    }
+    this.keyPair = null;
+    const T = await transcriptHash(this.callIdBytes, pubI, pubR);
+    const raw = await deriveSchedule(Z, T);
+    let derived: Derived;
+    try {
+      const mine = this.role === "initiator" ? [raw.kIR, raw.sIR, raw.kRI, raw.sRI] : [raw.kRI, raw.sRI, raw.kIR, raw.sIR];
+      const sealKeys = await importEpochKeys(mine[0]!, mine[1]!, "encrypt");
+      const openKeys = await importEpochKeys(mine[2]!, mine[3]!, "decrypt");
+      const kC = await importConfirmKey(raw.kC);
+      const ownConfirm = await confirmMac(kC, this.role);
+      derived = { sas: sasFromBits(sasBitsOf(raw.sas)), sealKeys, openKeys, kC, ownConfirm };
+    } finally {
+      wipeSchedule(raw);
+    }
+    if (this.settled) {
+      dropEpochKeys(derived.sealKeys);
+      dropEpochKeys(derived.openKeys);
+      return;
+    }
+    this.derived = derived;
+    this.phase = "confirming";
+    this.emit({ k: "confirm", callId: this.callId, mac: derived.ownConfirm });
+    const early = this.earlyConfirm;
+    this.earlyConfirm = null;
+    if (early) await this.onConfirm(early);
+  }
+
+  private async onConfirm(mac: Uint8Array): Promise<void> {
+    if (this.phase !== "confirming") {
+      if (!this.earlyConfirm && this.phase !== "done" && this.phase !== "failed") this.earlyConfirm = mac;
+      return;
+    }
+    const d = this.derived!;
+    if (constantTimeEqual(mac, d.ownConfirm)) return;
+    const ok = await verifyConfirm(d.kC, peerRole(this.role), mac);
+    if (this.settled) return;
+    if (!ok) throw new KeyExchangeError("confirm");
+    this.finish(d);
+  }
+
+  private finish(d: Derived): void {
+    const ratchetInterval = this.opts.unsafeTestOnly?.ratchetInterval;
+    const sealer = new FrameSealer(d.sealKeys, ratchetInterval ? { ratchetInterval } : {});
+    const opener = new FrameOpener(d.openKeys, this.opts.clock ? { clock: this.opts.clock } : {});
+    this.derived = null; // drops kC
+    this.phase = "done";
+    this.settled = true;
+    this.clearTimer();
+    const result: CallKeys = {
+      sas: d.sas,
+      sealer,
+      opener,
+      destroy() {
+        sealer.destroy();
+        opener.destroy();
+      },
+    };
+    this.result = result;
+    this.resolveDone(result);
+  }
+
+  private fail(reason: KeyExchangeFailure): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.phase = "failed";
+    this.clearTimer();
+    this.keyPair = null;
+    this.commitH = null;
+    this.earlyConfirm = null;
+    if (this.derived) {
+      dropEpochKeys(this.derived.sealKeys);
+      dropEpochKeys(this.derived.openKeys);
+      this.derived = null;
+    }
+    this.rejectDone(new KeyExchangeError(reason));
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private emit(msg: KxMessage): void {
+    this.send(encodeKxBody(msg));
+  }
+
+  /** The callId this exchange belongs to, lower-case hex. */
+  get id(): string {
+    return this.callId;
+  }
+
+  /** For diagnostics UI only (no key material): where the exchange currently is. */
+  get state(): Phase {
+    return this.phase;
+  }
+}
