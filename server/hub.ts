@@ -84,7 +84,7 @@ export class Hub {
     this.connections.add(conn);
     this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
     conn.helloTimer = setTimeout(() => {
-      this.sendError(conn, "hello-required", "send hello first", undefined, true);
+      this.sendError(conn, "hello-required", "send hello first");
       this.closeConn(conn, CLOSE_HELLO_TIMEOUT, "hello timeout");
     }, HELLO_TIMEOUT_MS);
     return conn;
@@ -97,7 +97,7 @@ export class Hub {
         this.log.warn(`group=${conn.group} closing a connection that floods control messages`);
         return this.closeConn(conn, CLOSE_POLICY, "rate limit");
       }
-      return this.sendError(conn, "rate-limited", `more than ${this.limits.controlMessagesPerSecond} messages per second`);
+      return this.sendError(conn, "rate-limited", `more than ${this.limits.controlMessagesPerSecond} messages per second`, undefined, true);
     }
     if (Buffer.byteLength(text) > this.limits.maxTextBytes) {
       return this.sendError(conn, "too-large", `text messages are limited to ${this.limits.maxTextBytes} bytes`);
@@ -106,13 +106,13 @@ export class Hub {
     try {
       msg = parseClientMessage(text, this.limits.maxKxBodyChars);
     } catch (e) {
-      if (e instanceof MessageError) return this.sendError(conn, e.code, e.message, e.ref, true);
+      if (e instanceof MessageError) return this.sendError(conn, e.code, e.message, e.ref);
       throw e;
     }
     if (msg.t === "hello") return this.hello(conn, msg.resume);
     if (msg.t === "ping") return this.sendTo(conn, { t: "pong" });
     const me = conn.member;
-    if (!me) return this.sendError(conn, "hello-required", "send hello first", msg.t, true);
+    if (!me) return this.sendError(conn, "hello-required", "send hello first", msg.t);
     switch (msg.t) {
       case "call":
         return this.startCall(me, msg.to, msg.codecs ?? DEFAULT_CODECS);
@@ -146,12 +146,12 @@ export class Hub {
     }
     if (data.byteLength > this.limits.maxFrameBytes) {
       this.media.droppedMalformed++;
-      return this.sendError(conn, "too-large", `media frames are limited to ${this.limits.maxFrameBytes} bytes`);
+      return this.sendError(conn, "too-large", `media frames are limited to ${this.limits.maxFrameBytes} bytes`, undefined, true);
     }
     const handle = readCallHandle(data);
     if (handle === null) {
       this.media.droppedMalformed++;
-      return this.sendError(conn, "bad-frame", "binary messages must be media frames (PROTOCOL.md §6)");
+      return this.sendError(conn, "bad-frame", "binary messages must be media frames (PROTOCOL.md §6)", undefined, true);
     }
     const call = this.callsByHandle.get(handle);
     if (!call) {
@@ -212,7 +212,7 @@ export class Hub {
     const resumed = resume && group ? findByToken(group, resume) : undefined;
     if (resumed) return this.resume(conn, resumed);
     if ((group?.size ?? 0) >= this.limits.membersPerGroup) {
-      this.sendError(conn, "group-full", `this group already has ${this.limits.membersPerGroup} people online`, "hello", true);
+      this.sendError(conn, "group-full", `this group already has ${this.limits.membersPerGroup} people online`, "hello");
       return this.closeConn(conn, CLOSE_GROUP_FULL, "group full");
     }
     const g = group ?? new Map<string, Member>();
@@ -373,10 +373,13 @@ export class Hub {
     for (const m of g.values()) if (m !== except) this.send(m, msg);
   }
 
-  private sendError(conn: Connection, code: ErrorCode, message: string, ref?: string, always = false): void {
-    const now = performance.now();
-    if (!always && now - conn.lastErrorAt < 1000) return;
-    conn.lastErrorAt = now;
+  /** Replies to a flood (rate limits, bad binary frames) are throttled, or we would flood back. */
+  private sendError(conn: Connection, code: ErrorCode, message: string, ref?: string, throttled = false): void {
+    if (throttled) {
+      const now = performance.now();
+      if (now - conn.lastErrorAt < 1000) return;
+      conn.lastErrorAt = now;
+    }
     this.sendTo(conn, ref ? { t: "error", code, message, ref } : { t: "error", code, message });
   }
 

@@ -5,6 +5,7 @@ export class TestClient {
   readonly ws: WebSocket;
   readonly messages: ServerMessage[] = [];
   readonly frames: Uint8Array[] = [];
+  private readonly seen = new WeakSet<ServerMessage>();
   private waiters: { pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }[] = [];
   closed: { code: number; reason: string } | null = null;
   private closeWaiters: ((c: { code: number; reason: string }) => void)[] = [];
@@ -53,9 +54,9 @@ export class TestClient {
   /** Resolves with the first message (already received and not yet consumed, or future) matching. */
   next<T extends ServerMessage["t"]>(t: T, pred: (m: Extract<ServerMessage, { t: T }>) => boolean = () => true, timeoutMs = 5000): Promise<Extract<ServerMessage, { t: T }>> {
     const match = (m: ServerMessage) => m.t === t && pred(m as Extract<ServerMessage, { t: T }>);
-    const idx = this.messages.findIndex((m) => match(m) && !(m as any).__seen);
+    const idx = this.messages.findIndex((m) => match(m) && !this.seen.has(m));
     if (idx >= 0) {
-      (this.messages[idx] as any).__seen = true;
+      this.seen.add(this.messages[idx]!);
       return Promise.resolve(this.messages[idx] as Extract<ServerMessage, { t: T }>);
     }
     return new Promise((resolve, reject) => {
@@ -64,7 +65,7 @@ export class TestClient {
         pred: match,
         resolve: (m) => {
           clearTimeout(timer);
-          (m as any).__seen = true;
+          this.seen.add(m);
           resolve(m as Extract<ServerMessage, { t: T }>);
         },
       });

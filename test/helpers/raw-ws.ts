@@ -1,0 +1,101 @@
+// A WebSocket client on a raw TLS socket, for what a normal client cannot do: stop reading
+// (a slow receiver) while the server keeps sending.
+import { connect, type TLSSocket } from "node:tls";
+
+export class RawWs {
+  private buf = Buffer.alloc(0);
+  private texts: string[] = [];
+  private waiting: ((t: string) => void) | null = null;
+
+  private constructor(private readonly sock: TLSSocket) {}
+
+  static async open(port: number, path: string): Promise<RawWs> {
+    const sock = connect({ host: "127.0.0.1", port, rejectUnauthorized: false, servername: "localhost" });
+    await new Promise<void>((r, j) => sock.once("secureConnect", () => r()).once("error", j));
+    const key = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64");
+    sock.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    const ws = new RawWs(sock);
+    await new Promise<void>((resolve, reject) => {
+      let head = Buffer.alloc(0);
+      const onData = (d: Buffer) => {
+        head = Buffer.concat([head, d]);
+        const end = head.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        sock.off("data", onData);
+        if (!head.subarray(0, 12).toString().includes("101")) return reject(new Error(head.toString()));
+        sock.on("data", (x: Buffer) => ws.onData(x));
+        ws.onData(head.subarray(end + 4));
+        resolve();
+      };
+      sock.on("data", onData);
+    });
+    return ws;
+  }
+
+  private onData(d: Buffer) {
+    this.buf = Buffer.concat([this.buf, d]);
+    for (;;) {
+      if (this.buf.length < 2) return;
+      const op = this.buf[0]! & 0x0f;
+      let len = this.buf[1]! & 0x7f;
+      let off = 2;
+      if (len === 126) {
+        if (this.buf.length < 4) return;
+        len = this.buf.readUInt16BE(2);
+        off = 4;
+      } else if (len === 127) {
+        if (this.buf.length < 10) return;
+        len = Number(this.buf.readBigUInt64BE(2));
+        off = 10;
+      }
+      if (this.buf.length < off + len) return;
+      const payload = this.buf.subarray(off, off + len);
+      this.buf = this.buf.subarray(off + len);
+      if (op === 1) {
+        const t = payload.toString();
+        if (this.waiting) {
+          const w = this.waiting;
+          this.waiting = null;
+          w(t);
+        } else this.texts.push(t);
+      }
+    }
+  }
+
+  async nextText(pred: (m: any) => boolean = () => true, timeoutMs = 5000): Promise<any> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.texts.findIndex((t) => pred(JSON.parse(t)));
+      if (i >= 0) return JSON.parse(this.texts.splice(i, 1)[0]!);
+      if (Date.now() > end) throw new Error("raw ws: timed out");
+      await new Promise<void>((r) => {
+        const timer = setTimeout(() => {
+          this.waiting = null;
+          r();
+        }, 50);
+        this.waiting = (t) => {
+          clearTimeout(timer);
+          this.texts.push(t);
+          r();
+        };
+      });
+    }
+  }
+
+  sendText(obj: unknown): void {
+    const payload = Buffer.from(JSON.stringify(obj));
+    const mask = Buffer.from(crypto.getRandomValues(new Uint8Array(4)));
+    const head = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length]) : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+    const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!));
+    this.sock.write(Buffer.concat([head, mask, masked]));
+  }
+
+  /** Stop reading: the kernel buffers fill, then the server's send queue grows. */
+  stopReading(): void {
+    this.sock.pause();
+  }
+
+  destroy(): void {
+    this.sock.destroy();
+  }
+}
