@@ -1,0 +1,64 @@
+// Launches Debian's headless Chromium for browser tests. The flag list is fixed on purpose:
+// every browser test runs against the same, reproducible browser configuration, with a fake
+// microphone playing a WAV file so audio tests can check what comes out the other end.
+import { chromium, type BrowserContext } from "playwright-core";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const CHROMIUM_PATH = "/usr/bin/chromium";
+
+export interface LaunchOptions {
+  /** WAV played as the fake microphone; loops unless the path ends in "%noloop". */
+  fakeAudioCapture: string;
+  /** Appended after the fixed flags, e.g. "--ignore-certificate-errors". */
+  extraArgs?: string[];
+}
+
+export interface LaunchedChromium {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+export function chromiumArgs(fakeAudioCapture: string, extraArgs: string[] = []): string[] {
+  const [file, suffix] = fakeAudioCapture.split("%");
+  const wav = resolve(file!) + (suffix !== undefined ? `%${suffix}` : "");
+  return [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    `--use-file-for-fake-audio-capture=${wav}`,
+    "--autoplay-policy=no-user-gesture-required",
+    ...extraArgs,
+  ];
+}
+
+export async function launchChromium(opts: LaunchOptions): Promise<LaunchedChromium> {
+  const userDataDir = await mkdtemp(join(tmpdir(), "voicesrv-chromium-"));
+  // A persistent context is the only way to give Chromium a fresh profile directory of our own,
+  // which we can delete afterwards; plain launch() would leave its temp profile to Playwright.
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: chromiumArgs(opts.fakeAudioCapture, opts.extraArgs),
+    // Playwright's own default --mute-audio would not change what the tests capture, but a muted
+    // output device can pause the audio render clock in some builds; let audio run normally.
+    ignoreDefaultArgs: ["--mute-audio"],
+  });
+  let closed = false;
+  return {
+    context,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await context.close().catch(() => {});
+      await rm(userDataDir, { recursive: true, force: true }).catch(() => {});
+    },
+  };
+}
