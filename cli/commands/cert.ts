@@ -1,0 +1,171 @@
+import { type Command } from "commander";
+import { CliError } from "../cli-error.ts";
+import { readInstalled, importCertificate, namesFromFlags, renewCertificate, switchToPrivateCA } from "../ops/cert-ops.ts";
+import { addConfigFlags, configFor, type ConfigFlags } from "../ops/config-flags.ts";
+import { color, printJson } from "../ops/output.ts";
+import { signalReload, type ReloadOutcome } from "../ops/reload-signal.ts";
+import { createRunner } from "../ops/runner.ts";
+import type { CertInfo } from "../../certs/index.ts";
+
+interface CertFlags extends ConfigFlags {
+  json?: boolean;
+  days?: string;
+  hostname?: string;
+  san?: string[];
+  ifExpiringWithin?: string;
+  selfSigned?: boolean;
+  reload?: boolean;
+  cert?: string;
+  key?: string;
+}
+
+function wholeNumber(name: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < min) throw new CliError(`${name} must be a whole number of at least ${min}, got "${v}"`, 2);
+  return Number(v);
+}
+
+function collect(v: string, prev: string[] = []): string[] {
+  return [...prev, ...v.split(",").map((s) => s.trim()).filter(Boolean)];
+}
+
+export function certJson(info: CertInfo) {
+  return { ...info, notBefore: info.notBefore.toISOString(), notAfter: info.notAfter.toISOString() };
+}
+
+export function describeCert(info: CertInfo, kind: string): string[] {
+  const days = info.daysLeft < 0 ? color.bad(`expired ${-info.daysLeft} days ago`) : info.daysLeft <= 14 ? color.warn(`${info.daysLeft} days left`) : `${info.daysLeft} days left`;
+  return [
+    `subject      ${info.subject}`,
+    `issuer       ${info.issuer}${kind ? ` (${kind})` : ""}`,
+    `names        ${[...info.sans.dns, ...info.sans.ip].join(", ") || "(none)"}`,
+    `valid until  ${info.notAfter.toISOString()} — ${days}`,
+    `SHA-256      ${info.fingerprint256}`,
+  ];
+}
+
+/** The managed certificate directory; refuses for --cert/--key files owned by someone else. */
+function managedDir(flags: CertFlags): { certDir: string; dataDir: string } {
+  const c = configFor(flags);
+  if (!c.managed) {
+    throw new CliError(`the server uses ${c.certFile} from its config (--cert/--key), which voicesrv does not manage: replace that file, then run \`systemctl reload voicesrv\``, 2);
+  }
+  return { certDir: c.certDir, dataDir: c.dataDir };
+}
+
+async function reload(flags: CertFlags, dataDir: string): Promise<ReloadOutcome | null> {
+  if (flags.reload === false) return null;
+  return signalReload(createRunner("live"), dataDir);
+}
+
+function reloadLine(r: ReloadOutcome | null): string {
+  if (!r) return "not reloaded (--no-reload): run `systemctl reload voicesrv` when ready";
+  return r.signalled ? `sent SIGHUP to voicesrv (PID ${r.pid}, via ${r.via}): it now serves the new certificate; calls stay up` : r.reason;
+}
+
+const commonHelp = (example: string) => `\nExample:\n  ${example}`;
+
+export function registerCert(program: Command): void {
+  const cert = program
+    .command("cert")
+    .description("show, renew or import the TLS certificate, or switch to a private CA")
+    .addHelpText("after", commonHelp("sudo voicesrv cert show"));
+
+  addConfigFlags(
+    cert
+      .command("show")
+      .description("print the installed certificate: names, expiry, SHA-256 fingerprint")
+      .option("--json", "print JSON")
+      .addHelpText("after", commonHelp("voicesrv cert show --data-dir ./data --json")),
+  ).action(async (flags: CertFlags) => {
+    const c = configFor(flags);
+    const installed = c.managed ? await readInstalled(c.certDir) : await readExplicit(c.certFile);
+    if (!installed) throw new CliError(`no certificate at ${c.certFile}: one is generated when the server first starts (or run \`voicesrv cert renew\`)`, 3);
+    if (flags.json) return printJson({ file: c.certFile, kind: installed.kind, ...certJson(installed.info) });
+    console.log(`file         ${c.certFile}`);
+    for (const l of describeCert(installed.info, installed.kind)) console.log(l);
+  });
+
+  addConfigFlags(
+    cert
+      .command("renew")
+      .description("issue a fresh certificate (self-signed, or from the private CA) and switch the running server to it")
+      .option("--days <n>", "validity in days (at most 397)")
+      .option("--hostname <name>", "main name (becomes the subject); replaces the current names together with --san")
+      .option("--san <name>", "extra DNS name or IP address; repeat or separate with commas", collect)
+      .option("--if-expiring-within <days>", "only renew when at most this many days are left (used by the timer)")
+      .option("--self-signed", "replace an imported certificate with a self-signed one")
+      .option("--no-reload", "write the files but do not signal the running server")
+      .option("--json", "print JSON")
+      .addHelpText("after", commonHelp("sudo voicesrv cert renew --hostname voice.example.lan --san 192.168.1.20")),
+  ).action(async (flags: CertFlags) => {
+    const { certDir, dataDir } = managedDir(flags);
+    const result = await renewCertificate(certDir, {
+      days: wholeNumber("--days", flags.days, 1),
+      names: namesFromFlags(flags.hostname, flags.san ?? []),
+      ifExpiringWithin: wholeNumber("--if-expiring-within", flags.ifExpiringWithin, 0),
+      selfSigned: flags.selfSigned,
+    });
+    const r = result.renewed ? await reload(flags, dataDir) : null;
+    if (flags.json) return printJson({ ...result, info: certJson(result.info), previous: result.renewed && result.previous ? certJson(result.previous) : undefined, reload: r });
+    if (!result.renewed) return console.log(`not renewed: ${result.reason}`);
+    console.log(color.ok(`renewed the ${result.kind} certificate`));
+    for (const l of describeCert(result.info, result.kind)) console.log(l);
+    console.log(reloadLine(r));
+    if (result.kind === "self-signed") console.log("phones that trusted the old certificate must accept the new fingerprint once (docs/PHONE-TRUST.md, or use `voicesrv cert ca`)");
+  });
+
+  addConfigFlags(
+    cert
+      .command("import")
+      .description("use a certificate from elsewhere (e.g. certbot): checked against its key before the server switches")
+      .requiredOption("--cert <file>", "certificate PEM, leaf first (fullchain.pem)")
+      .requiredOption("--key <file>", "its private key PEM (privkey.pem)")
+      .option("--no-reload", "write the files but do not signal the running server")
+      .option("--json", "print JSON")
+      .addHelpText("after", commonHelp("sudo voicesrv cert import --cert /etc/letsencrypt/live/voice.example.com/fullchain.pem --key /etc/letsencrypt/live/voice.example.com/privkey.pem")),
+  ).action(async (flags: CertFlags) => {
+    const { certDir, dataDir } = managedDir(flags);
+    const info = await importCertificate(certDir, flags.cert!, flags.key!);
+    const r = await reload(flags, dataDir);
+    if (flags.json) return printJson({ imported: true, info: certJson(info), reload: r });
+    console.log(color.ok("imported the certificate"));
+    for (const l of describeCert(info, "imported")) console.log(l);
+    console.log(reloadLine(r));
+    console.log("the renewal timer leaves imported certificates alone: import the renewed one before it expires");
+  });
+
+  addConfigFlags(
+    cert
+      .command("ca")
+      .description("private-CA mode: create a local CA (its key never leaves this machine) and issue the server certificate from it")
+      .option("--days <n>", "server certificate validity in days (at most 397)")
+      .option("--hostname <name>", "main name for the server certificate")
+      .option("--san <name>", "extra DNS name or IP address; repeat or separate with commas", collect)
+      .option("--no-reload", "write the files but do not signal the running server")
+      .option("--json", "print JSON")
+      .addHelpText("after", commonHelp("sudo voicesrv cert ca --san 192.168.1.20\n  then on each phone open https://<host>:22000/ca.pem and trust it (docs/PHONE-TRUST.md)")),
+  ).action(async (flags: CertFlags) => {
+    const { certDir, dataDir } = managedDir(flags);
+    const result = await switchToPrivateCA(certDir, { days: wholeNumber("--days", flags.days, 1), names: namesFromFlags(flags.hostname, flags.san ?? []) });
+    const r = await reload(flags, dataDir);
+    if (flags.json) return printJson({ ca: certJson(result.ca), caCreated: result.caCreated, info: certJson(result.info), reload: r });
+    console.log(color.ok(result.caCreated ? "created a private CA and issued the server certificate from it" : "issued a new server certificate from the existing private CA"));
+    console.log(`CA           ${result.ca.subject}`);
+    console.log(`CA SHA-256   ${result.ca.fingerprint256}`);
+    for (const l of describeCert(result.info, "ca")) console.log(l);
+    console.log(reloadLine(r));
+    console.log("next: on each device open https://<this host>:<port>/ca.pem, install and trust it (docs/PHONE-TRUST.md); compare the CA SHA-256 above");
+  });
+}
+
+async function readExplicit(file: string) {
+  const { readFile } = await import("node:fs/promises");
+  const { inspectCertificate } = await import("../../certs/index.ts");
+  try {
+    const pem = await readFile(file, "utf8");
+    return { info: inspectCertificate(pem), kind: "external", certPem: pem };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,126 @@
+// Certificate changes behind `voicesrv cert …` and the renewal timer. Each writes the pair
+// atomically (certs/store.ts) and records the kind; signalling the server is the caller's job.
+import { readFile } from "node:fs/promises";
+import { isIP } from "node:net";
+import { join } from "node:path";
+import {
+  CA_DIR,
+  CertificateError,
+  defaultNames,
+  ensureCA,
+  generateSelfSigned,
+  inspectCertificate,
+  issueServerCertificate,
+  validateCertificatePair,
+  writeCertificatePair,
+  type CertInfo,
+} from "../../certs/index.ts";
+import { CliError } from "../cli-error.ts";
+import { readCertKind, writeCertKind, KIND_FILE, type CertKind } from "./cert-kind.ts";
+import { matchDirectoryOwner } from "./file-owner.ts";
+
+export interface Names {
+  hostnames: string[];
+  ips: string[];
+}
+
+export async function readInstalled(certDir: string): Promise<{ info: CertInfo; kind: CertKind; certPem: string } | null> {
+  let certPem: string;
+  try {
+    certPem = await readFile(join(certDir, "cert.pem"), "utf8");
+  } catch {
+    return null;
+  }
+  const info = inspectCertificate(certPem);
+  return { info, kind: readCertKind(certDir, info), certPem };
+}
+
+/** --hostname first (it becomes the subject), then each --san sorted into DNS names and IPs. */
+export function namesFromFlags(hostname: string | undefined, sans: string[]): Names | null {
+  const all = [...(hostname ? [hostname] : []), ...sans];
+  if (all.length === 0) return null;
+  return { hostnames: all.filter((n) => isIP(n.replace(/^\[(.*)\]$/, "$1")) === 0), ips: all.filter((n) => isIP(n.replace(/^\[(.*)\]$/, "$1")) !== 0) };
+}
+
+async function publish(certDir: string, pair: { certPem: string; keyPem: string }, kind: CertKind): Promise<CertInfo> {
+  const paths = await writeCertificatePair(certDir, pair.certPem, pair.keyPem);
+  await writeCertKind(certDir, kind);
+  await matchDirectoryOwner(certDir, [paths.certPath, paths.keyPath, join(certDir, KIND_FILE), join(certDir, CA_DIR), join(certDir, CA_DIR, "ca.pem"), join(certDir, CA_DIR, "ca-key.pem")]);
+  return inspectCertificate(pair.certPem);
+}
+
+function asCliError(e: unknown): never {
+  if (e instanceof CertificateError || e instanceof RangeError) throw new CliError(e.message, 1);
+  throw e;
+}
+
+export interface RenewOptions {
+  days?: number;
+  names?: Names | null;
+  /** Renew only when at most this many days are left (the timer's mode). */
+  ifExpiringWithin?: number;
+  /** Replace an imported certificate with a self-signed one. */
+  selfSigned?: boolean;
+}
+
+export type RenewResult = { renewed: true; kind: CertKind; previous: CertInfo | null; info: CertInfo } | { renewed: false; reason: string; info: CertInfo; kind: CertKind };
+
+export async function renewCertificate(certDir: string, opts: RenewOptions = {}): Promise<RenewResult> {
+  const current = await readInstalled(certDir);
+  let kind: CertKind = current?.kind ?? "self-signed";
+  if (current && kind === "imported") {
+    if (opts.ifExpiringWithin !== undefined) {
+      return { renewed: false, kind, info: current.info, reason: `the certificate was imported (${current.info.daysLeft} days left); renew it where it came from, then run \`voicesrv cert import\`` };
+    }
+    if (!opts.selfSigned) {
+      throw new CliError("the installed certificate was imported, so renewing it here would replace it with a self-signed one: import the renewed certificate with `voicesrv cert import`, or pass --self-signed to switch", 1);
+    }
+    kind = "self-signed";
+  }
+  if (current && opts.ifExpiringWithin !== undefined && current.info.daysLeft > opts.ifExpiringWithin) {
+    return { renewed: false, kind, info: current.info, reason: `${current.info.daysLeft} days left, more than ${opts.ifExpiringWithin}: nothing to do` };
+  }
+  // Renewal keeps the names the certificate already answers to unless new ones are given.
+  const names = opts.names ?? (current ? { hostnames: current.info.sans.dns, ips: current.info.sans.ip } : defaultNames());
+  try {
+    const pair =
+      kind === "ca"
+        ? await issueServerCertificate(await ensureCA(certDir), { ...names, days: opts.days })
+        : await generateSelfSigned({ ...names, days: opts.days });
+    return { renewed: true, kind, previous: current?.info ?? null, info: await publish(certDir, pair, kind) };
+  } catch (e) {
+    asCliError(e);
+  }
+}
+
+export async function importCertificate(certDir: string, certFile: string, keyFile: string): Promise<CertInfo> {
+  let certPem: string;
+  let keyPem: string;
+  try {
+    [certPem, keyPem] = await Promise.all([readFile(certFile, "utf8"), readFile(keyFile, "utf8")]);
+  } catch (e) {
+    throw new CliError(`cannot read ${(e as NodeJS.ErrnoException).path ?? "the file"}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`, 1);
+  }
+  try {
+    // Checked before anything is written: a bad pair never reaches the running server.
+    await validateCertificatePair(certPem, keyPem);
+  } catch (e) {
+    if (e instanceof CertificateError) throw new CliError(`not imported: ${e.message}`, 1);
+    throw e;
+  }
+  return publish(certDir, { certPem, keyPem }, "imported");
+}
+
+/** Private-CA mode: the CA stays in certDir/ca; the server certificate is issued from it. */
+export async function switchToPrivateCA(certDir: string, opts: { days?: number; names?: Names | null } = {}): Promise<{ info: CertInfo; ca: CertInfo; caCreated: boolean }> {
+  const current = await readInstalled(certDir);
+  const names = opts.names ?? (current ? { hostnames: current.info.sans.dns, ips: current.info.sans.ip } : defaultNames());
+  try {
+    const ca = await ensureCA(certDir);
+    const pair = await issueServerCertificate(ca, { ...names, days: opts.days });
+    const info = await publish(certDir, pair, "ca");
+    return { info, ca: inspectCertificate(ca.certPem), caCreated: ca.generated };
+  } catch (e) {
+    asCliError(e);
+  }
+}

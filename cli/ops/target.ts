@@ -1,0 +1,130 @@
+// Where install/uninstall put files: the real / (live), a staging root (--root), or nowhere
+// (--dry-run prints each file instead). Paths are always given as they are on the real system.
+import { existsSync, lstatSync, readFileSync, readdirSync, rmdirSync } from "node:fs";
+import { chmod, copyFile, mkdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { writeFileAtomic } from "../../certs/atomic-write.ts";
+import { color } from "./output.ts";
+import type { RunMode } from "./runner.ts";
+
+export interface Target {
+  readonly mode: RunMode;
+  /** The staging root, or "/" */
+  readonly root: string;
+  /** Maps a system path (/etc/voicesrv/config.json) to where it lives in this target. */
+  path(systemPath: string): string;
+  exists(systemPath: string): boolean;
+  read(systemPath: string): Promise<string | null>;
+  /** Writes atomically with an exact mode. `show` prints the content in --dry-run (never for secrets). */
+  write(systemPath: string, content: string, mode: number, show?: boolean): Promise<void>;
+  /** Copies a file (the binary) into place atomically: a running service keeps its old inode. */
+  copy(systemPath: string, source: string, mode: number): Promise<void>;
+  mkdir(systemPath: string, mode: number): Promise<boolean>;
+  remove(systemPath: string): Promise<boolean>;
+  /** Every file or directory written (or in --dry-run: that would be), in order. */
+  readonly written: string[];
+}
+
+export function createTarget(mode: RunMode, root = "/", echo: (line: string) => void = (l) => console.log(l)): Target {
+  const written: string[] = [];
+  const path = (p: string) => (root === "/" ? p : join(root, p));
+  return {
+    mode,
+    root,
+    written,
+    path,
+    exists: (p) => existsSync(path(p)),
+    async read(p) {
+      try {
+        return await readFile(path(p), "utf8");
+      } catch {
+        return null;
+      }
+    },
+    async write(p, content, fileMode, show = false) {
+      written.push(p);
+      if (mode === "dry-run") {
+        echo(`      ${color.dim("would write:")} ${p} (mode ${octal(fileMode)}, ${Buffer.byteLength(content)} bytes)`);
+        if (show) for (const line of content.trimEnd().split("\n")) echo(`        | ${line}`);
+        return;
+      }
+      await mkdir(dirname(path(p)), { recursive: true });
+      await writeFileAtomic(path(p), content, fileMode);
+    },
+    async copy(p, source, fileMode) {
+      written.push(p);
+      if (mode === "dry-run") {
+        echo(`      ${color.dim("would copy:")} ${source} -> ${p} (mode ${octal(fileMode)})`);
+        return;
+      }
+      await mkdir(dirname(path(p)), { recursive: true });
+      const tmp = `${path(p)}.${process.pid}.new`;
+      try {
+        await copyFile(source, tmp);
+        await chmod(tmp, fileMode);
+        await rename(tmp, path(p));
+      } catch (e) {
+        await rm(tmp, { force: true });
+        throw e;
+      }
+    },
+    async mkdir(p, dirMode) {
+      if (existsSync(path(p))) return false;
+      written.push(p);
+      if (mode === "dry-run") {
+        echo(`      ${color.dim("would create directory:")} ${p} (mode ${octal(dirMode)})`);
+        return true;
+      }
+      await mkdir(path(p), { recursive: true, mode: dirMode });
+      await chmod(path(p), dirMode);
+      return true;
+    },
+    async remove(p) {
+      if (!existsSync(path(p)) && !isDanglingLink(path(p))) return false;
+      if (mode === "dry-run") {
+        echo(`      ${color.dim("would remove:")} ${p}`);
+        return true;
+      }
+      await rm(path(p), { recursive: true, force: true });
+      if (root !== "/") pruneEmptyParents(root, dirname(path(p)));
+      return true;
+    },
+  };
+}
+
+function octal(mode: number): string {
+  return mode.toString(8).padStart(4, "0");
+}
+
+function isDanglingLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** In a staging root, the parents install created (usr/local/bin, …) go too once empty. */
+function pruneEmptyParents(root: string, dir: string): void {
+  while (relative(root, dir) && !relative(root, dir).startsWith("..")) {
+    if (readdirSync(dir).length > 0) return;
+    rmdirSync(dir);
+    dir = dirname(dir);
+  }
+}
+
+export async function fileMode(p: string): Promise<number | null> {
+  try {
+    return (await stat(p)).mode & 0o777;
+  } catch {
+    return null;
+  }
+}
+
+export function sameBytes(a: string, b: string): boolean {
+  try {
+    return Buffer.from(readFileSync(a)).equals(Buffer.from(readFileSync(b)));
+  } catch {
+    return false;
+  }
+}
