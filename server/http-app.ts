@@ -5,8 +5,15 @@ import { isValidGroupName, sanitizeGroupName } from "../protocol/group-name.ts";
 import { APP_SHELL, serveAsset } from "./assets.ts";
 import type { Hub } from "./hub.ts";
 
-export function createHttpApp(hub: Hub, version: string, startedAt: number) {
+export function createHttpApp(hub: Hub, version: string, startedAt: number, caCertFile?: string) {
   return new Elysia()
+    // Private-CA mode (`voicesrv cert ca`): phones download the CA certificate here to trust it
+    // once. Only the public certificate exists at this path; the CA key is a separate file.
+    .get("/ca.pem", async () => {
+      const file = caCertFile ? Bun.file(caCertFile) : null;
+      if (!file || !(await file.exists())) return notFound();
+      return new Response(file, { headers: { "Content-Type": "application/x-x509-ca-cert", "Content-Disposition": 'attachment; filename="voicesrv-ca.pem"' } });
+    })
     .get("/api/health", () => {
       const c = hub.counts();
       return {

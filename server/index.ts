@@ -1,6 +1,6 @@
 // Starts and stops one voicesrv server: TLS material, hub, HTTP app, listener.
 import { readFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import type { Server } from "bun";
 import { ensureCertificate } from "../certs/store.ts";
 import { certPaths, type ServerConfig } from "./config.ts";
@@ -49,7 +49,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   }
   const tls = await loadTls(config, log);
   const hub = new Hub(config.limits, log, VERSION);
-  const app = createHttpApp(hub, VERSION, Date.now());
+  const app = createHttpApp(hub, VERSION, Date.now(), join(config.dataDir, "certs", "ca", "ca.pem"));
   const http = (req: Request) => app.handle(req);
   let server: Server<unknown>;
   try {

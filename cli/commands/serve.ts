@@ -3,6 +3,7 @@ import { ConfigError, INSTALLED_CONFIG_FILE, configFromEnv, configFromFile, reso
 import { StartError, startServer } from "../../server/index.ts";
 import { consoleLogger } from "../../server/logger.ts";
 import { CliError } from "../cli-error.ts";
+import { removePidFile, writePidFile } from "../ops/pid-file.ts";
 
 interface ServeFlags {
   port?: string;
@@ -76,8 +77,16 @@ export function registerServe(program: Command): void {
         throw e;
       }
       log.info(`open ${server.url}/<group> — for example ${server.url}/family`);
+      // The PID file lets `voicesrv cert renew|import|ca` send SIGHUP to a server not run by
+      // systemd (cli/ops/pid-file.ts); a read-only data dir only costs that convenience.
+      try {
+        writePidFile(config.dataDir);
+      } catch (e) {
+        log.warn(`cannot write ${config.dataDir}/voicesrv.pid (${(e as Error).message}): cert renew will not reload this server by itself`);
+      }
       const shutdown = (signal: string) => {
         log.info(`${signal}: shutting down`);
+        removePidFile(config.dataDir);
         server.stop(5000).then(() => process.exit(0));
       };
       process.once("SIGTERM", () => shutdown("SIGTERM"));
