@@ -7,8 +7,9 @@
 // - Initiator: a `pub` that arrives before its own commit went out is ignored, not buffered:
 //   an honest responder only answers a commit, so such a pub cannot be the answer to ours.
 //   Only the first well-formed `pub` after the commit is used; later ones are ignored.
-// - Responder: a `reveal` before it sent `pub` is ignored (it must fix pubR before it sees
-//   pubI). Only the first `commit` is used. The commitment is checked before the point.
+// - Responder: a `reveal` that arrives before it sent `pub` is ignored (pubR must be out
+//   before pubI is seen). Only the first `commit` is used. The commitment is checked before
+//   the point. Both rules are judged at arrival time, not when the queue processes the message.
 // - A peer point equal to our own is rejected as "invalid-point": it can only be a reflection.
 // - Points are validated twice: our own on-curve check, then WebCrypto importKey.
 // - `confirm` may overtake the reveal on the way (out-of-order delivery), so the first confirm
@@ -107,6 +108,8 @@ export class KeyExchange {
   private earlyConfirm: Uint8Array | null = null;
   private result: CallKeys | null = null;
   private queued = 0;
+  private commitSent = false;
+  private pubSent = false;
   private markReady!: () => void;
   private chain: Promise<void>;
 
@@ -152,6 +155,7 @@ export class KeyExchange {
         const h = await computeCommitment(this.callIdBytes, ownPub);
         if (this.settled) return;
         this.emit({ k: "commit", callId: this.callId, h });
+        this.commitSent = true;
         this.phase = "await-pub";
       } else {
         this.phase = "await-commit";
@@ -168,6 +172,10 @@ export class KeyExchange {
     if (this.settled) return;
     const msg = decodeKxBody(body);
     if (!msg || msg.callId !== this.callId) return;
+    // Judged on arrival, not when the queue gets to it: a pub that arrived before our commit
+    // went out (or a reveal before our pub) cannot be an answer to it, whatever came since.
+    if (this.role === "initiator" && msg.k === "pub" && !this.commitSent) return;
+    if (this.role === "responder" && msg.k === "reveal" && !this.pubSent) return;
     if (this.queued >= MAX_QUEUED) return;
     this.queued++;
     this.chain = this.chain
@@ -196,6 +204,7 @@ export class KeyExchange {
       this.commitH = msg.h;
       this.phase = "await-reveal";
       this.emit({ k: "pub", callId: this.callId, pub: this.ownPub! });
+      this.pubSent = true;
     } else if (msg.k === "reveal") {
       if (this.phase !== "await-reveal") return;
       this.phase = "deriving";
