@@ -1,0 +1,47 @@
+import type { Command } from "commander";
+import { runBench } from "../bench/run-bench.ts";
+import { spawnServer } from "../bench/spawn-server.ts";
+import { CliError } from "../cli-error.ts";
+
+function positiveInt(name: string, v: string, max: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new CliError(`${name} must be a whole number from 1 to ${max}, got "${v}"`, 2);
+  return n;
+}
+
+export function registerBench(program: Command): void {
+  program
+    .command("bench")
+    .description("measure the media relay: N concurrent calls at 50 frames/s per direction, on loopback")
+    .option("--calls <n>", "concurrent 1:1 calls", "50")
+    .option("--seconds <n>", "how long to send", "10")
+    .option("--frame-bytes <n>", "bytes per media frame (Opus 24 kbit/s + header + GCM tag ≈ 90)", "90")
+    .option("--json", "print the result as JSON")
+    .addHelpText("after", "\nExample:\n  voicesrv bench --calls 100 --seconds 20\n\nStarts its own server on 127.0.0.1 (a child process, so its CPU and memory are measured alone).")
+    .action(async (f: { calls: string; seconds: string; frameBytes: string; json?: boolean }) => {
+      const calls = positiveInt("--calls", f.calls, 2000);
+      const seconds = positiveInt("--seconds", f.seconds, 600);
+      const frameBytes = positiveInt("--frame-bytes", f.frameBytes, 2048);
+      if (frameBytes < 20) throw new CliError("--frame-bytes must be at least 20 (header + timestamp)", 2);
+      const server = await spawnServer({
+        VOICESRV_CONNECTIONS_PER_IP: String(calls * 2 + 10),
+        VOICESRV_MEMBERS_PER_GROUP: "100",
+      });
+      const log = (line: string) => !f.json && console.error(`bench: ${line}`);
+      try {
+        log(`server pid ${server.pid} on 127.0.0.1:${server.port}`);
+        const r = await runBench({ calls, seconds, frameBytes, port: server.port, pid: server.pid }, log);
+        if (f.json) {
+          console.log(JSON.stringify(r, null, 2));
+          return;
+        }
+        console.log(`calls                 ${r.calls} (${r.calls * 2} WSS connections), ${r.seconds} s, ${r.frameBytes}-byte frames`);
+        console.log(`frames relayed        ${r.framesReceived} of ${r.framesSent} (${r.lossPercent} % lost), ${r.framesPerSecond} frames/s`);
+        console.log(`relay latency         p50 ${r.latencyMs.p50} ms · p90 ${r.latencyMs.p90} ms · p99 ${r.latencyMs.p99} ms · max ${r.latencyMs.max} ms`);
+        console.log(`call setup            p50 ${r.callSetupMs.p50} ms · p99 ${r.callSetupMs.p99} ms`);
+        console.log(`server                ${r.serverCpuPercent} % of one core, ${r.serverRssMiB} MiB RSS`);
+      } finally {
+        await server.stop();
+      }
+    });
+}
