@@ -1,9 +1,15 @@
 import type { Command } from "commander";
+import { registerBench } from "./bench.ts";
 import { registerServe } from "./serve.ts";
 import { registerCert } from "./cert.ts";
+import { registerInstall } from "./install.ts";
+import { registerUninstall } from "./uninstall.ts";
 
 // One file per command; each registers itself on the program.
 export function registerCommands(program: Command): void {
   registerServe(program);
+  registerBench(program);
   registerCert(program);
+  registerInstall(program);
+  registerUninstall(program);
 }

@@ -38,6 +38,11 @@ export interface Runner {
   readonly planned: string[][];
 }
 
+/** A command as it would be typed into a shell, for printing (never executed through one). */
+export function shellLine(argv: string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+}
+
 function which(name: string): string | null {
   return Bun.which(name, { PATH: process.env.PATH ?? "" }) ?? null;
 }
@@ -70,7 +75,7 @@ export function createRunner(mode: RunMode, opts: { timeoutMs?: number; echo?: (
   const runChange = async (argv: string[]): Promise<CommandResult> => {
     planned.push(argv);
     if (mode === "dry-run") {
-      echo(`      ${color.dim("would run:")} ${argv.join(" ")}`);
+      echo(`      ${color.dim("would run:")} ${shellLine(argv)}`);
       return SKIPPED;
     }
     if (mode === "staged") return SKIPPED;
@@ -93,7 +98,7 @@ export function createRunner(mode: RunMode, opts: { timeoutMs?: number; echo?: (
     tryChange: runChange,
     interactive(argv) {
       if (mode !== "live") {
-        echo(`would run: ${argv.join(" ")}`);
+        echo(`would run: ${shellLine(argv)}`);
         return Promise.resolve(0);
       }
       return new Promise((resolve) => {

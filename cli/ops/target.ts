@@ -75,7 +75,9 @@ export function createTarget(mode: RunMode, root = "/", echo: (line: string) => 
         echo(`      ${color.dim("would create directory:")} ${p} (mode ${octal(dirMode)})`);
         return true;
       }
-      await mkdir(path(p), { recursive: true, mode: dirMode });
+      // Parents (/var/lib in a staging root) get the usual 0755; only the leaf is private.
+      await mkdir(dirname(path(p)), { recursive: true, mode: 0o755 });
+      await mkdir(path(p), { mode: dirMode });
       await chmod(path(p), dirMode);
       return true;
     },

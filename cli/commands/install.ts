@@ -1,0 +1,114 @@
+import { rm } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { DEFAULT_PORT } from "../../server/config.ts";
+import { CliError } from "../cli-error.ts";
+import { binaryToInstall } from "../ops/binary-source.ts";
+import { namesFromFlags } from "../ops/cert-ops.ts";
+import { INSTALL_PATHS } from "../ops/install-paths.ts";
+import { installSteps, readInstalledConfig, type InstallState } from "../ops/install-plan.ts";
+import { reachableUrls } from "../ops/lan-urls.ts";
+import { color } from "../ops/output.ts";
+import { createRunner, shellLine, type RunMode } from "../ops/runner.ts";
+import { NO_SERVICE } from "../ops/service-state.ts";
+import { runSteps } from "../ops/steps.ts";
+import { createTarget } from "../ops/target.ts";
+
+interface InstallFlags {
+  port?: string;
+  host?: string;
+  hostname?: string;
+  san?: string[];
+  binary?: string;
+  root?: string;
+  dryRun?: boolean;
+  enableFirewall?: boolean;
+}
+
+export function parseInstallPort(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1 || n > 65535) throw new CliError(`--port must be a number from 1 to 65535, got "${v}"`, 2);
+  return n;
+}
+
+export function modeFrom(flags: { root?: string; dryRun?: boolean }): RunMode {
+  if (flags.root && flags.dryRun) throw new CliError("choose one of --root and --dry-run", 2);
+  if (flags.root) {
+    if (resolve(flags.root) === "/") throw new CliError("--root / is the real system: drop --root to install for real", 2);
+    return "staged";
+  }
+  return flags.dryRun ? "dry-run" : "live";
+}
+
+export function registerInstall(program: Command): void {
+  program
+    .command("install")
+    .description("install voicesrv as a hardened systemd service (re-run to upgrade in place)")
+    .option("-p, --port <port>", `port to serve on (default ${DEFAULT_PORT}, or the installed config's)`)
+    .option("-H, --host <address>", "address to bind (default 0.0.0.0, or the installed config's)")
+    .option("--hostname <name>", "main name for a new certificate (default: this machine's hostname)")
+    .option("--san <name>", "extra DNS name or IP for a new certificate; repeat or comma-separate", (v: string, p: string[] = []) => [...p, ...v.split(",").map((s) => s.trim()).filter(Boolean)])
+    .option("--enable-firewall", "turn on an installed but inactive firewall (allowing SSH first)")
+    .option("--dry-run", "print every file and command install would write or run, changing nothing")
+    .option("--root <dir>", "write the files under a staging directory and run no system commands")
+    .option("--binary <file>", "install this file instead of the running executable")
+    .addHelpText("after", "\nExamples:\n  sudo ./voicesrv install --port 22000\n  ./voicesrv install --dry-run\n  ./install.sh --port 443")
+    .action(async (flags: InstallFlags) => {
+      const mode = modeFrom(flags);
+      const run = createRunner(mode);
+      const target = createTarget(mode, flags.root ? resolve(flags.root) : "/");
+      const installed = await readInstalledConfig(target).catch((e: Error) => {
+        throw new CliError(e.message, 2);
+      });
+      let binarySource: string | null;
+      try {
+        binarySource = binaryToInstall(flags.binary);
+      } catch (e) {
+        if (mode !== "dry-run") throw e;
+        binarySource = null;
+      }
+      const state: InstallState = {
+        port: flags.port !== undefined ? parseInstallPort(flags.port) : installed?.port ?? DEFAULT_PORT,
+        host: flags.host ?? installed?.host ?? "0.0.0.0",
+        service: NO_SERVICE,
+        upgrade: false,
+        binaryChanged: false,
+        unitsChanged: false,
+        fingerprint: null,
+        firewall: "not checked",
+        notes: [],
+        cleanup: [],
+      };
+      const heading = mode === "dry-run" ? "voicesrv install — dry run: nothing is changed" : mode === "staged" ? `voicesrv install into staging root ${target.root}` : "voicesrv install";
+      console.log(color.bold(heading));
+      const steps = installSteps(run, target, { binarySource, enableFirewall: Boolean(flags.enableFirewall), names: namesFromFlags(flags.hostname, flags.san ?? []) }, state);
+      try {
+        await runSteps(steps);
+      } finally {
+        for (const f of state.cleanup) await rm(f, { force: true });
+      }
+      console.log("");
+      if (mode === "dry-run") {
+        console.log(color.bold("Dry run finished. It would write:"));
+        for (const f of target.written) console.log(`  ${f}`);
+        console.log(color.bold("and run:"));
+        for (const c of run.planned) console.log(`  ${shellLine(c)}`);
+        return;
+      }
+      console.log(color.ok(state.upgrade ? "voicesrv is upgraded." : mode === "staged" ? `Staged install written to ${target.root}.` : "voicesrv is installed and running."));
+      if (mode === "live") {
+        console.log("\nOpen on a phone or laptop (add a group name, e.g. /family):");
+        for (const u of reachableUrls(state.host, state.port)) console.log(`  ${u}/family`);
+      }
+      if (state.fingerprint) console.log(`\nCertificate SHA-256 fingerprint (compare it when a browser asks):\n  ${state.fingerprint}`);
+      for (const n of state.notes) console.log(`note: ${n}`);
+      console.log(`
+Next steps:
+  voicesrv status                 health, certificate, firewall
+  voicesrv cert ca                phones trust one private CA instead of a self-signed warning (docs/PHONE-TRUST.md)
+  voicesrv cert import --cert fullchain.pem --key privkey.pem   a certificate for a public name
+  Behind Cloudflare Tunnel or a reverse proxy: set "http": true and "host": "127.0.0.1" in ${INSTALL_PATHS.configFile}
+  (serve --http), point the tunnel at http://127.0.0.1:${state.port}, then systemctl restart voicesrv (docs/OPERATIONS.md)
+  voicesrv logs                   follow the service log`);
+    });
+}
