@@ -1,0 +1,133 @@
+// Opus through WebCodecs (Chrome/Edge 94+, Safari 26+, Firefox 130+ on desktop). The encoder runs
+// asynchronously: payloads come out of the output callback in order, possibly none for a frame
+// (DTX while silent). The decoder is wrapped so each decode() resolves, in order, with one frame.
+import { FRAME_SAMPLES, SAMPLE_RATE, type FrameDecoder, type FrameEncoder, type PayloadSink } from "./codec.ts";
+
+export const OPUS_ENCODER_CONFIG = {
+  codec: "opus",
+  sampleRate: SAMPLE_RATE,
+  numberOfChannels: 1,
+  bitrate: 24_000,
+  opus: { frameDuration: 20_000, application: "voip", packetlossperc: 10, useinbandfec: true, usedtx: true },
+} as const;
+
+export const OPUS_DECODER_CONFIG = { codec: "opus", sampleRate: SAMPLE_RATE, numberOfChannels: 1 } as const;
+
+/** Frames waiting in the encoder beyond this are dropped: late audio is worse than a gap. */
+const MAX_ENCODE_QUEUE = 10;
+
+export async function opusSupported(): Promise<boolean> {
+  const g = globalThis as { AudioEncoder?: typeof AudioEncoder; AudioDecoder?: typeof AudioDecoder };
+  if (!g.AudioEncoder || !g.AudioDecoder || typeof AudioData === "undefined") return false;
+  try {
+    const [enc, dec] = await Promise.all([
+      g.AudioEncoder.isConfigSupported(OPUS_ENCODER_CONFIG as AudioEncoderConfig),
+      g.AudioDecoder.isConfigSupported(OPUS_DECODER_CONFIG),
+    ]);
+    return enc.supported === true && dec.supported === true;
+  } catch {
+    return false;
+  }
+}
+
+export class OpusEncoder implements FrameEncoder {
+  readonly codec = "opus" as const;
+  private encoder: AudioEncoder | null = null;
+  private timestampUs = 0;
+  private failed = false;
+
+  constructor(private readonly onPayload: PayloadSink) {
+    this.open();
+  }
+
+  private open(): void {
+    this.encoder = new AudioEncoder({
+      output: (chunk) => {
+        const payload = new Uint8Array(chunk.byteLength);
+        chunk.copyTo(payload);
+        if (payload.byteLength > 0) this.onPayload(payload);
+      },
+      // A codec error must not end the call: reopen on the next frame.
+      error: () => {
+        this.failed = true;
+      },
+    });
+    this.encoder.configure(OPUS_ENCODER_CONFIG as AudioEncoderConfig);
+    this.failed = false;
+  }
+
+  encode(frame: Float32Array): void {
+    if (this.failed || !this.encoder || this.encoder.state === "closed") this.open();
+    const enc = this.encoder!;
+    if (enc.encodeQueueSize > MAX_ENCODE_QUEUE) return;
+    const data = new AudioData({
+      format: "f32-planar",
+      sampleRate: SAMPLE_RATE,
+      numberOfFrames: FRAME_SAMPLES,
+      numberOfChannels: 1,
+      timestamp: this.timestampUs,
+      data: frame,
+    });
+    this.timestampUs += 20_000;
+    try {
+      enc.encode(data);
+    } finally {
+      data.close();
+    }
+  }
+
+  close(): void {
+    if (this.encoder && this.encoder.state !== "closed") this.encoder.close();
+    this.encoder = null;
+  }
+}
+
+export class OpusDecoder implements FrameDecoder {
+  readonly codec = "opus" as const;
+  private decoder: AudioDecoder | null = null;
+  private readonly waiting: ((pcm: Float32Array) => void)[] = [];
+  private timestampUs = 0;
+
+  private open(): AudioDecoder {
+    const decoder = new AudioDecoder({
+      output: (data) => {
+        const pcm = new Float32Array(FRAME_SAMPLES);
+        const n = Math.min(FRAME_SAMPLES, data.numberOfFrames);
+        const tmp = new Float32Array(data.numberOfFrames);
+        data.copyTo(tmp, { planeIndex: 0, format: "f32-planar" });
+        pcm.set(tmp.subarray(0, n));
+        data.close();
+        this.waiting.shift()?.(pcm);
+      },
+      error: () => {
+        // Pending frames become silence (the concealer fades into it); the next decode reopens.
+        for (const resolve of this.waiting.splice(0)) resolve(new Float32Array(FRAME_SAMPLES));
+        this.decoder = null;
+      },
+    });
+    decoder.configure(OPUS_DECODER_CONFIG);
+    return decoder;
+  }
+
+  decode(payload: Uint8Array): Promise<Float32Array> {
+    if (!this.decoder || this.decoder.state === "closed") this.decoder = this.open();
+    const decoder = this.decoder;
+    return new Promise<Float32Array>((resolve) => {
+      this.waiting.push(resolve);
+      const chunk = new EncodedAudioChunk({ type: "key", timestamp: this.timestampUs, data: payload });
+      this.timestampUs += 20_000;
+      try {
+        decoder.decode(chunk);
+      } catch {
+        this.waiting.pop();
+        resolve(new Float32Array(FRAME_SAMPLES));
+      }
+    });
+  }
+
+  close(): void {
+    if (this.decoder && this.decoder.state !== "closed") this.decoder.close();
+    this.decoder = null;
+    for (const resolve of this.waiting.splice(0)) resolve(new Float32Array(FRAME_SAMPLES));
+  }
+}

@@ -1,0 +1,45 @@
+// Microphone → exact 20 ms frames of 960 samples at 48 kHz, plus the frame's RMS for the meter.
+// Runs on the audio rendering thread: no allocation beyond one frame per 20 ms.
+// Message out: { frame: Float32Array(960), rms: number } — the frame's buffer is transferred.
+import { FRAME_SAMPLES, SAMPLE_RATE } from "../codec.ts";
+import { StreamResampler } from "../resampler.ts";
+import { scope } from "./worklet-scope.ts";
+
+class CaptureProcessor extends scope.AudioWorkletProcessor {
+  private frame = new Float32Array(FRAME_SAMPLES);
+  private fill = 0;
+  private readonly resampler = scope.sampleRate !== SAMPLE_RATE ? new StreamResampler(scope.sampleRate, SAMPLE_RATE) : null;
+  private mono = new Float32Array(128);
+
+  process(inputs: Float32Array[][]): boolean {
+    const channels = inputs[0];
+    if (!channels || channels.length === 0) return true;
+    let samples = channels[0]!;
+    if (channels.length > 1) {
+      if (this.mono.length !== samples.length) this.mono = new Float32Array(samples.length);
+      for (let i = 0; i < samples.length; i++) {
+        let sum = 0;
+        for (const ch of channels) sum += ch[i]!;
+        this.mono[i] = sum / channels.length;
+      }
+      samples = this.mono;
+    }
+    if (this.resampler) samples = this.resampler.process(samples);
+    for (let i = 0; i < samples.length; i++) {
+      this.frame[this.fill++] = samples[i]!;
+      if (this.fill === FRAME_SAMPLES) this.flush();
+    }
+    return true;
+  }
+
+  private flush(): void {
+    let energy = 0;
+    for (let i = 0; i < FRAME_SAMPLES; i++) energy += this.frame[i]! * this.frame[i]!;
+    const rms = Math.sqrt(energy / FRAME_SAMPLES);
+    this.port.postMessage({ frame: this.frame, rms }, [this.frame.buffer]);
+    this.frame = new Float32Array(FRAME_SAMPLES);
+    this.fill = 0;
+  }
+}
+
+scope.registerProcessor("voicesrv-capture", CaptureProcessor);

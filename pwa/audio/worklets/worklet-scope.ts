@@ -1,0 +1,13 @@
+// The AudioWorkletGlobalScope isn't in TypeScript's DOM lib; these are the parts the worklets use.
+// Importing this module has no runtime effect beyond reading the scope's own globals.
+export interface ProcessorBase {
+  readonly port: MessagePort;
+}
+
+interface WorkletScope {
+  sampleRate: number;
+  AudioWorkletProcessor: new (options?: unknown) => ProcessorBase;
+  registerProcessor(name: string, ctor: new (options: { processorOptions?: Record<string, unknown> }) => ProcessorBase): void;
+}
+
+export const scope = globalThis as unknown as WorkletScope;

@@ -1,0 +1,217 @@
+import { describe, expect, test } from "vitest";
+import { JitterBuffer, type JitterBufferOptions, type PopResult } from "../../pwa/audio/jitter-buffer.ts";
+
+/** Deterministic PRNG (mulberry32) so every run sees the same "network". */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Arrival {
+  seq: number;
+  at: number;
+}
+
+interface Tick {
+  at: number;
+  result: PopResult;
+  targetDelayMs: number;
+  bufferedMs: number;
+}
+
+/** Plays `arrivals` into a buffer popped every 20 ms (offset by `phase`) until `untilMs`. */
+function run(arrivals: Arrival[], untilMs: number, options?: JitterBufferOptions, phase = 7) {
+  const jb = new JitterBuffer(options);
+  const queue = [...arrivals].sort((a, b) => a.at - b.at);
+  const ticks: Tick[] = [];
+  let i = 0;
+  for (let now = phase; now <= untilMs; now += 20) {
+    while (i < queue.length && queue[i]!.at <= now) {
+      const a = queue[i++]!;
+      jb.push(a.seq, new Uint8Array([a.seq & 0xff]), a.at);
+    }
+    const result = jb.pop(now);
+    const s = jb.stats();
+    ticks.push({ at: now, result, targetDelayMs: s.targetDelayMs, bufferedMs: s.bufferedMs });
+  }
+  return { jb, ticks, stats: jb.stats() };
+}
+
+/** Frames sent every 20 ms from t=0; `delay` returns the network delay or null for a lost frame. */
+function stream(count: number, delay: (seq: number) => number | null, sendAt = (seq: number) => seq * 20): Arrival[] {
+  const out: Arrival[] = [];
+  for (let seq = 0; seq < count; seq++) {
+    const d = delay(seq);
+    if (d !== null) out.push({ seq, at: sendAt(seq) + d });
+  }
+  return out;
+}
+
+const played = (ticks: Tick[]) => ticks.flatMap((t) => (t.result.kind === "frame" ? [t.result.seq] : []));
+const kinds = (ticks: Tick[], kind: PopResult["kind"]) => ticks.filter((t) => t.result.kind === kind);
+/** Mouth-to-playout delay of each played frame, for a sender that sends frame `seq` at sendAt(seq). */
+const latencies = (ticks: Tick[], sendAt = (seq: number) => seq * 20) =>
+  ticks.flatMap((t) => (t.result.kind === "frame" ? [t.at - sendAt(t.result.seq)] : []));
+
+describe("JitterBuffer", () => {
+  test("steady network: every frame played in order, no concealment, low delay", () => {
+    const { ticks, stats } = run(stream(500, () => 30), 500 * 20 + 200);
+    expect(played(ticks)).toEqual(Array.from({ length: 500 }, (_, i) => i));
+    expect(stats.concealed).toBe(0);
+    expect(stats.late).toBe(0);
+    expect(stats.lossPercent).toBe(0);
+    expect(stats.jitterMs).toBeLessThan(1);
+    const lat = latencies(ticks);
+    // 30 ms network + 40–60 ms target, quantised to the 20 ms tick.
+    expect(Math.max(...lat)).toBeLessThanOrEqual(30 + 60 + 20);
+    expect(stats.targetDelayMs).toBeGreaterThanOrEqual(40);
+    expect(stats.targetDelayMs).toBeLessThanOrEqual(60);
+  });
+
+  test("jittery network: target grows to cover the jitter, little is concealed, cap respected", () => {
+    const rnd = prng(1);
+    const { ticks, stats } = run(stream(1500, () => 30 + rnd() * 80), 1500 * 20 + 400);
+    expect(stats.jitterMs).toBeGreaterThan(15);
+    expect(stats.targetDelayMs).toBeGreaterThanOrEqual(80);
+    expect(stats.targetDelayMs).toBeLessThanOrEqual(200);
+    expect(stats.concealed + stats.late).toBeLessThan(1500 * 0.03);
+    const seqs = played(ticks);
+    expect(seqs.length).toBeGreaterThan(1500 * 0.95);
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]!).toBeGreaterThan(seqs[i - 1]!);
+  });
+
+  test("reordering within the buffer is fixed by seq", () => {
+    // Every 5th pair arrives swapped.
+    const arrivals = stream(300, () => 30).map((a) => {
+      if (a.seq % 5 === 3) return { seq: a.seq, at: a.at + 25 };
+      return a;
+    });
+    const { ticks, stats } = run(arrivals, 300 * 20 + 200);
+    expect(played(ticks)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(stats.concealed).toBe(0);
+    expect(stats.late).toBe(0);
+  });
+
+  test("duplicates are dropped and counted, whether still buffered or already played", () => {
+    const base = stream(200, () => 30);
+    const dupBuffered = base.filter((a) => a.seq % 10 === 0).map((a) => ({ seq: a.seq, at: a.at + 5 }));
+    const dupPlayed = base.filter((a) => a.seq % 10 === 5).map((a) => ({ seq: a.seq, at: a.at + 500 }));
+    const { ticks, stats } = run([...base, ...dupBuffered, ...dupPlayed], 200 * 20 + 700);
+    expect(played(ticks)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(stats.duplicate).toBe(dupBuffered.length + dupPlayed.length);
+    expect(stats.late).toBe(0);
+    expect(stats.received).toBe(200 + dupBuffered.length + dupPlayed.length);
+  });
+
+  test("isolated losses: each missing frame is concealed once, by seq, and counted as loss", () => {
+    const lost = new Set([100, 150, 151, 300]);
+    const { ticks, stats } = run(stream(400, (s) => (lost.has(s) ? null : 30)), 400 * 20 + 200, { lossWindowFrames: 1000 });
+    expect(kinds(ticks, "conceal").map((t) => (t.result as { seq: number }).seq)).toEqual([...lost]);
+    expect(played(ticks).length).toBe(396);
+    expect(stats.concealed).toBe(4);
+    expect(stats.lossPercent).toBeCloseTo(1, 1);
+    expect(stats.targetDelayMs).toBeLessThanOrEqual(60);
+  });
+
+  test("burst loss longer than the buffer: a short gap, counted as loss, then on time again", () => {
+    const { ticks, stats } = run(stream(400, (s) => (s >= 100 && s < 110 ? null : 30)), 400 * 20 + 200, { lossWindowFrames: 1000 });
+    const seqs = played(ticks);
+    expect(seqs).toEqual([...Array.from({ length: 100 }, (_, i) => i), ...Array.from({ length: 290 }, (_, i) => 110 + i)]);
+    expect(stats.lossPercent).toBeCloseTo(2.5, 1);
+    expect(stats.late).toBe(0);
+    // Loss doesn't look like jitter: no growth, and the frames after the gap keep their delay.
+    expect(stats.targetDelayMs).toBeLessThanOrEqual(60);
+    const lat = latencies(ticks);
+    expect(lat[lat.length - 1]).toBeLessThanOrEqual(lat[50]! + 20);
+  });
+
+  test("a frame arriving after its slot was concealed is late, not played", () => {
+    const arrivals = stream(100, (s) => (s === 50 ? 400 : 30));
+    const { ticks, stats } = run(arrivals, 100 * 20 + 600);
+    expect(played(ticks)).not.toContain(50);
+    expect(stats.late).toBe(1);
+    expect(stats.concealed).toBe(1);
+  });
+
+  test("DTX gaps are silence: no loss, no jitter, no growth, no accumulated delay", () => {
+    // 20 talkspurts of 50 frames separated by 0.6–2 s of silence; seq keeps counting without gaps.
+    const rnd = prng(7);
+    const sendTimes: number[] = [];
+    let t = 0;
+    for (let spurt = 0; spurt < 20; spurt++) {
+      for (let i = 0; i < 50; i++, t += 20) sendTimes.push(t);
+      t += 600 + Math.floor(rnd() * 1400);
+    }
+    const sendAt = (seq: number) => sendTimes[seq]!;
+    const arrivals = stream(sendTimes.length, () => 40 + rnd() * 8, sendAt);
+    const { ticks, stats } = run(arrivals, t + 500);
+    expect(played(ticks).length).toBe(1000);
+    expect(stats.concealed).toBe(0);
+    expect(stats.late).toBe(0);
+    expect(stats.lossPercent).toBe(0);
+    expect(stats.jitterMs).toBeLessThan(10);
+    expect(stats.targetDelayMs).toBeLessThanOrEqual(60);
+    expect(kinds(ticks, "silence").length).toBeGreaterThan(500);
+    const lat = latencies(ticks, sendAt);
+    expect(Math.max(...lat.slice(-50))).toBeLessThanOrEqual(Math.max(...lat.slice(0, 50)) + 20);
+    expect(Math.max(...lat)).toBeLessThan(48 + 60 + 20 + 1);
+  });
+
+  test("after a jittery phase, a long calm shrinks the target and the real delay", () => {
+    const rnd = prng(3);
+    const jitteryFrames = 250; // 5 s
+    const arrivals = stream(2000, (s) => (s < jitteryFrames ? 30 + rnd() * 150 : 30));
+    const { ticks, stats } = run(arrivals, 2000 * 20 + 300);
+    const peak = Math.max(...ticks.slice(0, jitteryFrames + 10).map((t) => t.targetDelayMs));
+    expect(peak).toBeGreaterThanOrEqual(120);
+    expect(stats.targetDelayMs).toBeLessThanOrEqual(45);
+    const lat = latencies(ticks);
+    expect(Math.max(...lat.slice(-100))).toBeLessThanOrEqual(30 + 45 + 20 + 20);
+    expect(stats.skipped).toBeGreaterThan(0);
+  });
+
+  test("target delay never exceeds the 200 ms cap, even with 400 ms spikes", () => {
+    const rnd = prng(11);
+    const { ticks } = run(stream(1500, () => 30 + (rnd() < 0.1 ? rnd() * 400 : rnd() * 20)), 1500 * 20 + 600);
+    const maxTarget = Math.max(...ticks.map((t) => t.targetDelayMs));
+    expect(maxTarget).toBeLessThanOrEqual(200);
+    expect(maxTarget).toBeGreaterThan(100);
+  });
+
+  test("a burst after a stall is played back down to the target, not kept as extra delay", () => {
+    // 300 ms stall at seq 200: frames 200–214 arrive together.
+    const arrivals = stream(600, (s) => (s >= 200 && s < 215 ? 30 + (215 - s) * 20 : 30));
+    const { ticks, stats } = run(arrivals, 600 * 20 + 400);
+    const lat = latencies(ticks);
+    // The stall is real jitter, so the target rises (capped) and then decays; the delay actually
+    // played follows the target instead of keeping the whole backlog.
+    expect(Math.max(...ticks.map((t) => t.targetDelayMs))).toBeLessThanOrEqual(200);
+    expect(Math.max(...lat.slice(-50))).toBeLessThanOrEqual(30 + stats.targetDelayMs + 60);
+    expect(stats.targetDelayMs).toBeLessThan(100);
+    expect(stats.skipped).toBeGreaterThan(0);
+  });
+
+  test("a sender that restarts its sequence numbers is followed (resync)", () => {
+    const first = stream(100, () => 30);
+    const second = stream(100, () => 30).map((a) => ({ seq: a.seq + 0, at: a.at + 3000 }));
+    const restarted = second.map((a) => ({ seq: a.seq, at: a.at }));
+    // Second stream restarts at seq 0 far behind the first's position... push it after 600 more frames.
+    const far = stream(100, () => 30).map((a) => ({ seq: a.seq + 700, at: a.at + 2200 }));
+    const { ticks } = run([...first, ...far], 2200 + 100 * 20 + 300);
+    expect(played(ticks).slice(-100)).toEqual(Array.from({ length: 100 }, (_, i) => 700 + i));
+    expect(restarted.length).toBe(100);
+  });
+
+  test("stats report a recent loss percentage that recovers", () => {
+    const { stats } = run(stream(1000, (s) => (s % 20 === 10 && s < 400 ? null : 30)), 1000 * 20 + 200);
+    // Loss window is the last 250 slots; the lossy part ended 600 frames ago.
+    expect(stats.lossPercent).toBe(0);
+    expect(stats.concealed).toBe(20);
+  });
+});
