@@ -4,6 +4,9 @@ import { registerServe } from "./serve.ts";
 import { registerCert } from "./cert.ts";
 import { registerInstall } from "./install.ts";
 import { registerUninstall } from "./uninstall.ts";
+import { registerStatus } from "./status.ts";
+import { registerDoctor } from "./doctor.ts";
+import { registerLogs } from "./logs.ts";
 
 // One file per command; each registers itself on the program.
 export function registerCommands(program: Command): void {
@@ -12,4 +15,7 @@ export function registerCommands(program: Command): void {
   registerCert(program);
   registerInstall(program);
   registerUninstall(program);
+  registerStatus(program);
+  registerDoctor(program);
+  registerLogs(program);
 }

@@ -60,6 +60,7 @@ export function registerInstall(program: Command): void {
       const installed = await readInstalledConfig(target).catch((e: Error) => {
         throw new CliError(e.message, 2);
       });
+      const port = flags.port !== undefined ? parseInstallPort(flags.port) : installed?.port ?? DEFAULT_PORT;
       let binarySource: string | null;
       try {
         binarySource = binaryToInstall(flags.binary);
@@ -68,7 +69,7 @@ export function registerInstall(program: Command): void {
         binarySource = null;
       }
       const state: InstallState = {
-        port: flags.port !== undefined ? parseInstallPort(flags.port) : installed?.port ?? DEFAULT_PORT,
+        port,
         host: flags.host ?? installed?.host ?? "0.0.0.0",
         service: NO_SERVICE,
         upgrade: false,

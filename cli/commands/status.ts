@@ -1,0 +1,118 @@
+import { readFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { inspectCertificate, type CertInfo } from "../../certs/index.ts";
+import { CliError } from "../cli-error.ts";
+import { readCertKind } from "../ops/cert-kind.ts";
+import { addConfigFlags, configFor, type ConfigFlags } from "../ops/config-flags.ts";
+import { detectFirewall } from "../ops/firewall.ts";
+import { fetchHealth, localUrl, type Health } from "../ops/health-probe.ts";
+import { color, mark, printJson } from "../ops/output.ts";
+import { readLivePid } from "../ops/pid-file.ts";
+import { createRunner } from "../ops/runner.ts";
+import { serviceState } from "../ops/service-state.ts";
+import { certJson } from "./cert.ts";
+
+interface StatusFlags extends ConfigFlags {
+  url?: string;
+  json?: boolean;
+}
+
+/** Exit codes: scripts and monitoring read these. */
+export const STATUS_EXIT = { healthy: 0, degraded: 1, notRunning: 3 } as const;
+const EXPIRY_WARNING_DAYS = 14;
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || host.startsWith("127.");
+}
+
+export function registerStatus(program: Command): void {
+  addConfigFlags(
+    program
+      .command("status")
+      .description("is voicesrv running and healthy? service, health counts, certificate, firewall (exit 0 healthy, 1 degraded, 3 not running)")
+      .option("--url <url>", "the server to ask (default from the config, e.g. https://127.0.0.1:22000)")
+      .option("--json", "print JSON"),
+    { port: true },
+  )
+    .addHelpText("after", "\nExamples:\n  voicesrv status\n  voicesrv status --url https://127.0.0.1:22000 --data-dir ./data --json")
+    .action(async (flags: StatusFlags) => {
+      const c = configFor(flags);
+      let url: URL;
+      try {
+        url = new URL(flags.url ?? localUrl(c.host, c.port, !c.http));
+      } catch {
+        throw new CliError(`--url must be a URL such as https://127.0.0.1:22000, got "${flags.url}"`, 2);
+      }
+      const run = createRunner("live");
+      const problems: string[] = [];
+
+      const svc = await serviceState(run);
+      const pid = svc.pid ?? readLivePid(c.dataDir);
+
+      let cert: CertInfo | null = null;
+      let certError: string | null = null;
+      try {
+        cert = inspectCertificate(await readFile(c.certFile, "utf8"));
+      } catch (e) {
+        certError = (e as NodeJS.ErrnoException).code === "ENOENT" ? `no certificate at ${c.certFile}` : `cannot read ${c.certFile}: ${(e as Error).message}`;
+      }
+
+      const health = await fetchHealth(url.href, { pin: cert?.fingerprint256 });
+      let h: Health | null = null;
+      let state: keyof typeof STATUS_EXIT = "healthy";
+      if (health.kind === "ok") h = health.health;
+      else if (health.kind === "unreachable" && !svc.active) {
+        state = "notRunning";
+        problems.push(`not running: ${health.detail}${svc.known ? ` (voicesrv.service is ${svc.activeState})` : ""}`);
+      } else {
+        state = "degraded";
+        problems.push(health.kind === "untrusted" ? `${health.detail} — if you just changed it, run \`systemctl reload voicesrv\`` : `running but not healthy: ${health.detail}`);
+      }
+
+      if (url.protocol === "https:") {
+        if (!cert) problems.push(certError!);
+        else if (cert.daysLeft < 0) problems.push(`the certificate expired ${-cert.daysLeft} days ago: voicesrv cert renew`);
+        else if (cert.daysLeft <= EXPIRY_WARNING_DAYS) problems.push(`the certificate expires in ${cert.daysLeft} days: voicesrv cert renew`);
+      }
+
+      const port = Number(url.port) || c.port;
+      const fw = await detectFirewall(run);
+      // Loopback-only servers (behind a tunnel or proxy) need no firewall opening.
+      const needsRule = fw?.active === true && !isLoopback(c.host) && !isLoopback(url.hostname);
+      const rulePresent = fw?.active ? await fw.firewall.hasRule(port) : null;
+      if (needsRule && !rulePresent) problems.push(`${fw!.firewall.name} has no rule for ${port}/tcp: sudo voicesrv install (or open it yourself)`);
+      if (state === "healthy" && problems.length) state = "degraded";
+
+      const result = {
+        state: state === "notRunning" ? "not-running" : state,
+        url: url.origin,
+        service: { manager: svc.known ? "systemd" : pid ? "pid-file" : "none", active: svc.known ? svc.active : h !== null, enabled: svc.enabled, pid, uptimeSeconds: svc.uptimeSeconds ?? h?.uptimeSeconds ?? null },
+        version: h?.version ?? null,
+        health: h ? { groups: h.groups, members: h.members, calls: h.calls, connections: h.connections } : null,
+        certificate: cert ? { file: c.certFile, kind: readCertKind(c.certDir, cert), ...certJson(cert) } : null,
+        firewall: fw ? { name: fw.firewall.name, active: fw.active, rulePresent } : null,
+        problems,
+      };
+      process.exitCode = STATUS_EXIT[state];
+      if (flags.json) return printJson(result);
+
+      const headline = state === "healthy" ? color.ok("healthy") : state === "degraded" ? color.warn("degraded") : color.bad("not running");
+      console.log(`voicesrv ${headline}  ${url.origin}`);
+      const s = result.service;
+      console.log(`  service      ${s.manager === "systemd" ? `systemd: ${svc.activeState}, ${svc.enabled ? "enabled" : "not enabled"}` : s.manager === "pid-file" ? "started by hand" : "not managed by systemd"}${pid ? `, PID ${pid}` : ""}${s.uptimeSeconds !== null ? `, up ${formatUptime(s.uptimeSeconds)}` : ""}`);
+      if (h) console.log(`  health       version ${h.version}: ${h.groups} groups, ${h.members} members, ${h.calls} calls`);
+      if (cert) {
+        console.log(`  certificate  ${cert.subject} (${result.certificate!.kind}), ${[...cert.sans.dns, ...cert.sans.ip].join(", ")}`);
+        console.log(`               ${cert.daysLeft} days left, SHA-256 ${cert.fingerprint256}`);
+      }
+      console.log(`  firewall     ${fw ? `${fw.firewall.name} ${fw.active ? (rulePresent ? `active, ${port}/tcp open` : `active, no rule for ${port}/tcp`) : "inactive"}` : "none found"}`);
+      for (const p of problems) console.log(`  ${mark(state === "notRunning" ? "fail" : "warn")} ${p}`);
+    });
+}
+
+function formatUptime(s: number): string {
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  if (s < 172800) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86400)}d`;
+}
