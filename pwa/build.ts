@@ -1,11 +1,21 @@
 // Builds the PWA into dist/pwa and writes dist/pwa-assets.ts: a module that imports every
 // built file `with { type: "file" }`, so `bun build --compile` embeds them in the binary
 // and the server serves them with Bun.file() both from a checkout and from the binary.
-import { mkdir, rm, readdir, writeFile, cp } from "node:fs/promises";
+//
+// Order matters: everything the service worker precaches must exist before the worker is
+// bundled, because its precache manifest (URL + content hash) is injected at build time.
+import { createHash } from "node:crypto";
+import { cp, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
+import { buildAudioWorklets } from "./audio/worklets/entries.ts";
+import { renderIconPngs } from "./icons/render.ts";
 
 const root = resolve(import.meta.dir, "..");
 const out = join(root, "dist", "pwa");
+const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as { version: string };
+
+/** Served by the server but never precached: the worker updates itself by byte comparison. */
+const NOT_PRECACHED = new Set(["/sw.js", "/sw.js.map"]);
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
@@ -15,10 +25,72 @@ async function listFiles(dir: string): Promise<string[]> {
   return files.flat().sort();
 }
 
+async function bundle(entrypoints: string[], outdir: string, define: Record<string, string> = {}): Promise<void> {
+  const result = await Bun.build({
+    entrypoints,
+    outdir,
+    target: "browser",
+    format: "esm",
+    minify: true,
+    sourcemap: "none",
+    naming: "[name].js",
+    define: { "process.env.NODE_ENV": JSON.stringify("production"), ...define },
+  });
+  if (!result.success) {
+    for (const log of result.logs) console.error(log);
+    throw new Error(`pwa: bundling ${entrypoints.map((e) => relative(root, e)).join(", ")} failed`);
+  }
+}
+
+function manifest(): object {
+  const icons = [192, 512].flatMap((size) => [
+    { src: `/icons/icon-${size}.png`, sizes: `${size}x${size}`, type: "image/png", purpose: "any" },
+    { src: `/icons/maskable-${size}.png`, sizes: `${size}x${size}`, type: "image/png", purpose: "maskable" },
+  ]);
+  return {
+    name: "voicesrv — private calls",
+    short_name: "voicesrv",
+    description: "End-to-end encrypted voice calls for your group.",
+    // One manifest serves every group, so start_url cannot name one. "/" opens the landing
+    // screen, which sends a home-screen launch straight to the group used last (app/router.ts).
+    start_url: "/?launch=home",
+    scope: "/",
+    display: "standalone",
+    orientation: "portrait",
+    theme_color: "#0f5c4c",
+    background_color: "#0f1513",
+    icons,
+  };
+}
+
+async function precacheManifest(): Promise<{ url: string; revision: string }[]> {
+  const files = await listFiles(out);
+  const entries = await Promise.all(
+    files.map(async (f) => {
+      const url = "/" + relative(out, f);
+      if (NOT_PRECACHED.has(url)) return null;
+      const revision = createHash("sha256").update(await readFile(f)).digest("hex").slice(0, 16);
+      return { url, revision };
+    }),
+  );
+  return entries.filter((e): e is { url: string; revision: string } => e !== null);
+}
+
 export async function buildPwa(): Promise<string[]> {
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
   await cp(join(import.meta.dir, "static"), out, { recursive: true });
+
+  await bundle([join(import.meta.dir, "app", "main.ts")], out, { __APP_VERSION__: JSON.stringify(pkg.version) });
+
+  // The audio module owns the list of worklets and how they are bundled (/audio/<name>.js).
+  await buildAudioWorklets(out, { minify: true });
+
+  await mkdir(join(out, "icons"), { recursive: true });
+  for (const [name, png] of Object.entries(renderIconPngs())) await writeFile(join(out, "icons", name), png);
+  await writeFile(join(out, "manifest.webmanifest"), JSON.stringify(manifest(), null, 2) + "\n");
+
+  await bundle([join(import.meta.dir, "sw.ts")], out, { __PRECACHE_MANIFEST__: JSON.stringify(await precacheManifest()) });
 
   const files = await listFiles(out);
   const lines = files.map((f, i) => `import f${i} from ${JSON.stringify("./" + relative(join(root, "dist"), f))} with { type: "file" };`);

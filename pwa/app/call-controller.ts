@@ -1,0 +1,522 @@
+// The client side of one call at a time: ringing, key exchange, audio, endings.
+//
+// Security rules this file enforces (PROTOCOL.md):
+// - "Encrypted" and the safety code appear only after KeyExchange.done resolved, i.e. after the
+//   peer's key confirmation verified.
+// - The microphone is opened from the user's tap (Call / Accept) because browsers only grant it
+//   there, but not one captured sample is encoded or sent before `done`: startCallAudio runs
+//   after it.
+// - A key-check failure ends the call and shows the security screen; a timeout is reported as
+//   the plain failure it most likely is (a bad network), not as an attack.
+import { CallWakeLock, chooseCodec, startCallAudio, supportedCodecs, type CallAudio, type CodecName } from "../audio/call-audio.ts";
+import { openMic } from "../audio/mic.ts";
+import { KeyExchange, KeyExchangeError, type CallKeys } from "../e2ee/index.ts";
+import type { CallRole, EndReason, ServerMessage } from "../../protocol/messages.ts";
+import type { Connection } from "./connection.ts";
+import { clearCallNotifications, IncomingAlert } from "./ringtone.ts";
+import { settings, type AudioMode } from "./settings.ts";
+
+export type CallPhase = "idle" | "outgoing" | "incoming" | "in-call" | "ended" | "security-failure";
+export type Quality = "good" | "fair" | "poor";
+
+export interface SasView {
+  emoji: string;
+  name: string;
+}
+
+export interface CallStats {
+  framesSent: number;
+  framesReceived: number;
+  framesDropped: number;
+  lossPercent: number;
+  jitterMs: number;
+}
+
+export interface CallView {
+  phase: CallPhase;
+  peer: string;
+  callId: string | null;
+  role: CallRole | null;
+  /** "calling" until the server confirmed the call exists, then "ringing". */
+  outgoing: "calling" | "ringing";
+  connectedAt: number | null;
+  encrypted: boolean;
+  sas: SasView[] | null;
+  sasConfirmed: boolean;
+  muted: boolean;
+  mode: AudioMode;
+  volume: number;
+  quality: Quality | null;
+  micLevel: number;
+  wakeLock: boolean;
+  peerAway: boolean;
+  /** Set for "ended": one plain sentence. */
+  endedText: string;
+  /** Set for "security-failure": whether keys failed to verify (nothing was sent) or the people saw different codes. */
+  failureKind: "key-check" | "sas" | null;
+  failureText: string;
+  stats: CallStats;
+}
+
+const IDLE: CallView = Object.freeze({
+  phase: "idle",
+  peer: "",
+  callId: null,
+  role: null,
+  outgoing: "calling",
+  connectedAt: null,
+  encrypted: false,
+  sas: null,
+  sasConfirmed: false,
+  muted: false,
+  mode: "private",
+  volume: 0.8,
+  quality: null,
+  micLevel: 0,
+  wakeLock: false,
+  peerAway: false,
+  endedText: "",
+  failureKind: null,
+  failureText: "",
+  stats: { framesSent: 0, framesReceived: 0, framesDropped: 0, lossPercent: 0, jitterMs: 0 },
+}) as CallView;
+
+const ENDED_TEXT: Record<EndReason, string> = {
+  declined: "Declined",
+  cancelled: "Call cancelled",
+  "no-answer": "No answer",
+  busy: "Busy — they're on another call",
+  unavailable: "Went offline",
+  hangup: "Call ended",
+  "peer-gone": "Went offline",
+  "server-shutdown": "The server restarted — the call ended",
+};
+
+/** Browser tests set this (before the app loads) to receive decoded PCM; the app never records audio itself. */
+type PcmTap = (pcm: Float32Array) => void;
+
+/** Everything one call holds; created at the user's tap, filled in as the call proceeds. */
+interface Session {
+  peer: string;
+  callId: string | null;
+  /** The caller's codec list, known to the callee from `incoming`. */
+  callerCodecs: string[] | null;
+  callHandle: number;
+  role: CallRole | null;
+  kx: KeyExchange | null;
+  keys: CallKeys | null;
+  audio: CallAudio | null;
+  audioStarting: Promise<CallAudio | null> | null;
+  mic: MediaStream | null;
+  wake: CallWakeLock;
+  sent: number;
+  dropped: number;
+  lastDropped: number;
+  lastOpened: number;
+  ended: boolean;
+}
+
+export class CallController {
+  view: CallView = { ...IDLE };
+  private readonly listeners = new Set<(v: CallView) => void>();
+  private readonly alert = new IncomingAlert();
+  private session: Session | null = null;
+  private statsTimer: ReturnType<typeof setInterval> | null = null;
+  private endedTimer: ReturnType<typeof setTimeout> | null = null;
+  private resumeCheck: ReturnType<typeof setTimeout> | null = null;
+  /** Known synchronously after startup so a tap handler never has to await it. */
+  private myCodecs: string[] = ["pcmu16"];
+  private readonly codecsReady: Promise<void>;
+
+  constructor(private readonly conn: Connection) {
+    this.codecsReady = supportedCodecs().then(
+      (c) => void (this.myCodecs = c),
+      () => {},
+    );
+    conn.on("message", (m) => this.onMessage(m));
+    conn.on("frame", (f) => this.onFrame(f));
+    conn.on("status", () => this.onLinkStatus());
+  }
+
+  subscribe(fn: (v: CallView) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  // ---- user actions (called from taps) --------------------------------------------------
+
+  async call(peer: string): Promise<void> {
+    if (this.view.phase !== "idle" && this.view.phase !== "ended") return;
+    this.clearEnded();
+    const s = settings.value;
+    const session = this.newSession(peer);
+    this.set({ ...IDLE, phase: "outgoing", peer, outgoing: "calling", mode: s.mode, volume: s.volume });
+    // Both need the tap: the microphone prompt and (on some browsers) the wake lock.
+    void session.wake.request();
+    const micOk = await this.openMic(session);
+    if (this.session !== session) return;
+    if (!micOk) return this.showEnded("Microphone blocked — allow it for this site to make calls.");
+    await this.codecsReady;
+    if (!this.conn.send({ t: "call", to: peer, codecs: this.myCodecs })) this.showEnded("You're offline — the call wasn't placed.");
+  }
+
+  async accept(): Promise<void> {
+    const session = this.session;
+    if (this.view.phase !== "incoming" || !session?.callId) return;
+    const callId = session.callId;
+    this.alert.stop();
+    void clearCallNotifications();
+    void session.wake.request();
+    const micOk = await this.openMic(session);
+    if (this.session !== session || this.view.phase !== "incoming") return;
+    if (!micOk) {
+      this.conn.send({ t: "reject", callId });
+      return this.showEnded("Microphone blocked — allow it for this site to take calls.");
+    }
+    // The callee already knows both codec lists, so its audio starts here, close to the tap
+    // (iOS only starts audio from a gesture) — with sending off until the keys are confirmed.
+    const codec = chooseCodec(session.callerCodecs ?? [], this.myCodecs);
+    session.audioStarting = this.startAudio(session, codec, false);
+    this.conn.send({ t: "answer", callId, codecs: this.myCodecs });
+  }
+
+  decline(): void {
+    if (this.view.phase !== "incoming" || !this.view.callId) return;
+    this.conn.send({ t: "reject", callId: this.view.callId });
+    this.teardown();
+    this.set({ ...IDLE });
+  }
+
+  /** Cancel while ringing, or hang up a connected call. */
+  hangup(): void {
+    const callId = this.view.callId;
+    if (callId) this.conn.send({ t: this.view.phase === "outgoing" ? "cancel" : "hangup", callId });
+    this.teardown();
+    this.set({ ...IDLE });
+  }
+
+  /** "They don't match" means someone may be in the middle: end the call and say so. */
+  sasVerdict(match: boolean): void {
+    if (this.view.phase !== "in-call" || !this.view.encrypted) return;
+    if (match) return this.set({ ...this.view, sasConfirmed: true });
+    if (this.view.callId) this.conn.send({ t: "hangup", callId: this.view.callId });
+    const peer = this.view.peer;
+    this.teardown();
+    this.set({
+      ...IDLE,
+      phase: "security-failure",
+      peer,
+      failureKind: "sas",
+      failureText: "The safety codes didn't match — someone may be listening in.",
+    });
+  }
+
+  setMuted(muted: boolean): void {
+    this.session?.audio?.setMuted(muted);
+    this.set({ ...this.view, muted, micLevel: muted ? 0 : this.view.micLevel });
+  }
+
+  setMode(mode: AudioMode): void {
+    this.session?.audio?.setMode(mode);
+    this.set({ ...this.view, mode });
+  }
+
+  setVolume(volume: number): void {
+    this.session?.audio?.setVolume(volume);
+    this.set({ ...this.view, volume });
+  }
+
+  /** Leaves the "ended" or "security failure" screen. */
+  dismiss(): void {
+    if (this.view.phase === "ended" || this.view.phase === "security-failure") {
+      this.clearEnded();
+      this.set({ ...IDLE });
+    }
+  }
+
+  // ---- server messages -------------------------------------------------------------------
+
+  private onMessage(m: ServerMessage): void {
+    switch (m.t) {
+      case "welcome":
+        return this.onWelcome(m.resumed);
+      case "outgoing":
+        if (this.view.phase === "outgoing" && this.session && this.view.peer === m.to && !this.session.callId) {
+          this.session.callId = m.callId;
+          this.set({ ...this.view, callId: m.callId, outgoing: "ringing" });
+        }
+        return;
+      case "incoming":
+        return this.onIncoming(m.callId, m.from, m.codecs);
+      case "connected":
+        return void this.onConnected(m);
+      case "kx":
+        if (this.session?.kx && m.callId === this.session.callId) this.session.kx.receive(m.body);
+        return;
+      case "ended":
+        return this.onEnded(m.callId, m.reason, m.by);
+      case "peer-away":
+        if (m.callId === this.view.callId) this.set({ ...this.view, peerAway: true });
+        return;
+      case "peer-back":
+        if (m.callId === this.view.callId) this.set({ ...this.view, peerAway: false });
+        return;
+      case "error":
+        if (m.ref === "call" && this.view.phase === "outgoing" && !this.view.callId)
+          this.showEnded(m.code === "already-in-call" ? "Finish your current call first." : "The call couldn't be placed.");
+        return;
+    }
+  }
+
+  private onWelcome(resumed: boolean): void {
+    const { phase } = this.view;
+    if (phase === "in-call" && resumed) {
+      // The server repeats `connected` right after a resumed welcome if it still holds the call.
+      if (this.resumeCheck) clearTimeout(this.resumeCheck);
+      this.resumeCheck = setTimeout(() => {
+        this.resumeCheck = null;
+        if (this.view.phase === "in-call") this.showEnded("The connection dropped for too long — the call ended.");
+      }, 2000);
+      return;
+    }
+    if (phase === "in-call") return this.showEnded("The connection dropped for too long — the call ended.");
+    // A ringing call does not survive a dropped connection (the server ends it).
+    if (phase === "incoming") return this.showEnded(`Missed call from ${this.view.peer} — the connection dropped.`);
+    if (phase === "outgoing" && this.view.callId) return this.showEnded("The connection dropped — the call wasn't placed.");
+  }
+
+  private onIncoming(callId: string, from: string, codecs: string[]): void {
+    if (this.view.phase !== "idle" && this.view.phase !== "ended") return;
+    this.clearEnded();
+    const s = settings.value;
+    const session = this.newSession(from);
+    session.callId = callId;
+    session.callerCodecs = codecs;
+    this.set({ ...IDLE, phase: "incoming", peer: from, callId, mode: s.mode, volume: s.volume });
+    this.alert.start({ ringtone: s.ringtone, vibration: s.vibration, caller: from });
+  }
+
+  private async onConnected(m: Extract<ServerMessage, { t: "connected" }>): Promise<void> {
+    const session = this.session;
+    if (session?.kx && session.callId === m.callId) {
+      // Resumed after our own reconnect: the call and its keys are still ours.
+      if (this.resumeCheck) clearTimeout(this.resumeCheck);
+      this.resumeCheck = null;
+      return this.emit();
+    }
+    if (!session || session.callId !== m.callId || (this.view.phase !== "outgoing" && this.view.phase !== "incoming")) {
+      // A call we hold no keys for (e.g. this page was reloaded mid-call): it cannot be
+      // continued securely, so end it instead of leaving the other person waiting.
+      this.conn.send({ t: "hangup", callId: m.callId });
+      return;
+    }
+    this.alert.stop();
+    const callId = m.callId;
+    session.callHandle = m.callHandle;
+    session.role = m.role;
+    session.kx = new KeyExchange({ callId, role: m.role, send: (body) => void this.conn.send({ t: "kx", callId, body }) });
+    this.set({ ...this.view, phase: "in-call", peer: m.peer, role: m.role, connectedAt: Date.now(), encrypted: false, wakeLock: session.wake.state.active });
+    void session.kx.start();
+    let keys: CallKeys;
+    try {
+      keys = await session.kx.done;
+    } catch (e) {
+      if (this.session !== session) return;
+      const reason = e instanceof KeyExchangeError ? e.reason : "aborted";
+      if (reason === "aborted") return;
+      this.conn.send({ t: "hangup", callId });
+      if (reason === "timeout") return this.showEnded("Couldn't secure the call in time — check your connection and try again.");
+      const peer = this.view.peer;
+      this.teardown();
+      return this.set({ ...IDLE, phase: "security-failure", peer, failureKind: "key-check", failureText: "Key check failed — the connection may be intercepted." });
+    }
+    if (this.session !== session) return keys.destroy();
+    session.keys = keys;
+    this.set({ ...this.view, encrypted: true, sas: keys.sas.symbols.map((s) => ({ emoji: s.emoji, name: s.name })) });
+    const audio = session.audioStarting ? await session.audioStarting : null;
+    if (this.session !== session) return;
+    if (audio) {
+      audio.setSending(true);
+    } else {
+      const [initiatorCodecs, responderCodecs] = m.role === "initiator" ? [this.myCodecs, m.peerCodecs] : [m.peerCodecs, this.myCodecs];
+      session.audioStarting = this.startAudio(session, chooseCodec(initiatorCodecs, responderCodecs), true);
+      if (!(await session.audioStarting)) return;
+    }
+    this.startStats(session);
+  }
+
+  /** Resolves null (and ends the call) when this device cannot run call audio. */
+  private async startAudio(session: Session, codec: CodecName, sending: boolean): Promise<CallAudio | null> {
+    const tap = (globalThis as { __voicesrvPcmTap?: PcmTap }).__voicesrvPcmTap;
+    try {
+      const audio = await startCallAudio({
+        codec,
+        sending,
+        ...(session.mic ? { micStream: session.mic } : {}),
+        sendPayload: (payload) => {
+          const keys = session.keys;
+          if (!keys || session.ended) return;
+          keys.sealer.seal(session.callHandle, payload).then(
+            (frame) => void (this.conn.sendFrame(frame) && session.sent++),
+            () => {},
+          );
+        },
+        mode: this.view.mode,
+        volume: this.view.volume,
+        workletBase: "/audio/",
+        ...(typeof tap === "function" ? { onDecodedPcm: tap } : {}),
+      });
+      if (this.session !== session) {
+        void audio.stop();
+        return null;
+      }
+      session.audio = audio;
+      audio.setMuted(this.view.muted);
+      return audio;
+    } catch {
+      if (this.session !== session) return null;
+      if (session.callId) this.conn.send({ t: "hangup", callId: session.callId });
+      this.showEnded("Couldn't start audio on this device — the call ended.");
+      return null;
+    }
+  }
+
+  private onFrame(frame: Uint8Array): void {
+    const session = this.session;
+    const keys = session?.keys;
+    if (!session || !keys) return;
+    keys.opener.open(frame).then((opened) => {
+      if (!opened) session.dropped++;
+      else session.audio?.receive(opened.seq, opened.payload);
+    });
+  }
+
+  private onEnded(callId: string, reason: EndReason, by?: string): void {
+    if (!this.session || callId !== this.session.callId) return;
+    const { phase, peer } = this.view;
+    this.teardown();
+    if (phase === "in-call") {
+      const text = reason === "hangup" && by && by !== this.conn.me ? `${by} hung up` : ENDED_TEXT[reason];
+      return this.showEnded(text, 2500);
+    }
+    if (phase === "incoming") return this.showEnded(reason === "cancelled" || reason === "no-answer" || reason === "peer-gone" ? `Missed call from ${peer}` : ENDED_TEXT[reason]);
+    this.showEnded(ENDED_TEXT[reason]);
+  }
+
+  private onLinkStatus(): void {
+    // Presence changes are rendered by the group screen; here only a lost link matters.
+    if (this.view.phase === "in-call") this.emit();
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  private newSession(peer: string): Session {
+    this.teardown();
+    const wake = new CallWakeLock();
+    const session: Session = {
+      peer,
+      callId: null,
+      callerCodecs: null,
+      callHandle: 0,
+      role: null,
+      kx: null,
+      keys: null,
+      audio: null,
+      audioStarting: null,
+      mic: null,
+      wake,
+      sent: 0,
+      dropped: 0,
+      lastDropped: 0,
+      lastOpened: 0,
+      ended: false,
+    };
+    wake.subscribe((st) => {
+      if (this.session === session && this.view.wakeLock !== st.active) this.set({ ...this.view, wakeLock: st.active });
+    });
+    this.session = session;
+    return session;
+  }
+
+  private async openMic(session: Session): Promise<boolean> {
+    if (session.mic?.getAudioTracks().some((t) => t.readyState === "live")) return true;
+    try {
+      const mic = await openMic();
+      if (this.session !== session) {
+        for (const t of mic.getTracks()) t.stop();
+        return false;
+      }
+      session.mic = mic;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private startStats(session: Session): void {
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    this.statsTimer = setInterval(() => {
+      const { audio, keys } = session;
+      if (this.session !== session || !audio || !keys) return;
+      const a = audio.stats();
+      const opened = keys.opener.stats.opened;
+      const newDrops = session.dropped - session.lastDropped;
+      const newFrames = opened - session.lastOpened + newDrops;
+      session.lastDropped = session.dropped;
+      session.lastOpened = opened;
+      const dropPct = newFrames > 0 ? (100 * newDrops) / newFrames : 0;
+      const fromDrops: Quality = dropPct > 5 ? "poor" : dropPct > 1 ? "fair" : "good";
+      const rank = { good: 0, fair: 1, poor: 2 } as const;
+      const quality = rank[fromDrops] > rank[a.quality] ? fromDrops : a.quality;
+      this.set({
+        ...this.view,
+        quality,
+        micLevel: audio.micLevel(),
+        stats: { framesSent: session.sent, framesReceived: opened, framesDropped: session.dropped, lossPercent: a.lossPercent, jitterMs: a.jitterMs },
+      });
+    }, 250);
+  }
+
+  private showEnded(text: string, autoCloseMs = 4000): void {
+    const peer = this.view.peer;
+    this.teardown();
+    this.set({ ...IDLE, phase: "ended", peer, endedText: text });
+    this.endedTimer = setTimeout(() => this.dismiss(), autoCloseMs);
+  }
+
+  private clearEnded(): void {
+    if (this.endedTimer) clearTimeout(this.endedTimer);
+    this.endedTimer = null;
+  }
+
+  /** Stops everything a call holds: ring, audio, keys, microphone, wake lock. */
+  private teardown(): void {
+    this.alert.stop();
+    void clearCallNotifications();
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    this.statsTimer = null;
+    if (this.resumeCheck) clearTimeout(this.resumeCheck);
+    this.resumeCheck = null;
+    const s = this.session;
+    this.session = null;
+    if (!s) return;
+    s.ended = true;
+    if (s.audio) void s.audio.stop();
+    else void s.audioStarting?.then((a) => a?.stop());
+    s.kx?.abort();
+    s.keys?.destroy();
+    s.keys = null;
+    for (const t of s.mic?.getTracks() ?? []) t.stop();
+    s.mic = null;
+    void s.wake.release();
+  }
+
+  private set(v: CallView): void {
+    this.view = v;
+    this.emit();
+  }
+
+  private emit(): void {
+    for (const fn of this.listeners) fn(this.view);
+  }
+}

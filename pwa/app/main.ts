@@ -1,0 +1,2 @@
+// Entry point of the app bundle (/main.js).
+import "./ui/app.ts";

@@ -1,0 +1,263 @@
+// The app shell: which screen is showing, the group connection, toasts and the screen-reader
+// announcements of call state changes.
+import { LitElement, html, css } from "lit";
+import { isValidGroupName } from "../../../protocol/group-name.ts";
+import { CallController, type CallView } from "../call-controller.ts";
+import { Connection } from "../connection.ts";
+import { recentGroups, rememberGroup } from "../recent-groups.ts";
+import { applyUpdate, caCertificateOffered, registerServiceWorker, type WorkerState } from "../service-worker.ts";
+import { settings } from "../settings.ts";
+import { installTestHook } from "../test-hook.ts";
+import { base } from "./styles.ts";
+import "./about.ts";
+import "./group.ts";
+import "./in-call.ts";
+import "./incoming.ts";
+import "./landing.ts";
+import "./outgoing.ts";
+import "./security-failure.ts";
+import "./settings-panel.ts";
+
+type Overlay = null | "settings" | "about" | "trust";
+
+function groupFromPath(): string | null {
+  const seg = decodeURIComponent(location.pathname.slice(1));
+  return isValidGroupName(seg) ? seg : null;
+}
+
+export class VsApp extends LitElement {
+  static properties = {
+    group: { state: true },
+    overlay: { state: true },
+    toast: { state: true },
+    announcement: { state: true },
+    alertText: { state: true },
+    worker: { state: true },
+    updateReady: { state: true },
+    caAvailable: { state: true },
+    tick: { state: true },
+  };
+  declare group: string | null;
+  declare overlay: Overlay;
+  declare toast: string;
+  declare announcement: string;
+  declare alertText: string;
+  declare worker: WorkerState;
+  declare updateReady: boolean;
+  declare caAvailable: boolean;
+  /** Bumped on connection and call changes: both are plain objects, not reactive state. */
+  declare tick: number;
+
+  private conn: Connection | null = null;
+  private calls: CallController | null = null;
+  private toastTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastView: CallView | null = null;
+
+  static styles = [
+    base,
+    css`
+      .banner { max-width: 640px; margin: 0 auto; padding: 0 16px; }
+      .banner button { width: 100%; justify-content: flex-start; text-align: left; background: var(--surface-2); border-radius: 12px; }
+      .toast {
+        position: fixed; left: 50%; transform: translateX(-50%); bottom: calc(24px + env(safe-area-inset-bottom));
+        background: var(--text); color: var(--bg); padding: 12px 20px; border-radius: 999px; z-index: 50; max-width: 90vw;
+      }
+    `,
+  ];
+
+  constructor() {
+    super();
+    this.group = null;
+    this.overlay = null;
+    this.toast = "";
+    this.announcement = "";
+    this.alertText = "";
+    this.worker = "pending";
+    this.updateReady = false;
+    this.caAvailable = false;
+    this.tick = 0;
+    installTestHook(() => ({ conn: this.conn, calls: this.calls }));
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    addEventListener("popstate", () => this.route());
+    void settings.load();
+    void this.boot();
+    void registerServiceWorker({
+      state: (s) => {
+        this.worker = s;
+        if (s === "untrusted") void caCertificateOffered().then((ok) => (this.caAvailable = ok));
+      },
+      updateReady: () => (this.updateReady = true),
+    });
+  }
+
+  private async boot(): Promise<void> {
+    // A home-screen launch (manifest start_url) goes straight back to the last group.
+    const params = new URLSearchParams(location.search);
+    if (location.pathname === "/" && params.get("launch") === "home") {
+      const last = (await recentGroups())[0];
+      history.replaceState(null, "", last ? `/${last.group}` : "/");
+    }
+    this.route();
+  }
+
+  private route(): void {
+    const g = groupFromPath();
+    if (g === this.group) return;
+    this.calls?.hangup();
+    this.conn?.close();
+    this.conn = null;
+    this.calls = null;
+    this.lastView = null;
+    this.group = g;
+    if (!g) return;
+    void rememberGroup(g);
+    const conn = new Connection(g);
+    const calls = new CallController(conn);
+    this.conn = conn;
+    this.calls = calls;
+    conn.on("status", () => this.tick++);
+    conn.on("message", () => this.tick++);
+    calls.subscribe((v) => this.onCallView(v));
+  }
+
+  private navigate(path: string): void {
+    history.pushState(null, "", path);
+    this.route();
+  }
+
+  private onCallView(v: CallView): void {
+    const prev = this.lastView;
+    this.lastView = v;
+    this.tick++;
+    if (prev?.phase === v.phase && prev.encrypted === v.encrypted && prev.peerAway === v.peerAway && prev.outgoing === v.outgoing) return;
+    const say = (t: string) => (this.announcement = t);
+    switch (v.phase) {
+      case "outgoing":
+        return say(v.outgoing === "ringing" ? `Ringing ${v.peer}` : `Calling ${v.peer}`);
+      case "incoming":
+        this.alertText = `Incoming call from ${v.peer}`;
+        return;
+      case "in-call":
+        if (v.peerAway) return say(`${v.peer}'s connection dropped. Reconnecting.`);
+        if (prev?.peerAway) return say(`${v.peer} is back.`);
+        return say(v.encrypted ? `Call encrypted. Safety code: ${v.sas?.map((s) => s.name).join(", ")}` : `Connected to ${v.peer}. Securing the call.`);
+      case "ended":
+        return say(v.endedText);
+      case "security-failure":
+        this.alertText = v.failureText;
+        return;
+      case "idle":
+        if (prev && prev.phase !== "idle") say("Call ended");
+        return;
+    }
+  }
+
+  private showToast(text: string): void {
+    this.toast = text;
+    if (this.toastTimer) clearTimeout(this.toastTimer);
+    this.toastTimer = setTimeout(() => (this.toast = ""), 2500);
+  }
+
+  private async copyId(): Promise<void> {
+    const id = this.conn?.me;
+    if (!id) return;
+    try {
+      await navigator.clipboard.writeText(id);
+      this.showToast(`ID ${id} copied`);
+    } catch {
+      this.showToast(`Your ID is ${id}`);
+    }
+  }
+
+  private async invite(): Promise<void> {
+    const url = `${location.origin}/${this.group}`;
+    if (navigator.share) {
+      try {
+        await navigator.share({ title: "Join my voicesrv group", text: "Private calls with me on voicesrv:", url });
+        return;
+      } catch (e) {
+        if ((e as Error).name === "AbortError") return;
+      }
+    }
+    try {
+      await navigator.clipboard.writeText(url);
+      this.showToast("Invite link copied");
+    } catch {
+      this.showToast(url);
+    }
+  }
+
+  private callScreen() {
+    const calls = this.calls;
+    const v = calls?.view;
+    if (!calls || !v) return null;
+    switch (v.phase) {
+      case "outgoing":
+      case "ended":
+        return html`<vs-outgoing .view=${v} @hangup=${() => calls.hangup()} @dismiss=${() => calls.dismiss()}></vs-outgoing>`;
+      case "incoming":
+        return html`<vs-incoming .view=${v} @accept=${() => void calls.accept()} @decline=${() => calls.decline()}></vs-incoming>`;
+      case "in-call":
+        return html`<vs-in-call .view=${v} ?reconnecting=${this.conn?.status !== "online"}
+          @hangup=${() => calls.hangup()} @mute=${(e: CustomEvent<boolean>) => calls.setMuted(e.detail)}
+          @mode=${(e: CustomEvent<"private" | "speaker">) => calls.setMode(e.detail)}
+          @volume=${(e: CustomEvent<number>) => calls.setVolume(e.detail)}
+          @sas-verdict=${(e: CustomEvent<boolean>) => calls.sasVerdict(e.detail)}></vs-in-call>`;
+      case "security-failure":
+        return html`<vs-security-failure .view=${v} @dismiss=${() => calls.dismiss()}></vs-security-failure>`;
+      default:
+        return null;
+    }
+  }
+
+  private trustBanner() {
+    if (this.worker !== "untrusted") return null;
+    return html`<div class="banner">
+      <button class="small" @click=${() => (this.overlay = "trust")}>ℹ️ Offline use and "Add to home screen" need a trusted certificate. Calls still work. Learn more</button>
+    </div>`;
+  }
+
+  private overlayScreen() {
+    const close = () => (this.overlay = null);
+    switch (this.overlay) {
+      case "settings":
+        return html`<vs-settings ?updateReady=${this.updateReady} .serverVersion=${this.conn?.serverVersion ?? ""}
+          @close=${close} @apply-update=${() => applyUpdate()} @forgot-groups=${() => this.showToast("Recent groups forgotten")}></vs-settings>`;
+      case "about":
+        return html`<vs-about topic="protection" @close=${close}></vs-about>`;
+      case "trust":
+        return html`<vs-about topic="trust" ?caAvailable=${this.caAvailable} @close=${close}></vs-about>`;
+      default:
+        return null;
+    }
+  }
+
+  override render() {
+    const conn = this.conn;
+    const phase = this.calls?.view.phase ?? "idle";
+    const main = this.group && conn
+      ? html`<vs-group .group=${this.group} .me=${conn.me} .members=${[...conn.members.values()]} .link=${conn.status} .retryIn=${conn.retryIn}
+          @leave=${() => this.navigate("/")} @call=${(e: CustomEvent<string>) => void this.calls?.call(e.detail)}
+          @copy-id=${() => void this.copyId()} @invite=${() => void this.invite()} @take-over=${() => conn.takeOver()}
+          @open-settings=${() => (this.overlay = "settings")}></vs-group>`
+      : html`<vs-landing @join=${(e: CustomEvent<string>) => this.navigate(`/${e.detail}`)}
+          @open-settings=${() => (this.overlay = "settings")} @open-about=${() => (this.overlay = "about")}></vs-landing>`;
+    return html`
+      ${phase === "idle" ? this.trustBanner() : null}
+      <div ?inert=${phase !== "idle" && phase !== "ended"} aria-hidden=${phase !== "idle" && phase !== "outgoing" && phase !== "ended" ? "true" : "false"}>
+        ${phase === "outgoing" || phase === "ended" ? null : main}
+      </div>
+      ${this.callScreen()}
+      ${this.overlayScreen()}
+      ${this.updateReady && !this.overlay && phase === "idle"
+        ? html`<div class="toast" role="status">Update available — <button class="ghost" @click=${() => applyUpdate()}>reload</button></div>`
+        : this.toast ? html`<div class="toast" role="status">${this.toast}</div>` : null}
+      <div class="sr-only" aria-live="polite" data-testid="announcer">${this.announcement}</div>
+      <div class="sr-only" role="alert">${this.alertText}</div>
+    `;
+  }
+}
+customElements.define("vs-app", VsApp);

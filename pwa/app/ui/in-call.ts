@@ -1,0 +1,137 @@
+// Screen 5 (UX.md). The safety code is never behind a menu: it is the middle of the screen
+// until both people said it matches.
+import { LitElement, html, css } from "lit";
+import { styleMap } from "lit/directives/style-map.js";
+import type { CallView } from "../call-controller.ts";
+import { base } from "./styles.ts";
+
+function clock(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(h ? 2 : 1, "0");
+  const ss = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+export class VsInCall extends LitElement {
+  static properties = {
+    view: { attribute: false },
+    reconnecting: { type: Boolean },
+    now: { state: true },
+  };
+  declare view: CallView;
+  declare reconnecting: boolean;
+  declare now: number;
+  private tick: ReturnType<typeof setInterval> | null = null;
+
+  static styles = [
+    base,
+    css`
+      :host { position: fixed; inset: 0; background: var(--bg); z-index: 10; overflow: auto; }
+      .top { text-align: center; display: grid; gap: 4px; }
+      .peer { font-size: 2.2rem; font-weight: 700; }
+      .state { font-weight: 600; }
+      .state.encrypted { color: var(--good); }
+      .indicators { display: flex; justify-content: center; gap: 14px; flex-wrap: wrap; }
+      .q-good { color: var(--good); } .q-fair { color: var(--warn); } .q-poor { color: var(--bad); }
+      .meter { width: 64px; height: 8px; border-radius: 4px; background: var(--surface-2); overflow: hidden; display: inline-block; vertical-align: middle; }
+      .meter span { display: block; height: 100%; width: calc(var(--level, 0) * 100%); background: var(--good); }
+      .sas { display: grid; gap: 12px; text-align: center; }
+      .symbols { display: grid; grid-template-columns: repeat(4, 1fr); gap: 8px; list-style: none; margin: 0; padding: 0; }
+      .symbols li { display: grid; gap: 2px; background: var(--surface-2); border-radius: 12px; padding: 10px 4px; }
+      .emoji { font-size: 2.2rem; line-height: 1.1; }
+      .name { font-size: 0.9rem; }
+      .verdict { display: flex; gap: 10px; justify-content: center; flex-wrap: wrap; }
+      .verified { color: var(--good); font-weight: 600; }
+      .controls { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; margin-top: auto; }
+      .volume { grid-column: 1 / -1; display: grid; gap: 4px; }
+      .hangup { grid-column: 1 / -1; min-height: 64px; font-size: 1.15rem; }
+      /* A banner, not a blocking layer: Hang up must stay reachable while reconnecting. */
+      .overlay {
+        position: fixed; z-index: 2; left: 0; right: 0; top: calc(8px + env(safe-area-inset-top));
+        display: flex; justify-content: center; padding: 0 16px; pointer-events: none;
+      }
+      .overlay .card { display: grid; gap: 4px; max-width: 26em; text-align: center; background: var(--surface-2); pointer-events: auto; box-shadow: 0 4px 24px rgb(0 0 0 / 0.25); }
+    `,
+  ];
+
+  constructor() {
+    super();
+    this.reconnecting = false;
+    this.now = Date.now();
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.tick = setInterval(() => (this.now = Date.now()), 1000);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    if (this.tick) clearInterval(this.tick);
+  }
+
+  private fire(name: string, detail?: unknown): void {
+    this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
+  }
+
+  private sas() {
+    const v = this.view;
+    if (!v.encrypted || !v.sas) return html`<section class="sas card"><p class="muted">The safety code appears once the call is secured.</p></section>`;
+    const spoken = v.sas.map((s) => s.name).join(", ");
+    return html`<section class="sas card" aria-labelledby="sas-h">
+      <h2 id="sas-h">Safety code</h2>
+      <ul class="symbols" aria-label=${`Safety code: ${spoken}`} data-testid="sas">
+        ${v.sas.map((s) => html`<li><span class="emoji" aria-hidden="true">${s.emoji}</span><span class="name" data-sas-name>${s.name}</span></li>`)}
+      </ul>
+      <p>Read these aloud. If they match, no one is listening in.</p>
+      ${v.sasConfirmed
+        ? html`<p class="verified">✓ You checked the code with ${v.peer}.</p>`
+        : html`<div class="verdict">
+            <button class="good" @click=${() => this.fire("sas-verdict", true)}>They match</button>
+            <button class="danger" @click=${() => this.fire("sas-verdict", false)}>They don't match</button>
+          </div>`}
+    </section>`;
+  }
+
+  override render() {
+    const v = this.view;
+    const elapsed = v.connectedAt ? clock(this.now - v.connectedAt) : "0:00";
+    const quality = v.quality ? html`<span class="q-${v.quality}">Connection: ${v.quality}</span>` : null;
+    const away = v.peerAway || this.reconnecting;
+    return html`<main class="screen">
+      <div class="top">
+        <span class="peer mono" data-testid="peer">${v.peer}</span>
+        <span class="muted" aria-label=${`Call time ${elapsed}`}>${elapsed}</span>
+        <span class="state ${v.encrypted ? "encrypted" : "pulse"}" data-testid="call-state">${v.encrypted ? "Encrypted 🔒" : "Securing…"}</span>
+      </div>
+      <div class="indicators small muted">
+        ${quality}
+        <span>Mic <span class="meter" role="meter" aria-label="Microphone level" aria-valuemin="0" aria-valuemax="100"
+          aria-valuenow=${Math.round(v.micLevel * 100)}><span style=${styleMap({ "--level": String(Math.min(1, v.micLevel)) })}></span></span></span>
+        ${v.wakeLock ? html`<span title="The screen stays on during the call">☀️ Screen stays on</span>` : null}
+      </div>
+      ${this.sas()}
+      <div class="controls">
+        <button aria-pressed=${v.muted ? "true" : "false"} @click=${() => this.fire("mute", !v.muted)}>${v.muted ? "🔇 Muted" : "🎙️ Mute"}</button>
+        <button aria-pressed=${v.mode === "speaker" ? "true" : "false"} aria-label=${v.mode === "speaker" ? "Speaker on — switch to private" : "Private — switch to speaker"}
+          @click=${() => this.fire("mode", v.mode === "speaker" ? "private" : "speaker")}>${v.mode === "speaker" ? "🔊 Speaker" : "👂 Private"}</button>
+        <label class="volume small">
+          <span>Volume</span>
+          <input type="range" min="0" max="1" step="0.05" .value=${String(v.volume)}
+            @input=${(e: Event) => this.fire("volume", Number((e.target as HTMLInputElement).value))} />
+        </label>
+        <button class="danger hangup" aria-label=${`Hang up call with ${v.peer}`} @click=${() => this.fire("hangup")}>Hang up</button>
+      </div>
+      ${away
+        ? html`<div class="overlay" role="status">
+            <div class="card">
+              <strong class="pulse">Reconnecting…</strong>
+              <span class="small muted">${this.reconnecting ? "Your connection dropped. The call continues when it's back." : `Waiting for ${v.peer}'s connection.`}</span>
+            </div>
+          </div>`
+        : null}
+    </main>`;
+  }
+}
+customElements.define("vs-in-call", VsInCall);

@@ -1,0 +1,111 @@
+// Screen 8 (UX.md): preferences, the app version, and the update prompt.
+import { LitElement, html, css } from "lit";
+import { forgetRecentGroups } from "../recent-groups.ts";
+import { settings, type Settings, type Theme } from "../settings.ts";
+import { base } from "./styles.ts";
+
+declare const __APP_VERSION__: string;
+
+export class VsSettings extends LitElement {
+  static properties = {
+    prefs: { state: true },
+    updateReady: { type: Boolean },
+    serverVersion: {},
+    notify: { state: true },
+  };
+  declare prefs: Settings;
+  declare updateReady: boolean;
+  declare serverVersion: string;
+  declare notify: NotificationPermission | "unsupported";
+  private unsubscribe: (() => void) | null = null;
+
+  static styles = [
+    base,
+    css`
+      :host { position: fixed; inset: 0; z-index: 30; background: var(--bg); overflow: auto; }
+      header { display: flex; align-items: center; gap: 10px; }
+      fieldset { border: 1px solid var(--line); border-radius: var(--radius); padding: 12px 16px; margin: 0; display: grid; gap: 8px; }
+      legend { font-weight: 600; padding: 0 6px; }
+      .choice { display: flex; gap: 8px; flex-wrap: wrap; }
+      .toggle { display: flex; align-items: center; gap: 12px; min-height: var(--tap); }
+      .toggle input { width: 24px; height: 24px; accent-color: var(--accent); }
+      .update { background: var(--surface-2); border-radius: 12px; padding: 12px 14px; display: flex; align-items: center; gap: 10px; flex-wrap: wrap; }
+    `,
+  ];
+
+  constructor() {
+    super();
+    this.prefs = settings.value;
+    this.updateReady = false;
+    this.serverVersion = "";
+    this.notify = "Notification" in window ? Notification.permission : "unsupported";
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.unsubscribe = settings.subscribe((s) => (this.prefs = s));
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.unsubscribe?.();
+  }
+
+  private fire(name: string): void {
+    this.dispatchEvent(new CustomEvent(name, { bubbles: true, composed: true }));
+  }
+
+  private choice<T extends string>(label: string, current: T, options: [T, string][], set: (v: T) => void) {
+    return html`<div class="choice" role="group" aria-label=${label}>
+      ${options.map(([v, text]) => html`<button aria-pressed=${current === v ? "true" : "false"} @click=${() => set(v)}>${text}</button>`)}
+    </div>`;
+  }
+
+  private toggle(label: string, checked: boolean, set: (v: boolean) => void) {
+    return html`<label class="toggle"><input type="checkbox" .checked=${checked} @change=${(e: Event) => set((e.target as HTMLInputElement).checked)} />${label}</label>`;
+  }
+
+  private async askNotifications(): Promise<void> {
+    if (this.notify === "unsupported") return;
+    this.notify = await Notification.requestPermission();
+  }
+
+  override render() {
+    const p = this.prefs;
+    return html`<main class="screen" aria-labelledby="settings-h">
+      <header>
+        <button class="ghost" aria-label="Close settings" @click=${() => this.fire("close")}>←</button>
+        <h1 id="settings-h">Settings</h1>
+      </header>
+      ${this.updateReady
+        ? html`<div class="update" role="status"><span>Update available.</span><span class="spacer"></span><button class="primary" @click=${() => this.fire("apply-update")}>Reload</button></div>`
+        : null}
+      <fieldset>
+        <legend>Calls start on</legend>
+        ${this.choice("Default audio output", p.mode, [["private", "👂 Private (earpiece)"], ["speaker", "🔊 Speaker"]], (mode) => void settings.update({ mode }))}
+        <label class="small">Volume
+          <input type="range" min="0" max="1" step="0.05" .value=${String(p.volume)} @change=${(e: Event) => void settings.update({ volume: Number((e.target as HTMLInputElement).value) })} />
+        </label>
+      </fieldset>
+      <fieldset>
+        <legend>Incoming calls</legend>
+        ${this.toggle("Ringtone", p.ringtone, (ringtone) => void settings.update({ ringtone }))}
+        ${this.toggle("Vibration", p.vibration, (vibration) => void settings.update({ vibration }))}
+        ${this.notify === "unsupported" ? null
+          : this.notify === "granted" ? html`<p class="small muted">Notifications are on for calls that arrive while this tab is in the background.</p>`
+          : this.notify === "denied" ? html`<p class="small muted">Notifications are blocked for this site in your browser settings.</p>`
+          : html`<button @click=${() => void this.askNotifications()}>Notify me of calls in the background</button>`}
+      </fieldset>
+      <fieldset>
+        <legend>Theme</legend>
+        ${this.choice<Theme>("Theme", p.theme, [["system", "Like my device"], ["light", "Light"], ["dark", "Dark"]], (theme) => void settings.update({ theme }))}
+      </fieldset>
+      <fieldset>
+        <legend>This device</legend>
+        <button @click=${async () => { await forgetRecentGroups(); this.fire("forgot-groups"); }}>Forget recent groups</button>
+      </fieldset>
+      <p class="small muted">App version ${__APP_VERSION__}${this.serverVersion ? ` · server ${this.serverVersion}` : ""}</p>
+    </main>`;
+  }
+}
+customElements.define("vs-settings", VsSettings);
