@@ -95,3 +95,11 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function wipe(...bufs: (Uint8Array | null | undefined)[]): void {
   for (const b of bufs) b?.fill(0);
 }
+
+/**
+ * WebCrypto refuses views of a SharedArrayBuffer (which audio worklets may hand us), and
+ * TypeScript ≥ 5.7 types its inputs as ArrayBuffer-backed only; copy in the rare shared case.
+ */
+export function bufferSource(b: Uint8Array): BufferSource {
+  return (b.buffer instanceof ArrayBuffer ? b : new Uint8Array(b)) as BufferSource;
+}

@@ -1,5 +1,7 @@
 // PROTOCOL.md §2/§3: ephemeral P-256 key pairs, peer point validation, Z = ECDH(own, peer).
 
+import { bufferSource } from "./bytes.ts";
+
 const EC = { name: "ECDH", namedCurve: "P-256" } as const;
 export const POINT_BYTES = 65;
 
@@ -42,7 +44,7 @@ export async function exportPublicPoint(publicKey: CryptoKey): Promise<Uint8Arra
 export async function importPeerPoint(pt: Uint8Array): Promise<CryptoKey | null> {
   if (!isValidUncompressedP256Point(pt)) return null;
   try {
-    return await crypto.subtle.importKey("raw", pt, EC, true, []);
+    return await crypto.subtle.importKey("raw", bufferSource(pt), EC, true, []);
   } catch {
     return null;
   }

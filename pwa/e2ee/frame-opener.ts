@@ -17,6 +17,7 @@
 // Every dropped frame is counted and returns null; nothing here throws on bad input.
 
 import { decodeMediaHeader, MEDIA_HEADER_BYTES, MEDIA_TYPE } from "../../protocol/media-header.ts";
+import { bufferSource } from "./bytes.ts";
 import { dropEpochKeys, type EpochKeys, frameNonce, MAX_EPOCH, nextEpochKeys } from "./ratchet.ts";
 import { ReplayWindow } from "./replay-window.ts";
 
@@ -121,9 +122,9 @@ export class FrameOpener {
     let plain: ArrayBuffer;
     try {
       plain = await crypto.subtle.decrypt(
-        { name: "AES-GCM", iv: frameNonce(slot.keys.salt, header), additionalData: header, tagLength: 128 },
+        { name: "AES-GCM", iv: bufferSource(frameNonce(slot.keys.salt, header)), additionalData: bufferSource(header), tagLength: 128 },
         slot.keys.aesKey,
-        frame.subarray(MEDIA_HEADER_BYTES),
+        bufferSource(frame.subarray(MEDIA_HEADER_BYTES)),
       );
     } catch {
       this.stats.authFailed++;

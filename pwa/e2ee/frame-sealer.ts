@@ -5,7 +5,7 @@
 // and (key, nonce) never repeats: within an epoch the seq differs, across epochs the key does.
 
 import { encodeMediaHeader, MAX_SEQ } from "../../protocol/media-header.ts";
-import { concatBytes } from "./bytes.ts";
+import { bufferSource, concatBytes } from "./bytes.ts";
 import { dropEpochKeys, type EpochKeys, frameNonce, MAX_EPOCH, nextEpochKeys } from "./ratchet.ts";
 
 export const RATCHET_INTERVAL = 2 ** 16;
@@ -78,9 +78,9 @@ export class FrameSealer {
     const keys = this.current;
     if (!keys) throw new Error("frame sealer destroyed");
     const ct = await crypto.subtle.encrypt(
-      { name: "AES-GCM", iv: frameNonce(keys.salt, header), additionalData: header, tagLength: 128 },
+      { name: "AES-GCM", iv: bufferSource(frameNonce(keys.salt, header)), additionalData: bufferSource(header), tagLength: 128 },
       keys.aesKey,
-      payload,
+      bufferSource(payload),
     );
     return concatBytes(header, new Uint8Array(ct));
   }

@@ -2,7 +2,7 @@
 // HKDF(salt = T, IKM = Z, info, L), which is exactly HKDF-Expand(PRK, info, L) with
 // PRK = HKDF-Extract(T, Z); PRK itself never exists in JS memory.
 
-import { concatBytes, utf8, wipe } from "./bytes.ts";
+import { bufferSource, concatBytes, utf8, wipe } from "./bytes.ts";
 
 const TRANSCRIPT_LABEL = utf8("voicesrv-e2ee-v1");
 
@@ -18,20 +18,20 @@ export interface RawSchedule {
 /** T = SHA-256("voicesrv-e2ee-v1" || callId || pubI || pubR): binds every key to this call and both points. */
 export async function transcriptHash(callId: Uint8Array, pubI: Uint8Array, pubR: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(
-    await crypto.subtle.digest("SHA-256", concatBytes(TRANSCRIPT_LABEL, callId, pubI, pubR)),
+    await crypto.subtle.digest("SHA-256", bufferSource(concatBytes(TRANSCRIPT_LABEL, callId, pubI, pubR))),
   );
 }
 
 export async function hkdf(ikm: CryptoKey, salt: Uint8Array, info: string, bytes: number): Promise<Uint8Array> {
   return new Uint8Array(
-    await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt, info: utf8(info) }, ikm, bytes * 8),
+    await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: bufferSource(salt), info: bufferSource(utf8(info)) }, ikm, bytes * 8),
   );
 }
 
 /** Imports raw IKM as a non-extractable HKDF key, then wipes the caller's copy. */
 export async function importIkm(raw: Uint8Array): Promise<CryptoKey> {
   try {
-    return await crypto.subtle.importKey("raw", raw, "HKDF", false, ["deriveBits"]);
+    return await crypto.subtle.importKey("raw", bufferSource(raw), "HKDF", false, ["deriveBits"]);
   } finally {
     wipe(raw);
   }

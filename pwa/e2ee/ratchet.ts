@@ -5,7 +5,7 @@
 // WebCrypto cannot use one CryptoKey for both, so k is imported twice (both non-extractable)
 // and the raw bytes are wiped immediately.
 
-import { utf8, wipe } from "./bytes.ts";
+import { bufferSource, utf8, wipe } from "./bytes.ts";
 import { hkdf, importIkm } from "./key-schedule.ts";
 
 export const MAX_EPOCH = 0xff; // epoch is a u8 in the header
@@ -26,8 +26,8 @@ export async function importEpochKeys(rawKey: Uint8Array, salt: Uint8Array, usag
   if (rawKey.byteLength !== 32 || salt.byteLength !== 12) throw new RangeError("media key must be 32 bytes, salt 12");
   if (!Number.isInteger(epoch) || epoch < 0 || epoch > MAX_EPOCH) throw new RangeError("epoch must be a u8");
   try {
-    const aesKey = await crypto.subtle.importKey("raw", rawKey, { name: "AES-GCM" }, false, [usage]);
-    const keyIkm = await crypto.subtle.importKey("raw", rawKey, "HKDF", false, ["deriveBits"]);
+    const aesKey = await crypto.subtle.importKey("raw", bufferSource(rawKey), { name: "AES-GCM" }, false, [usage]);
+    const keyIkm = await crypto.subtle.importKey("raw", bufferSource(rawKey), "HKDF", false, ["deriveBits"]);
     return { epoch, usage, aesKey, keyIkm, salt: salt.slice() };
   } finally {
     wipe(rawKey);

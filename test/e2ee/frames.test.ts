@@ -45,6 +45,16 @@ describe("seal/open", () => {
     expect((await (await opener()).open(f))?.payload).toEqual(new Uint8Array(0));
   });
 
+  test("payloads and frames in SharedArrayBuffer-backed views (audio worklets) work", async () => {
+    const shared = (b: Uint8Array) => {
+      const v = new Uint8Array(new SharedArrayBuffer(b.byteLength + 3), 3);
+      v.set(b);
+      return v;
+    };
+    const f = await (await sealer()).seal(1, shared(te.encode("worklet")));
+    expect((await (await opener()).open(shared(f)))?.payload).toEqual(te.encode("worklet"));
+  });
+
   test("bad callHandle throws without consuming a seq", async () => {
     const s = await sealer();
     await expect(s.seal(2 ** 32, new Uint8Array(1))).rejects.toThrow();
