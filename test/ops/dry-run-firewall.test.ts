@@ -1,0 +1,111 @@
+// install --dry-run against stub executables on a fake PATH: the firewall is detected through
+// read-only probes, the commands that would change it are listed, and none of those run.
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, test } from "vitest";
+
+const repo = join(import.meta.dirname, "../..");
+const bun = join(repo, "node_modules/.bin/bun");
+const dirs: string[] = [];
+
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+/** Each stub appends its argv to calls.log, prints `out[first matching arg]` and exits with its code. */
+async function stubPath(stubs: Record<string, { match: string; out?: string; code?: number }[]>): Promise<{ dir: string; calls: () => string[] }> {
+  const dir = await mkdtemp(join(tmpdir(), "voicesrv-stubs-"));
+  dirs.push(dir);
+  const log = join(dir, "calls.log");
+  // Everything install might change is stubbed too, so a slip would be recorded, not executed.
+  const all = { systemctl: [{ match: "show", code: 1 }], useradd: [], userdel: [], chown: [], getent: [{ match: "passwd", code: 2 }], ...stubs };
+  for (const [name, rules] of Object.entries(all)) {
+    const cases = rules.map((r) => `  *"${r.match}"*) printf '%s\\n' ${JSON.stringify(r.out ?? "")}; exit ${r.code ?? 0};;`).join("\n");
+    writeFileSync(join(dir, name), `#!/bin/sh\necho "${name} $*" >> "${log}"\ncase "$*" in\n${cases}\nesac\nexit 0\n`);
+    chmodSync(join(dir, name), 0o755);
+  }
+  return { dir, calls: () => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n").filter(Boolean) : []) };
+}
+
+function dryRun(pathDir: string, extra: string[] = []) {
+  const r = Bun.spawnSync([bun, "cli/main.ts", "install", "--dry-run", "--binary", "/bin/true", "--port", "22555", "--host", "127.0.0.2", ...extra], {
+    cwd: repo,
+    // /usr/bin and /bin for sh and friends; no sbin, where real firewall tools live.
+    env: { ...process.env, PATH: `${pathDir}:/usr/bin:/bin`, NO_COLOR: "1", SSH_CONNECTION: "10.0.0.9 50000 10.0.0.1 2222" },
+  });
+  return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+const READ_ONLY = [/^ufw status$/, /^firewall-cmd --state$/, /^firewall-cmd --query-port=/, /^nft (-a )?list /, /^systemctl show /, /^getent passwd /];
+const isReadOnly = (call: string) => READ_ONLY.some((re) => re.test(call));
+
+const CASES = {
+  ufw: {
+    stubs: { ufw: [{ match: "status", out: "Status: active\n\nTo Action From\n22/tcp ALLOW Anywhere" }] },
+    expected: ["ufw allow 22555/tcp comment voicesrv"],
+  },
+  firewalld: {
+    stubs: { "firewall-cmd": [{ match: "--state", out: "running" }, { match: "--query-port", out: "no", code: 1 }] },
+    expected: ["firewall-cmd --add-port=22555/tcp", "firewall-cmd --permanent --add-port=22555/tcp"],
+  },
+  nftables: {
+    stubs: { nft: [{ match: "list chain inet filter input", out: "table inet filter {\n chain input {\n  type filter hook input priority filter; policy drop;\n }\n}" }] },
+    expected: [`nft add rule inet filter input tcp dport 22555 accept comment '"voicesrv"'`],
+  },
+} as const;
+
+describe("install --dry-run with a firewall", () => {
+  for (const [name, c] of Object.entries(CASES)) {
+    test(`${name}: lists the commands that open the port and runs none of them`, async () => {
+      const stubs = await stubPath(c.stubs as never);
+      const r = dryRun(stubs.dir);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      for (const cmd of c.expected) expect(r.stdout).toContain(`would run: ${cmd}`);
+      const planned = r.stdout.slice(r.stdout.indexOf("and run:"));
+      for (const cmd of c.expected) expect(planned).toContain(cmd);
+      expect(planned).toContain("systemctl enable --now voicesrv");
+      expect(planned).toMatch(/useradd --system .* voicesrv/);
+      // The stubs saw only reads: detection ran, nothing that changes the system did.
+      const calls = stubs.calls();
+      expect(calls.length).toBeGreaterThan(0);
+      expect(calls.filter((call) => !isReadOnly(call))).toEqual([]);
+      // And no file of the real system was written.
+      expect(existsSync("/etc/voicesrv/config.json") && readFileSync("/etc/voicesrv/config.json", "utf8").includes("22555")).toBe(false);
+    });
+  }
+
+  test("an inactive ufw is left off; --enable-firewall allows SSH (this session's port) before enabling", async () => {
+    const stubs = await stubPath({ ufw: [{ match: "status", out: "Status: inactive" }] });
+    const off = dryRun(stubs.dir);
+    expect(off.code).toBe(0);
+    expect(off.stdout).toContain("ufw is installed but not active: left off");
+    expect(off.stdout).not.toContain("ufw allow 22555");
+
+    const on = dryRun(stubs.dir, ["--enable-firewall"]);
+    expect(on.code).toBe(0);
+    const planned = on.stdout.slice(on.stdout.indexOf("and run:"));
+    const ssh = planned.indexOf("ufw allow 2222/tcp comment ssh");
+    const enable = planned.indexOf("ufw --force enable");
+    const open = planned.indexOf("ufw allow 22555/tcp comment voicesrv");
+    expect(ssh).toBeGreaterThan(-1);
+    expect(enable).toBeGreaterThan(ssh);
+    expect(open).toBeGreaterThan(enable);
+    expect(stubs.calls().filter((call) => !isReadOnly(call))).toEqual([]);
+  });
+
+  test("prints every file it would write, with modes, and the unit's content", async () => {
+    const stubs = await stubPath({});
+    const r = dryRun(stubs.dir);
+    expect(r.code).toBe(0);
+    for (const f of ["/usr/local/bin/voicesrv", "/etc/voicesrv/config.json", "/var/lib/voicesrv/certs/key.pem", "/etc/systemd/system/voicesrv.service", "/etc/systemd/system/voicesrv-cert-renew.timer"]) {
+      expect(r.stdout).toContain(`  ${f}\n`);
+    }
+    expect(r.stdout).toContain("would write: /etc/voicesrv/config.json (mode 0640");
+    expect(r.stdout).toContain("| ProtectSystem=strict");
+    expect(r.stdout).toContain("no firewall found");
+    expect(r.stdout).not.toMatch(/PRIVATE KEY/);
+  });
+});
