@@ -11,6 +11,7 @@ export {
   type CallKeys,
   type KeyExchangeFailure,
   type KeyExchangeOptions,
+  type KeyExchangePhase,
 } from "./key-exchange.ts";
 export { FrameSealer, RATCHET_INTERVAL } from "./frame-sealer.ts";
 export { FrameOpener, GRACE_MS, MAX_EPOCH_SKIP, type OpenedFrame, type OpenerStats } from "./frame-opener.ts";

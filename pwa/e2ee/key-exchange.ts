@@ -77,7 +77,7 @@ export interface KeyExchangeOptions {
   unsafeTestOnly?: { keyPair?: CryptoKeyPair; ratchetInterval?: number };
 }
 
-type Phase = "new" | "await-commit" | "await-reveal" | "await-pub" | "deriving" | "confirming" | "done" | "failed";
+export type KeyExchangePhase = "new" | "await-commit" | "await-reveal" | "await-pub" | "deriving" | "confirming" | "done" | "failed";
 
 interface Derived {
   sas: Sas;
@@ -97,7 +97,7 @@ export class KeyExchange {
   private readonly send: (body: string) => void;
   private readonly timeoutMs: number;
   private readonly opts: KeyExchangeOptions;
-  private phase: Phase = "new";
+  private phase: KeyExchangePhase = "new";
   private settled = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private startPromise: Promise<void> | null = null;
@@ -320,7 +320,7 @@ export class KeyExchange {
   }
 
   /** For diagnostics UI only (no key material): where the exchange currently is. */
-  get state(): Phase {
+  get state(): KeyExchangePhase {
     return this.phase;
   }
 }

@@ -151,6 +151,7 @@ describe("ratchet (§7)", () => {
     const interval = 16;
     const s = await sealer({ ratchetInterval: interval });
     const pairs = new Set<string>();
+    const epochNonces = new Set<string>();
     const total = interval * 4 + 5;
     for (let seq = 0; seq < total; seq++) {
       const f = await s.seal(5, te.encode(`p${seq}`));
@@ -160,8 +161,10 @@ describe("ratchet (§7)", () => {
       const k = refEpochKeys(K, S, h.epoch);
       expect(refOpen(k.k, k.s, f), `seq ${seq}`).toEqual(te.encode(`p${seq}`));
       pairs.add(hex(k.k) + hex(refNonce(k.s, h.epoch, h.seq)));
+      epochNonces.add(`${h.epoch}:${hex(refNonce(k.s, h.epoch, h.seq))}`);
     }
     expect(pairs.size).toBe(total);
+    expect(epochNonces.size).toBe(total);
   });
 
   test("at the real 2^16 boundary the sealer moves to epoch 1 and the opener follows", async () => {
@@ -218,6 +221,22 @@ describe("ratchet (§7)", () => {
     expect(await o.open(e0[2]!)).toBeNull(); // grace over: epoch 0 erased
     expect(o.stats.tooOld).toBe(1);
     expect((await o.open(e1b))?.seq).toBe(5);
+  });
+
+  test("with the real clock, the previous epoch's keys are erased by a timer even if no frame comes", async () => {
+    const s = await sealer({ ratchetInterval: 2 });
+    const o = await opener();
+    const frames = [];
+    for (let i = 0; i < 3; i++) frames.push(await s.seal(1, te.encode(`${i}`)));
+    await o.open(frames[0]!);
+    await o.open(frames[2]!); // epoch 1
+    const internals = o as unknown as { previous: { keys: { salt: Uint8Array } } | null };
+    const salt = internals.previous!.keys.salt;
+    await new Promise((r) => setTimeout(r, GRACE_MS + 150));
+    expect(internals.previous).toBeNull();
+    expect(salt.every((b) => b === 0)).toBe(true);
+    expect(await o.open(frames[1]!)).toBeNull();
+    expect(o.stats.tooOld).toBe(1);
   });
 
   test("opener derives forward at most MAX_EPOCH_SKIP epochs, never backwards", async () => {
