@@ -1,7 +1,11 @@
 // The worklet files the app must serve. AudioWorklet modules are loaded by URL
 // (audioContext.audioWorklet.addModule), so they cannot be part of the main bundle: each is
 // bundled on its own into a self-contained ES module. Build-time only (uses Bun.build).
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+// import.meta.dir is Bun-only; vitest rewrites modules, so derive the folder from the URL.
+const here = dirname(fileURLToPath(import.meta.url));
 
 export interface AudioWorkletEntry {
   /** Absolute path of the TypeScript entry. */
@@ -11,8 +15,8 @@ export interface AudioWorkletEntry {
 }
 
 export const audioWorkletEntries: readonly AudioWorkletEntry[] = [
-  { entry: join(import.meta.dir, "capture-worklet.ts"), url: "/audio/capture-worklet.js" },
-  { entry: join(import.meta.dir, "playback-worklet.ts"), url: "/audio/playback-worklet.js" },
+  { entry: join(here, "capture-worklet.ts"), url: "/audio/capture-worklet.js" },
+  { entry: join(here, "playback-worklet.ts"), url: "/audio/playback-worklet.js" },
 ];
 
 /** Bundles every worklet into `webRoot` + its url (e.g. dist/pwa/audio/capture-worklet.js).
