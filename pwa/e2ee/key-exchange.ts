@@ -154,9 +154,10 @@ export class KeyExchange {
       if (this.role === "initiator") {
         const h = await computeCommitment(this.callIdBytes, ownPub);
         if (this.settled) return;
-        this.emit({ k: "commit", callId: this.callId, h });
+        // State first: a synchronous relay may hand us the answer from inside send().
         this.commitSent = true;
         this.phase = "await-pub";
+        this.emit({ k: "commit", callId: this.callId, h });
       } else {
         this.phase = "await-commit";
       }
@@ -203,8 +204,8 @@ export class KeyExchange {
       if (this.phase !== "await-commit") return;
       this.commitH = msg.h;
       this.phase = "await-reveal";
-      this.emit({ k: "pub", callId: this.callId, pub: this.ownPub! });
       this.pubSent = true;
+      this.emit({ k: "pub", callId: this.callId, pub: this.ownPub! });
     } else if (msg.k === "reveal") {
       if (this.phase !== "await-reveal") return;
       this.phase = "deriving";

@@ -62,6 +62,17 @@ describe("full exchange", () => {
     expect(ki.sas.bits).toBe(kr.sas.bits);
   });
 
+  test("a synchronous relay (answers from inside send) works", async () => {
+    const callId = randomCallId();
+    const box = {} as { i: KeyExchange; r: KeyExchange };
+    box.i = new KeyExchange({ callId, role: "initiator", send: (b) => box.r.receive(b) });
+    box.r = new KeyExchange({ callId, role: "responder", send: (b) => box.i.receive(b) });
+    await box.r.start();
+    await box.i.start();
+    const [ki, kr] = await Promise.all([box.i.done, box.r.done]);
+    expect(ki.sas.bits).toBe(kr.sas.bits);
+  });
+
   test("start() twice is harmless", async () => {
     const p = makePair({ callId: randomCallId() });
     await Promise.all([p.i.start(), p.i.start(), p.r.start()]);
