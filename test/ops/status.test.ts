@@ -1,0 +1,129 @@
+// `voicesrv status` against a running server that systemd does not manage: health fetched over
+// HTTPS with the certificate pinned to the file on disk, and the exit codes scripts rely on.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, test } from "vitest";
+import { generateSelfSigned, writeCertificatePair } from "../../certs/index.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { TestClient } from "../helpers/ws-client.ts";
+
+const repo = join(import.meta.dirname, "../..");
+const bun = join(repo, "node_modules/.bin/bun");
+const cleanups: (() => Promise<void> | void)[] = [];
+
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function status(s: { url: string; dataDir: string }, extra: string[] = []) {
+  return statusRaw(["--url", s.url, "--data-dir", s.dataDir, "--config", "/nonexistent", ...extra]);
+}
+
+/** Asynchronous on purpose: the server under test runs in this process and must keep answering. */
+async function statusRaw(args: string[]) {
+  // PATH without sbin: no firewall tools, so the result does not depend on this machine's firewall.
+  const p = Bun.spawn([bun, "cli/main.ts", "status", ...args], {
+    cwd: repo,
+    env: { ...process.env, PATH: "/usr/bin:/bin", NO_COLOR: "1" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { code, stdout, stderr };
+}
+
+async function server(): Promise<TestServer> {
+  const s = await startTestServer();
+  cleanups.push(() => s.close());
+  return s;
+}
+
+describe("voicesrv status (server not run by systemd)", () => {
+  test("healthy: exit 0 with service, health counts and certificate in --json", async () => {
+    const s = await server();
+    const a = await TestClient.open(s.wsUrl("family"));
+    const b = await TestClient.open(s.wsUrl("family"));
+    cleanups.push(() => {
+      a.close();
+      b.close();
+    });
+    a.send({ t: "call", to: b.id });
+    const inc = await b.next("incoming");
+    b.send({ t: "answer", callId: inc.callId });
+    await a.next("connected");
+
+    const r = await status(s, ["--json"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({
+      state: "healthy",
+      url: s.url,
+      version: expect.any(String),
+      health: { groups: 1, members: 2, calls: 1 },
+      certificate: { kind: "self-signed", sans: { ip: expect.arrayContaining(["127.0.0.1"]) }, daysLeft: expect.any(Number), fingerprint256: expect.stringMatching(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/) },
+      problems: [],
+    });
+    expect(j.service.active).toBe(true);
+    expect(j.certificate.daysLeft).toBeGreaterThan(300);
+
+    const human = await status(s);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^voicesrv healthy/);
+    expect(human.stdout).toContain("1 groups, 2 members, 1 calls");
+  });
+
+  test("degraded: exit 1 when the certificate expires within 14 days", async () => {
+    const s = await server();
+    const short = await generateSelfSigned({ hostnames: ["localhost"], ips: ["127.0.0.1"], days: 10 });
+    await writeCertificatePair(join(s.dataDir, "certs"), short.certPem, short.keyPem);
+    await s.reloadCertificate();
+    const r = await status(s, ["--json"]);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.state).toBe("degraded");
+    expect(j.certificate.daysLeft).toBeLessThanOrEqual(10);
+    expect(j.problems.join("\n")).toMatch(/expires in \d+ days: voicesrv cert renew/);
+    // Health is still read: the pin matches the (short-lived) certificate on disk.
+    expect(j.health).not.toBeNull();
+  });
+
+  test("a server presenting a certificate other than the one on disk is not trusted (pinned)", async () => {
+    const s = await server();
+    // Replace the file without reloading: the live certificate no longer matches the pin.
+    const other = await generateSelfSigned({ hostnames: ["localhost"], ips: ["127.0.0.1"] });
+    await writeCertificatePair(join(s.dataDir, "certs"), other.certPem, other.keyPem);
+    const r = await status(s, ["--json"]);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.health).toBeNull();
+    expect(j.problems.join("\n")).toMatch(/presents certificate .* not the one on disk/);
+  });
+
+  test("not running: exit 3", async () => {
+    const s = await server();
+    const where = { url: s.url, dataDir: s.dataDir };
+    await s.stop(1000);
+    const r = await status(where, ["--json"]);
+    expect(r.code).toBe(3);
+    const j = JSON.parse(r.stdout);
+    expect(j.state).toBe("not-running");
+    expect(j.health).toBeNull();
+    expect(j.problems[0]).toMatch(/^not running: nothing listens on 127\.0\.0\.1:\d+/);
+  });
+
+  test("a bad --url is one line and exit 2", async () => {
+    const r = await status({ url: "not a url", dataDir: "/nonexistent" });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  test("without --url it reads the same config as serve (port and data dir)", async () => {
+    const s = await server();
+    const cfg = join(s.dataDir, "config.json");
+    writeFileSync(cfg, JSON.stringify({ host: "127.0.0.1", port: s.port, dataDir: s.dataDir }));
+    const r = await statusRaw(["--config", cfg, "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ state: "healthy", url: `https://127.0.0.1:${s.port}` });
+  });
+});
