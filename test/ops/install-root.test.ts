@@ -139,6 +139,20 @@ describe("install --root", () => {
     expect(readdirSync(root)).toEqual([]);
   });
 
+  test("a failing step names itself and what to do, and rolls back the steps before it", async () => {
+    const root = await tempRoot();
+    // A file where the units directory belongs makes step 7 fail after six steps did work.
+    await Bun.write(join(root, "etc/systemd"), "in the way\n");
+    const before = snapshot(root);
+    const r = cli(["install", "--root", root, "--binary", "/bin/true"]);
+    expect(r.code).toBe(1);
+    const err = r.stderr.trim();
+    expect(err.split("\n")).toHaveLength(1);
+    expect(err).toMatch(/^voicesrv: step 7 "Write the systemd units \(service, certificate renewal timer\)" failed: .*check \/etc\/systemd\/system is writable\. Earlier steps were rolled back; the system is as it was\.$/);
+    expect(r.stdout).toContain("undone: Install the binary");
+    expect(snapshot(root)).toEqual(before);
+  });
+
   test("from source without --binary it refuses with one line naming the fix", () => {
     const r = cli(["install", "--root", "/tmp/never-created-voicesrv-root"]);
     expect(r.code).not.toBe(0);
