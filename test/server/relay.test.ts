@@ -24,7 +24,7 @@ export async function connectedCall(srv: TestServer, group = `relay${n++}`) {
   return { a, b, group, handle: c.callHandle, callId: inc.callId };
 }
 
-function frame(handle: number, seq: number, size = 80): Uint8Array {
+function frame(handle: number, seq: number, size = 80): Uint8Array<ArrayBuffer> {
   const f = new Uint8Array(12 + size);
   f.set(encodeMediaHeader({ callHandle: handle, epoch: 0, seq }));
   crypto.getRandomValues(f.subarray(12));
