@@ -1,0 +1,175 @@
+// The first end-to-end call: two real headless Chromium processes, each with its own fake
+// microphone, open the real PWA against the real server over TLS, call, secure the call, talk,
+// and hang up. Checks what the people would check (same safety code, each hears the other) and
+// what the server must never get (audio, the safety code).
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { resolve } from "node:path";
+import { decodeMediaHeader, MEDIA_HEADER_BYTES } from "../../protocol/media-header.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import {
+  byteEntropy,
+  decodedEnvelope,
+  hook,
+  muLawToFloat,
+  openAppBrowser,
+  readWavMono16,
+  rmsEnvelope,
+  segmentedCorrelation,
+  trimLeadingSilence,
+  type AppBrowser,
+} from "../helpers/browser-app.ts";
+
+const CALLER_WAV = resolve("test/fixtures/speech-caller-48k.wav");
+const CALLEE_WAV = resolve("test/fixtures/speech-callee-48k.wav");
+const TALK_MS = 6000;
+const SHOTS = process.env.VOICESRV_SHOTS; // a directory: save screenshots of each screen there
+const GCM_TAG_BYTES = 16;
+
+let server: TestServer;
+let caller: AppBrowser;
+let callee: AppBrowser;
+const relayed: Uint8Array[] = [];
+const kxBodies: string[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer();
+  server.hub.relayTap = (frame) => {
+    if (relayed.length < 5000) relayed.push(frame.slice());
+  };
+  // Record every key-exchange body the server relays, to prove the safety code never passed it.
+  const hub = server.hub as unknown as { text(conn: unknown, text: string): void };
+  const text = hub.text.bind(server.hub);
+  hub.text = (conn, t) => {
+    try {
+      const m = JSON.parse(t);
+      if (m?.t === "kx" && typeof m.body === "string") kxBodies.push(m.body);
+    } catch {
+      // not JSON: the hub answers that itself
+    }
+    text(conn, t);
+  };
+  [caller, callee] = await Promise.all([openAppBrowser(CALLER_WAV), openAppBrowser(CALLEE_WAV)]);
+});
+
+afterAll(async () => {
+  await Promise.all([caller?.chromium.close(), callee?.chromium.close()]);
+  await server?.close();
+});
+
+async function shot(b: AppBrowser, name: string): Promise<void> {
+  if (SHOTS) await b.page.screenshot({ path: `${SHOTS}/${name}.png` });
+}
+
+describe("a call between two browsers", () => {
+  test("connects, shows the same safety code, carries each voice one way, relays only ciphertext, hangs up", async () => {
+    const group = `e2e-${Math.random().toString(36).slice(2, 8)}`;
+    await Promise.all([caller.page.goto(`${server.url}/${group}`), callee.page.goto(`${server.url}/${group}`)]);
+
+    // Both see each other in the member list.
+    await expect.poll(() => hook<string | null>(caller.page, "me"), { timeout: 10_000 }).toMatch(/^[A-Z0-9]{6}$/);
+    await expect.poll(() => hook<string | null>(callee.page, "me"), { timeout: 10_000 }).toMatch(/^[A-Z0-9]{6}$/);
+    const callerId = (await hook<string>(caller.page, "me"))!;
+    const calleeId = (await hook<string>(callee.page, "me"))!;
+    await caller.page.locator(`[data-member="${calleeId}"]`).waitFor({ timeout: 10_000 });
+    await callee.page.locator(`[data-member="${callerId}"]`).waitFor({ timeout: 10_000 });
+    await shot(caller, "group");
+
+    // Caller taps Call; callee sees the full-screen incoming call and taps Accept.
+    await caller.page.getByRole("button", { name: `Call ${calleeId}` }).click();
+    await callee.page.getByText("Incoming call", { exact: true }).waitFor({ timeout: 10_000 });
+    await expect(callee.page.locator("vs-incoming [data-testid=peer]").textContent()).resolves.toBe(callerId);
+    await shot(callee, "incoming");
+    await shot(caller, "outgoing");
+    await callee.page.getByRole("button", { name: `Accept call from ${callerId}` }).click();
+
+    // Both reach "Encrypted" only after the key exchange, and show the same four symbols.
+    for (const b of [caller, callee]) {
+      await b.page.locator("vs-in-call [data-testid=call-state]", { hasText: "Encrypted" }).waitFor({ timeout: 15_000 });
+      expect(await hook<boolean>(b.page, "encrypted")).toBe(true);
+    }
+    const callerSas = await caller.page.locator("vs-in-call [data-sas-name]").allTextContents();
+    const calleeSas = await callee.page.locator("vs-in-call [data-sas-name]").allTextContents();
+    expect(callerSas).toHaveLength(4);
+    expect(calleeSas).toEqual(callerSas);
+    expect(await hook<string[]>(caller.page, "sas")).toEqual(callerSas);
+    const callerEmoji = await caller.page.locator("vs-in-call [data-testid=sas] .emoji").allTextContents();
+
+    // Talk for a while.
+    await caller.page.waitForTimeout(TALK_MS);
+    await shot(caller, "in-call");
+    const callerStats = await hook<{ framesReceived: number; framesSent: number; framesDropped: number }>(caller.page, "stats");
+    const calleeStats = await hook<{ framesReceived: number; framesSent: number; framesDropped: number }>(callee.page, "stats");
+    // 50 frames/s; allow for start-up and Opus DTX during pauses.
+    for (const s of [callerStats, calleeStats]) {
+      expect(s.framesSent).toBeGreaterThan(100);
+      expect(s.framesReceived).toBeGreaterThan(100);
+      expect(s.framesDropped).toBe(0);
+    }
+
+    // Each side hears the other's voice: not silence, and closer to the other's recording than
+    // to its own microphone's.
+    const callerSrc = rmsEnvelope(readWavMono16(CALLER_WAV).samples);
+    const calleeSrc = rmsEnvelope(readWavMono16(CALLEE_WAV).samples);
+    const heardByCallee = await decodedEnvelope(callee.page);
+    const heardByCaller = await decodedEnvelope(caller.page);
+    const atCallee = trimLeadingSilence(heardByCallee.envelope);
+    const atCaller = trimLeadingSilence(heardByCaller.envelope);
+    expect(heardByCallee.peak).toBeGreaterThan(0.02);
+    expect(heardByCaller.peak).toBeGreaterThan(0.02);
+    expect(atCallee.length).toBeGreaterThan(200); // > 2 s of 10 ms windows
+    expect(atCaller.length).toBeGreaterThan(200);
+    const calleeHearsCaller = segmentedCorrelation(atCallee, callerSrc);
+    const calleeHearsSelf = segmentedCorrelation(atCallee, calleeSrc);
+    const callerHearsCallee = segmentedCorrelation(atCaller, calleeSrc);
+    const callerHearsSelf = segmentedCorrelation(atCaller, callerSrc);
+    console.info(
+      `correlation: callee hears caller ${calleeHearsCaller.toFixed(3)} (vs own ${calleeHearsSelf.toFixed(3)}); ` +
+        `caller hears callee ${callerHearsCallee.toFixed(3)} (vs own ${callerHearsSelf.toFixed(3)})`,
+    );
+    expect(calleeHearsCaller).toBeGreaterThan(0.8);
+    expect(callerHearsCallee).toBeGreaterThan(0.8);
+    expect(calleeHearsCaller).toBeGreaterThan(calleeHearsSelf + 0.15);
+    expect(callerHearsCallee).toBeGreaterThan(callerHearsSelf + 0.15);
+
+    // The relay carried only AES-GCM output: well-formed headers, uniformly random-looking
+    // bodies (a plaintext Opus stream repeats its first byte, μ-law speech is far from
+    // uniform), and nothing that sounds like either voice when read as μ-law audio.
+    expect(relayed.length).toBeGreaterThan(200);
+    const bodies = relayed.map((f) => f.subarray(MEDIA_HEADER_BYTES));
+    for (const f of relayed) {
+      expect(decodeMediaHeader(f).type).toBe(1);
+      expect(f.byteLength).toBeGreaterThan(MEDIA_HEADER_BYTES + GCM_TAG_BYTES);
+    }
+    const entropy = byteEntropy(bodies);
+    const firstBytes = new Set(bodies.map((b) => b[0]));
+    console.info(`relay: ${relayed.length} frames, ${entropy.toFixed(3)} bits/byte, ${firstBytes.size} distinct first bytes`);
+    expect(entropy).toBeGreaterThan(7.9);
+    expect(firstBytes.size).toBeGreaterThan(Math.min(200, relayed.length / 4));
+    const asMuLaw = bodies.flatMap((b) => [...b.subarray(0, b.byteLength - GCM_TAG_BYTES)].map(muLawToFloat));
+    // 16 kHz μ-law → 160 samples per 10 ms window; compare with the 48 kHz sources' envelopes.
+    const relayEnv = rmsEnvelope(asMuLaw, 160).slice(0, 600);
+    const relayVsCaller = segmentedCorrelation(relayEnv, callerSrc);
+    const relayVsCallee = segmentedCorrelation(relayEnv, calleeSrc);
+    console.info(`relay read as μ-law: correlation ${relayVsCaller.toFixed(3)} with caller, ${relayVsCallee.toFixed(3)} with callee`);
+    // A random signal's envelope still finds some lag per 2 s segment that fits a little.
+    expect(relayVsCaller).toBeLessThan(0.5);
+    expect(relayVsCallee).toBeLessThan(0.5);
+
+    // The server relayed key-exchange bodies but never the safety code.
+    expect(kxBodies.length).toBeGreaterThanOrEqual(4);
+    for (const body of kxBodies) {
+      for (const name of callerSas) expect(body.toLowerCase()).not.toContain(name.toLowerCase());
+      for (const emoji of callerEmoji) expect(body).not.toContain(emoji);
+    }
+
+    // Hang up: both return to the group screen.
+    await caller.page.getByRole("button", { name: `Hang up call with ${calleeId}` }).click();
+    for (const b of [caller, callee]) {
+      await b.page.locator("vs-group").waitFor({ state: "visible", timeout: 10_000 });
+      await expect.poll(() => hook<string>(b.page, "state"), { timeout: 10_000 }).toBe("idle");
+    }
+    await expect(callee.page.locator("[data-testid=announcer]").textContent()).resolves.toMatch(/hung up|Call ended/);
+    expect(caller.errors).toEqual([]);
+    expect(callee.errors).toEqual([]);
+  }, 60_000);
+});

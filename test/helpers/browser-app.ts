@@ -1,0 +1,165 @@
+// Drives the real PWA in headless Chromium for browser tests, plus the signal maths the call
+// test uses to tell which voice came out of which side.
+import { readFileSync } from "node:fs";
+import type { Page } from "playwright-core";
+import { launchChromium, type LaunchedChromium } from "./chromium.ts";
+
+export const PHONE = { width: 390, height: 844 };
+
+/** 10 ms of 48 kHz audio: the envelope resolution used for correlation. */
+const ENV_WINDOW = 480;
+
+export interface AppBrowser {
+  chromium: LaunchedChromium;
+  page: Page;
+  errors: string[];
+}
+
+/**
+ * One Chromium process per person, each with its own fake microphone file. The app passes the
+ * decoded PCM to `window.__voicesrvPcmTap` only when a test defines it; here it is reduced to a
+ * 10 ms RMS envelope inside the page so that only a few numbers cross the wire.
+ */
+export async function openAppBrowser(fakeMicWav: string): Promise<AppBrowser> {
+  const chromium = await launchChromium({ fakeAudioCapture: fakeMicWav, extraArgs: ["--ignore-certificate-errors"] });
+  const page = await chromium.context.newPage();
+  await page.setViewportSize(PHONE);
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.addInitScript((win: number) => {
+    const w = window as unknown as { __voicesrvPcmTap: (pcm: Float32Array) => void; __pcmEnvelope: number[]; __pcmPeak: number };
+    w.__pcmEnvelope = [];
+    w.__pcmPeak = 0;
+    w.__voicesrvPcmTap = (pcm: Float32Array) => {
+      for (let off = 0; off + win <= pcm.length; off += win) {
+        let sum = 0;
+        for (let i = off; i < off + win; i++) {
+          const v = pcm[i]!;
+          sum += v * v;
+          if (Math.abs(v) > w.__pcmPeak) w.__pcmPeak = Math.abs(v);
+        }
+        w.__pcmEnvelope.push(Math.sqrt(sum / win));
+      }
+    };
+  }, ENV_WINDOW);
+  return { chromium, page, errors };
+}
+
+export async function decodedEnvelope(page: Page): Promise<{ envelope: number[]; peak: number }> {
+  return page.evaluate(() => {
+    const w = window as unknown as { __pcmEnvelope: number[]; __pcmPeak: number };
+    return { envelope: [...w.__pcmEnvelope], peak: w.__pcmPeak };
+  });
+}
+
+export async function hook<T = unknown>(page: Page, field: string): Promise<T> {
+  return page.evaluate((f) => (window as unknown as { __voicesrv: Record<string, unknown> }).__voicesrv[f] as never, field);
+}
+
+/** Mono 16-bit PCM samples of a WAV file, as floats in [-1, 1]. */
+export function readWavMono16(path: string): { samples: Float32Array; sampleRate: number } {
+  const buf = readFileSync(path);
+  if (buf.toString("ascii", 0, 4) !== "RIFF" || buf.toString("ascii", 8, 12) !== "WAVE") throw new Error(`${path} is not a WAV file`);
+  let off = 12;
+  let sampleRate = 0;
+  while (off + 8 <= buf.length) {
+    const id = buf.toString("ascii", off, off + 4);
+    const size = buf.readUInt32LE(off + 4);
+    if (id === "fmt ") {
+      if (buf.readUInt16LE(off + 8) !== 1 || buf.readUInt16LE(off + 10) !== 1 || buf.readUInt16LE(off + 22) !== 16) throw new Error("expected mono 16-bit PCM");
+      sampleRate = buf.readUInt32LE(off + 12);
+    } else if (id === "data") {
+      const n = Math.floor(Math.min(size, buf.length - off - 8) / 2);
+      const samples = new Float32Array(n);
+      for (let i = 0; i < n; i++) samples[i] = buf.readInt16LE(off + 8 + 2 * i) / 32768;
+      return { samples, sampleRate };
+    }
+    off += 8 + size + (size & 1);
+  }
+  throw new Error(`${path} has no data chunk`);
+}
+
+export function rmsEnvelope(samples: ArrayLike<number>, win = ENV_WINDOW): number[] {
+  const out: number[] = [];
+  for (let off = 0; off + win <= samples.length; off += win) {
+    let sum = 0;
+    for (let i = off; i < off + win; i++) sum += samples[i]! * samples[i]!;
+    out.push(Math.sqrt(sum / win));
+  }
+  return out;
+}
+
+/** Log energy with a floor, so digital silence and a noise-suppressed pause compare as equal. */
+function logEnv(env: readonly number[]): number[] {
+  return env.map((v) => Math.log10(Math.max(v, 1e-3)));
+}
+
+/**
+ * Best Pearson correlation of `heard` against the looping `source` envelope over every circular
+ * lag (Chromium loops the fake microphone file). Speech envelopes of two different voices
+ * correlate weakly at their best lag; the same recording after a codec correlates strongly.
+ */
+export function bestLoopCorrelation(heard: readonly number[], source: readonly number[]): { r: number; lag: number } {
+  const h = logEnv(heard);
+  const s = logEnv(source);
+  const n = h.length;
+  const hm = h.reduce((a, b) => a + b, 0) / n;
+  const hc = h.map((v) => v - hm);
+  const hn = Math.sqrt(hc.reduce((a, b) => a + b * b, 0));
+  let best = { r: -1, lag: 0 };
+  for (let lag = 0; lag < s.length; lag++) {
+    let sm = 0;
+    for (let i = 0; i < n; i++) sm += s[(lag + i) % s.length]!;
+    sm /= n;
+    let dot = 0;
+    let sn = 0;
+    for (let i = 0; i < n; i++) {
+      const v = s[(lag + i) % s.length]! - sm;
+      dot += hc[i]! * v;
+      sn += v * v;
+    }
+    const r = hn > 0 && sn > 0 ? dot / (hn * Math.sqrt(sn)) : 0;
+    if (r > best.r) best = { r, lag };
+  }
+  return best;
+}
+
+/**
+ * Mean of bestLoopCorrelation over 2 s segments (hop 1 s). The receiver's jitter buffer
+ * stretches and shrinks its delay during a call, so one lag cannot align a whole recording;
+ * per segment it can.
+ */
+export function segmentedCorrelation(heard: readonly number[], source: readonly number[], seg = 200): number {
+  const rs: number[] = [];
+  for (let i = 0; i + seg <= heard.length; i += seg / 2) rs.push(bestLoopCorrelation(heard.slice(i, i + seg), source).r);
+  return rs.length ? rs.reduce((a, b) => a + b, 0) / rs.length : 0;
+}
+
+/** The stretch of the decoded envelope after audio first arrived (before it: jitter-buffer silence). */
+export function trimLeadingSilence(env: readonly number[], threshold = 1e-3): number[] {
+  const first = env.findIndex((v) => v > threshold);
+  return first < 0 ? [] : env.slice(first);
+}
+
+/** Shannon entropy in bits per byte. */
+export function byteEntropy(chunks: readonly Uint8Array[]): number {
+  const counts = new Float64Array(256);
+  let total = 0;
+  for (const c of chunks) {
+    for (const b of c) counts[b]!++;
+    total += c.length;
+  }
+  let h = 0;
+  for (const n of counts) if (n > 0) h -= (n / total) * Math.log2(n / total);
+  return h;
+}
+
+/** G.711 μ-law byte → linear float: how a plaintext "pcmu16" payload would be heard. */
+export function muLawToFloat(b: number): number {
+  const u = ~b & 0xff;
+  const sign = u & 0x80;
+  const exponent = (u >> 4) & 0x07;
+  const mantissa = u & 0x0f;
+  const magnitude = (((mantissa << 3) + 0x84) << exponent) - 0x84;
+  return (sign ? -magnitude : magnitude) / 32768;
+}
