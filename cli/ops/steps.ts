@@ -40,7 +40,7 @@ export async function runSteps(steps: Step[], print: (line: string) => void = (l
       print(`      ${color.bad("failed:")} ${reason}`);
       const remaining = await rollBack(done, print);
       const left = remaining.length ? ` Could not undo: ${remaining.join("; ")}.` : done.length ? " Earlier steps were rolled back; the system is as it was." : "";
-      throw new StepFailure(`step ${i + 1} "${step.title}" failed: ${reason}. ${step.fix}.${left}`, remaining);
+      throw new StepFailure(`step ${i + 1} "${step.title}" failed: ${reason}. To fix: ${step.fix}.${left}`, remaining);
     }
     if (result?.summary) print(`      ${result.summary}`);
     done.push({ step, result: result ?? {} });

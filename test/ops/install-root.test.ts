@@ -148,7 +148,7 @@ describe("install --root", () => {
     expect(r.code).toBe(1);
     const err = r.stderr.trim();
     expect(err.split("\n")).toHaveLength(1);
-    expect(err).toMatch(/^voicesrv: step 7 "Write the systemd units \(service, certificate renewal timer\)" failed: .*check \/etc\/systemd\/system is writable\. Earlier steps were rolled back; the system is as it was\.$/);
+    expect(err).toMatch(/^voicesrv: step 7 "Write the systemd units \(service, certificate renewal timer\)" failed: .*\. To fix: check \/etc\/systemd\/system is writable\. Earlier steps were rolled back; the system is as it was\.$/);
     expect(r.stdout).toContain("undone: Install the binary");
     expect(snapshot(root)).toEqual(before);
   });
