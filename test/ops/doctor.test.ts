@@ -1,0 +1,50 @@
+// `voicesrv doctor`: each finding says what to fix, and a real problem exits non-zero.
+import { chmodSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, test } from "vitest";
+import { cpuHasAes } from "../../cli/commands/doctor.ts";
+import { renewCertificate } from "../../cli/ops/cert-ops.ts";
+
+const repo = join(import.meta.dirname, "../..");
+const bun = join(repo, "node_modules/.bin/bun");
+const dirs: string[] = [];
+
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+function doctor(dataDir: string) {
+  const r = Bun.spawnSync([bun, "cli/main.ts", "doctor", "--json", "-d", dataDir, "--config", "/nonexistent", "-H", "127.0.0.1", "-p", "1"], {
+    cwd: repo,
+    env: { ...process.env, PATH: "/usr/bin:/bin" },
+  });
+  return { code: r.exitCode, json: JSON.parse(r.stdout.toString()) as { ok: boolean; checks: { name: string; level: string; detail: string; fix?: string }[] } };
+}
+
+describe("voicesrv doctor", () => {
+  test("a readable private key is a failure with the chmod that fixes it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "voicesrv-doctor-"));
+    dirs.push(dir);
+    await renewCertificate(join(dir, "certs"));
+    const good = doctor(dir);
+    expect(good.json.checks.find((c) => c.name === "certificate")?.level).toBe("ok");
+    expect(good.json.checks.find((c) => c.name === "key permissions")?.level).toBe("ok");
+    expect(good.json.checks.map((c) => c.name)).toEqual(expect.arrayContaining(["port", "clock", "AES hardware", "firewall", "systemd unit"]));
+
+    chmodSync(join(dir, "certs/key.pem"), 0o644);
+    const bad = doctor(dir);
+    expect(bad.code).toBe(1);
+    const key = bad.json.checks.find((c) => c.name === "key permissions")!;
+    expect(key.level).toBe("fail");
+    expect(key.fix).toBe(`chmod 600 ${join(dir, "certs/key.pem")}`);
+  });
+
+  test("AES support is read from x86 flags and arm64 Features", () => {
+    expect(cpuHasAes("processor\t: 0\nflags\t\t: fpu vme sse2 aes avx2\n")).toBe(true);
+    expect(cpuHasAes("processor\t: 0\nFeatures\t: fp asimd evtstrm aes pmull sha1 sha2 crc32\n")).toBe(true);
+    expect(cpuHasAes("processor\t: 0\nFeatures\t: fp asimd evtstrm crc32 cpuid\n")).toBe(false);
+    expect(cpuHasAes("flags\t\t: fpu vme sse2 aesni_fake\n")).toBe(false);
+  });
+});
