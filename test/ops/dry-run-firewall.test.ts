@@ -20,7 +20,7 @@ async function stubPath(stubs: Record<string, { match: string; out?: string; cod
   dirs.push(dir);
   const log = join(dir, "calls.log");
   // Everything install might change is stubbed too, so a slip would be recorded, not executed.
-  const all = { systemctl: [{ match: "show", code: 1 }], useradd: [], userdel: [], chown: [], getent: [{ match: "passwd", code: 2 }], ...stubs };
+  const all: Record<string, { match: string; out?: string; code?: number }[]> = { systemctl: [{ match: "show", code: 1 }], useradd: [], userdel: [], chown: [], getent: [{ match: "passwd", code: 2 }], ...stubs };
   for (const [name, rules] of Object.entries(all)) {
     const cases = rules.map((r) => `  *"${r.match}"*) printf '%s\\n' ${JSON.stringify(r.out ?? "")}; exit ${r.code ?? 0};;`).join("\n");
     writeFileSync(join(dir, name), `#!/bin/sh\necho "${name} $*" >> "${log}"\ncase "$*" in\n${cases}\nesac\nexit 0\n`);
