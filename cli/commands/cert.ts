@@ -5,7 +5,8 @@ import { addConfigFlags, configFor, type ConfigFlags } from "../ops/config-flags
 import { color, printJson } from "../ops/output.ts";
 import { signalReload, type ReloadOutcome } from "../ops/reload-signal.ts";
 import { createRunner } from "../ops/runner.ts";
-import type { CertInfo } from "../../certs/index.ts";
+import { readFile } from "node:fs/promises";
+import { inspectCertificate, type CertInfo } from "../../certs/index.ts";
 
 interface CertFlags extends ConfigFlags {
   json?: boolean;
@@ -159,9 +160,8 @@ export function registerCert(program: Command): void {
   });
 }
 
+/** A certificate named by --cert in the config: shown, never managed. */
 async function readExplicit(file: string) {
-  const { readFile } = await import("node:fs/promises");
-  const { inspectCertificate } = await import("../../certs/index.ts");
   try {
     const pem = await readFile(file, "utf8");
     return { info: inspectCertificate(pem), kind: "external", certPem: pem };
