@@ -65,6 +65,11 @@ interface Slot {
   excessMs: number;
 }
 
+/** Ticks the playout delay must stay > 1 frame over target before a frame is skipped (200 ms)… */
+const SKIP_AFTER_TICKS = 10;
+/** …and then at most one skip per this many ticks while it stays over. */
+const SKIP_EVERY_TICKS = 4;
+
 const DEFAULTS: Required<JitterBufferOptions> = {
   frameMs: 20,
   initialDelayMs: 60,
@@ -86,7 +91,7 @@ export class JitterBuffer {
 
   private nextSeq: number | null = null;
   private playing = false;
-  private lastSkipAtMs = -Infinity;
+  private overTicks = 0;
 
   // Relative-delay tracking.
   private lastArrivalMs: number | null = null;
@@ -156,18 +161,19 @@ export class JitterBuffer {
       this.playing = true;
     }
 
+    // Skip only on a *sustained* surplus: a momentary burst drains by itself, and every skip is
+    // an audible discontinuity (crossfaded, but still 20 ms of speech gone).
+    // "Playout delay" = how long the frame waited here plus how late it arrived compared with the
+    // best recent frame: the quantity the target describes. Ticks are 20 ms apart, so allow one frame.
     let skipped = 0;
-    const over = this.bufferedMs() - this.target;
-    if (
-      over > 2 * this.o.frameMs &&
-      nowMs - this.lastSkipAtMs >= 3 * this.o.frameMs &&
-      this.slots.has(this.nextSeq) &&
-      this.slots.has(this.nextSeq + 1)
-    ) {
+    const head = this.slots.get(this.nextSeq);
+    const over = head ? nowMs - head.arrivalMs + head.excessMs - this.target : 0;
+    this.overTicks = over > this.o.frameMs ? this.overTicks + 1 : 0;
+    if (this.overTicks >= SKIP_AFTER_TICKS && this.slots.has(this.nextSeq) && this.slots.has(this.nextSeq + 1)) {
       this.slots.delete(this.nextSeq);
       this.nextSeq++;
       this.counters.skipped++;
-      this.lastSkipAtMs = nowMs;
+      this.overTicks = SKIP_AFTER_TICKS - SKIP_EVERY_TICKS;
       skipped = 1;
     }
 

@@ -72,3 +72,12 @@ export function bestCyclicCorrelation(a: Float32Array, ref: Float32Array): { r: 
   }
   return best;
 }
+
+/** Median over consecutive segments of each segment's best cyclic correlation with `ref`: robust to
+ *  the few 20 ms timeline shifts a jitter buffer makes (skips, underruns) during a long capture. */
+export function segmentedCorrelation(a: Float32Array, ref: Float32Array, segment: number): number {
+  const scores: number[] = [];
+  for (let i = 0; i + segment <= a.length; i += segment) scores.push(bestCyclicCorrelation(a.subarray(i, i + segment), ref).r);
+  scores.sort((x, y) => x - y);
+  return scores[Math.floor(scores.length / 2)] ?? 0;
+}

@@ -72,5 +72,40 @@ async function runPipeline(run: PipelineRun) {
   return { pcm: toBase64Int16(played), sizes, dropped, sent: seq, stats, simple, levels };
 }
 
-Object.assign(globalThis, { runPipeline, supportedCodecs });
+/** Sending gated by the UI (before key confirmation) and by mute; the receiver sees the gaps. */
+async function runGating(codec: CodecName) {
+  let sent = 0;
+  let seq = 0;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  let audio: Awaited<ReturnType<typeof startCallAudio>> | null = null;
+  audio = await startCallAudio({
+    codec,
+    sending: false,
+    sendPayload: (p) => {
+      sent++;
+      const s = seq++;
+      const copy = p.slice();
+      setTimeout(() => audio?.receive(s, copy), 5);
+    },
+  });
+  const phase = async (ms: number) => {
+    await sleep(60); // let frames already in the encoder drain
+    const before = sent;
+    await sleep(ms);
+    return sent - before;
+  };
+  const beforeConfirm = await phase(600);
+  audio.setSending(true);
+  const afterConfirm = await phase(600);
+  audio.setMuted(true);
+  const levelMuted = audio.micLevel();
+  const whileMuted = await phase(1000);
+  audio.setMuted(false);
+  const afterUnmute = await phase(600);
+  const stats = audio.detailedStats();
+  await audio.stop();
+  return { beforeConfirm, afterConfirm, whileMuted, afterUnmute, levelMuted, stats };
+}
+
+Object.assign(globalThis, { runPipeline, runGating, supportedCodecs });
 (globalThis as { pipelineReady?: boolean }).pipelineReady = true;
