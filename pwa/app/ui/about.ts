@@ -1,6 +1,7 @@
 // "How your calls are protected" (landing link), and screen 7 (UX.md): what works without a
 // trusted certificate and how to trust this server.
 import { LitElement, html, css } from "lit";
+import { backIcon } from "./icons.ts";
 import { base } from "./styles.ts";
 
 export class VsAbout extends LitElement {
@@ -56,7 +57,7 @@ export class VsAbout extends LitElement {
     const title = this.topic === "trust" ? "Offline and home-screen use" : "How your calls are protected";
     return html`<main class="screen" aria-labelledby="about-h">
       <header>
-        <button class="ghost" aria-label="Close" @click=${() => this.dispatchEvent(new CustomEvent("close", { bubbles: true, composed: true }))}>←</button>
+        <button class="ghost" aria-label="Close" @click=${() => this.dispatchEvent(new CustomEvent("close", { bubbles: true, composed: true }))}>${backIcon}</button>
         <h1 id="about-h">${title}</h1>
       </header>
       ${this.topic === "trust" ? this.trust() : this.protection()}

@@ -8,6 +8,7 @@ import { recentGroups, rememberGroup } from "../recent-groups.ts";
 import { applyUpdate, caCertificateOffered, registerServiceWorker, type WorkerState } from "../service-worker.ts";
 import { settings } from "../settings.ts";
 import { installTestHook } from "../test-hook.ts";
+import { infoIcon } from "./icons.ts";
 import { base } from "./styles.ts";
 import "./about.ts";
 import "./group.ts";
@@ -216,7 +217,7 @@ export class VsApp extends LitElement {
   private trustBanner() {
     if (this.worker !== "untrusted") return null;
     return html`<div class="banner">
-      <button class="small" @click=${() => (this.overlay = "trust")}>ℹ️ Offline use and "Add to home screen" need a trusted certificate. Calls still work. Learn more</button>
+      <button class="small" @click=${() => (this.overlay = "trust")}>${infoIcon} Offline use and "Add to home screen" need a trusted certificate. Calls still work. Learn more</button>
     </div>`;
   }
 

@@ -2,6 +2,7 @@
 import { LitElement, html, css } from "lit";
 import type { MemberInfo } from "../../../protocol/messages.ts";
 import type { LinkStatus } from "../connection.ts";
+import { backIcon, gearIcon, phoneIcon } from "./icons.ts";
 import { base } from "./styles.ts";
 
 const LINK_TEXT: Record<LinkStatus, string> = {
@@ -36,7 +37,8 @@ export class VsGroup extends LitElement {
     base,
     css`
       header { display: flex; align-items: center; gap: 10px; }
-      header h1 { overflow-wrap: anywhere; }
+      .title { flex: 1; min-width: 0; display: grid; }
+      .title h1 { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
       .link { display: inline-flex; align-items: center; gap: 6px; }
       .status-line { background: var(--surface-2); border-radius: 12px; padding: 10px 14px; }
       .me { display: grid; gap: 4px; text-align: center; }
@@ -79,13 +81,14 @@ export class VsGroup extends LitElement {
     const online = this.link === "online";
     return html`<main class="screen">
       <header>
-        <button class="ghost" aria-label="Leave group" @click=${() => this.fire("leave")}>←</button>
-        <h1>${this.group}</h1>
-        <span class="link small muted" aria-label=${`Connection: ${LINK_TEXT[this.link]}`}>
-          <span class="dot ${this.link} ${this.link === "reconnecting" ? "pulse" : ""}"></span>${LINK_TEXT[this.link]}
-        </span>
-        <span class="spacer"></span>
-        <button class="ghost" aria-label="Settings" @click=${() => this.fire("open-settings")}>⚙️</button>
+        <button class="ghost" aria-label="Leave group" @click=${() => this.fire("leave")}>${backIcon}</button>
+        <div class="title">
+          <h1>${this.group}</h1>
+          <span class="link small muted" role="status" aria-label=${`Connection: ${LINK_TEXT[this.link]}`}>
+            <span class="dot ${this.link} ${this.link === "reconnecting" ? "pulse" : ""}"></span>${LINK_TEXT[this.link]}
+          </span>
+        </div>
+        <button class="ghost" aria-label="Settings" @click=${() => this.fire("open-settings")}>${gearIcon}</button>
       </header>
       ${this.statusLine()}
       <section class="me card" aria-label="Your ID">
@@ -106,7 +109,7 @@ export class VsGroup extends LitElement {
                   <span class="who"><span class="id mono">${m.id}</span><span class="small muted">${STATUS_TEXT[m.status]}</span></span>
                   <span class="spacer"></span>
                   <button class="primary" aria-label=${`Call ${m.id}`} ?disabled=${!online || m.status !== "available"} @click=${() => this.fire("call", m.id)}>
-                    📞 Call
+                    ${phoneIcon} Call
                   </button>
                 </li>`,
               )}

@@ -3,6 +3,7 @@
 import { LitElement, html, css } from "lit";
 import { styleMap } from "lit/directives/style-map.js";
 import type { CallView } from "../call-controller.ts";
+import { earIcon, hangupIcon, micIcon, micOffIcon, speakerIcon, sunIcon } from "./icons.ts";
 import { base } from "./styles.ts";
 
 function clock(ms: number): string {
@@ -41,7 +42,10 @@ export class VsInCall extends LitElement {
       .symbols li { display: grid; gap: 2px; background: var(--surface-2); border-radius: 12px; padding: 10px 4px; }
       .emoji { font-size: 2.2rem; line-height: 1.1; }
       .name { font-size: 0.9rem; }
-      .verdict { display: flex; gap: 10px; justify-content: center; flex-wrap: wrap; }
+      .verdict { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; }
+      .verdict button { padding: 10px 8px; }
+      .ind { display: inline-flex; align-items: center; gap: 4px; }
+      .ind .icon { width: 16px; height: 16px; }
       .verified { color: var(--good); font-weight: 600; }
       .controls { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; margin-top: auto; }
       .volume { grid-column: 1 / -1; display: grid; gap: 4px; }
@@ -109,19 +113,19 @@ export class VsInCall extends LitElement {
         ${quality}
         <span>Mic <span class="meter" role="meter" aria-label="Microphone level" aria-valuemin="0" aria-valuemax="100"
           aria-valuenow=${Math.round(v.micLevel * 100)}><span style=${styleMap({ "--level": String(Math.min(1, v.micLevel)) })}></span></span></span>
-        ${v.wakeLock ? html`<span title="The screen stays on during the call">☀️ Screen stays on</span>` : null}
+        ${v.wakeLock ? html`<span class="ind">${sunIcon} Screen stays on</span>` : null}
       </div>
       ${this.sas()}
       <div class="controls">
-        <button aria-pressed=${v.muted ? "true" : "false"} @click=${() => this.fire("mute", !v.muted)}>${v.muted ? "🔇 Muted" : "🎙️ Mute"}</button>
+        <button aria-pressed=${v.muted ? "true" : "false"} @click=${() => this.fire("mute", !v.muted)}>${v.muted ? html`${micOffIcon} Muted` : html`${micIcon} Mute`}</button>
         <button aria-pressed=${v.mode === "speaker" ? "true" : "false"} aria-label=${v.mode === "speaker" ? "Speaker on — switch to private" : "Private — switch to speaker"}
-          @click=${() => this.fire("mode", v.mode === "speaker" ? "private" : "speaker")}>${v.mode === "speaker" ? "🔊 Speaker" : "👂 Private"}</button>
+          @click=${() => this.fire("mode", v.mode === "speaker" ? "private" : "speaker")}>${v.mode === "speaker" ? html`${speakerIcon} Speaker` : html`${earIcon} Private`}</button>
         <label class="volume small">
           <span>Volume</span>
           <input type="range" min="0" max="1" step="0.05" .value=${String(v.volume)}
             @input=${(e: Event) => this.fire("volume", Number((e.target as HTMLInputElement).value))} />
         </label>
-        <button class="danger hangup" aria-label=${`Hang up call with ${v.peer}`} @click=${() => this.fire("hangup")}>Hang up</button>
+        <button class="danger hangup" aria-label=${`Hang up call with ${v.peer}`} @click=${() => this.fire("hangup")}>${hangupIcon} Hang up</button>
       </div>
       ${away
         ? html`<div class="overlay" role="status">

@@ -4,6 +4,7 @@ import { LitElement, html, css } from "lit";
 import { isValidGroupName, sanitizeGroupName, suggestGroupNames } from "../../../protocol/group-name.ts";
 import type { RecentGroup } from "../db.ts";
 import { recentGroups } from "../recent-groups.ts";
+import { gearIcon, lockIcon } from "./icons.ts";
 import { base } from "./styles.ts";
 
 export class VsLanding extends LitElement {
@@ -66,7 +67,7 @@ export class VsLanding extends LitElement {
         <img src="/favicon.svg" alt="" />
         <h1>voicesrv</h1>
         <span class="spacer"></span>
-        <button class="ghost" aria-label="Settings" @click=${() => this.dispatchEvent(new CustomEvent("open-settings", { bubbles: true, composed: true }))}>⚙️</button>
+        <button class="ghost" aria-label="Settings" @click=${() => this.dispatchEvent(new CustomEvent("open-settings", { bubbles: true, composed: true }))}>${gearIcon}</button>
       </header>
       <p class="lead">Private voice calls with your family and friends, encrypted from your phone to theirs.</p>
       <form @submit=${this.onSubmit}>
@@ -96,7 +97,7 @@ export class VsLanding extends LitElement {
           </section>`
         : null}
       <footer>
-        <button class="ghost" @click=${() => this.dispatchEvent(new CustomEvent("open-about", { bubbles: true, composed: true }))}>How your calls are protected</button>
+        <button class="ghost" @click=${() => this.dispatchEvent(new CustomEvent("open-about", { bubbles: true, composed: true }))}>${lockIcon} How your calls are protected</button>
       </footer>
     </main>`;
   }

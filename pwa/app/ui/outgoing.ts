@@ -13,6 +13,8 @@ export class VsOutgoing extends LitElement {
       .screen { justify-content: space-between; text-align: center; }
       .who { margin-top: 12vh; display: grid; gap: 12px; }
       .peer { font-size: 2.6rem; font-weight: 700; }
+      .state { font-size: 1.2rem; }
+      .state.ended { font-weight: 600; }
       .actions { display: flex; justify-content: center; padding-bottom: 24px; }
       .actions button { min-width: 160px; min-height: 64px; font-size: 1.1rem; }
     `,
@@ -29,7 +31,7 @@ export class VsOutgoing extends LitElement {
       <div class="who">
         <span class="muted">${ended ? "Call with" : "Calling"}</span>
         <span class="peer mono" data-testid="peer">${v.peer}</span>
-        <span class="state ${ended ? "" : "pulse"}" data-testid="call-state">
+        <span class="state ${ended ? "ended" : "pulse"}" data-testid="call-state">
           ${ended ? v.endedText : v.outgoing === "ringing" ? "Ringing…" : "Calling…"}
         </span>
       </div>

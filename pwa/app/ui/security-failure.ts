@@ -1,6 +1,7 @@
 // Screen 6 (UX.md): the call is over and the user must understand why, in plain words.
 import { LitElement, html, css } from "lit";
 import type { CallView } from "../call-controller.ts";
+import { warnIcon } from "./icons.ts";
 import { base } from "./styles.ts";
 
 export class VsSecurityFailure extends LitElement {
@@ -20,7 +21,7 @@ export class VsSecurityFailure extends LitElement {
 
   override render() {
     return html`<main class="screen" role="alertdialog" aria-labelledby="sf-h" aria-describedby="sf-text">
-      <div class="icon" aria-hidden="true">⚠️</div>
+      <div class="icon">${warnIcon}</div>
       <h1 id="sf-h">Call ended for your safety</h1>
       <p id="sf-text" data-testid="failure-text">${this.view.failureText}</p>
       <p>

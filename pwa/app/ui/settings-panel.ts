@@ -2,6 +2,7 @@
 import { LitElement, html, css } from "lit";
 import { forgetRecentGroups } from "../recent-groups.ts";
 import { settings, type Settings, type Theme } from "../settings.ts";
+import { backIcon } from "./icons.ts";
 import { base } from "./styles.ts";
 
 declare const __APP_VERSION__: string;
@@ -74,7 +75,7 @@ export class VsSettings extends LitElement {
     const p = this.prefs;
     return html`<main class="screen" aria-labelledby="settings-h">
       <header>
-        <button class="ghost" aria-label="Close settings" @click=${() => this.fire("close")}>←</button>
+        <button class="ghost" aria-label="Close settings" @click=${() => this.fire("close")}>${backIcon}</button>
         <h1 id="settings-h">Settings</h1>
       </header>
       ${this.updateReady
@@ -82,7 +83,7 @@ export class VsSettings extends LitElement {
         : null}
       <fieldset>
         <legend>Calls start on</legend>
-        ${this.choice("Default audio output", p.mode, [["private", "👂 Private (earpiece)"], ["speaker", "🔊 Speaker"]], (mode) => void settings.update({ mode }))}
+        ${this.choice("Default audio output", p.mode, [["private", "Private (quiet, at your ear)"], ["speaker", "Speaker"]], (mode) => void settings.update({ mode }))}
         <label class="small">Volume
           <input type="range" min="0" max="1" step="0.05" .value=${String(p.volume)} @change=${(e: Event) => void settings.update({ volume: Number((e.target as HTMLInputElement).value) })} />
         </label>

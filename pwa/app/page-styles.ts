@@ -1,6 +1,11 @@
-/* Page-level colours and layout. Components read these custom properties through their shadow
-   roots, so the theme switches in one place: the system scheme, or the user's choice in
-   Settings (html[data-theme]). */
+// Page-level colours and layout, adopted as a constructable stylesheet. Components read these
+// custom properties through their shadow roots, so the theme switches in one place: the system
+// scheme, or the user's choice in Settings (html[data-theme]).
+// Not a static .css file: the CSP allows adopted sheets, and vitest turns any imported .css
+// into an empty string, which would break the embedded-asset map (dist/pwa-assets.ts) in tests.
+import { css } from "lit";
+
+export const pageStyles = css`
 :root {
   color-scheme: light dark;
   --bg: #f6f8f7;
@@ -65,3 +70,9 @@ body {
 }
 vs-app { display: block; min-height: 100vh; min-height: 100dvh; }
 .boot { text-align: center; padding: 40vh 1rem 0; color: var(--muted); }
+`;
+
+export function adoptPageStyles(): void {
+  const sheet = pageStyles.styleSheet;
+  if (sheet) document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+}
