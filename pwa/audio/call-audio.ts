@@ -173,6 +173,13 @@ function wire(
     else if (e.data.type === "played" && e.data.pcm?.length === FRAME_SAMPLES) opts.onDecodedPcm?.(e.data.pcm);
   };
 
+  // iOS suspends ("interrupted") the context for a phone call or Siri, and some browsers when the
+  // page was hidden; resume when the user comes back, or the call stays silent.
+  const onVisible = () => {
+    if (document.visibilityState === "visible" && ctx.state !== "running" && ctx.state !== "closed") void ctx.resume().catch(() => {});
+  };
+  document.addEventListener("visibilitychange", onVisible);
+
   return {
     receive(seq, payload) {
       if (!stopped) jitter.push(seq, payload, performance.now());
@@ -209,6 +216,7 @@ function wire(
     async stop() {
       if (stopped) return;
       stopped = true;
+      document.removeEventListener("visibilitychange", onVisible);
       capture.port.onmessage = null;
       playback.port.onmessage = null;
       source.disconnect();

@@ -66,7 +66,7 @@ export class OpusEncoder implements FrameEncoder {
       numberOfFrames: FRAME_SAMPLES,
       numberOfChannels: 1,
       timestamp: this.timestampUs,
-      data: frame,
+      data: frame as Float32Array<ArrayBuffer>,
     });
     this.timestampUs += 20_000;
     try {
