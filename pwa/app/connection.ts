@@ -16,6 +16,12 @@ const GRACE_MS = 15_000;
 /** Media is real-time: a frame that would sit behind this much queued data is better dropped. */
 const MAX_BUFFERED_MEDIA = 32 * 1024;
 const CLOSE_REPLACED = 4001;
+/**
+ * Sent when the page goes away. Browsers close with 1001 on unload, which the server treats as
+ * leaving and frees the ID; a reload must instead resume within the grace period, and a page
+ * cannot tell a reload from a closed tab, so both keep the ID for the grace period.
+ */
+const CLOSE_PAGE_HIDDEN = 4100;
 
 export interface ConnectionEvents {
   status: () => void;
@@ -52,6 +58,8 @@ export class Connection {
   ) {
     addEventListener("online", this.onBrowserOnline);
     addEventListener("offline", this.onBrowserOffline);
+    addEventListener("pagehide", this.onPageHide);
+    addEventListener("pageshow", this.onPageShow);
     this.open();
   }
 
@@ -93,6 +101,8 @@ export class Connection {
     this.stopped = true;
     removeEventListener("online", this.onBrowserOnline);
     removeEventListener("offline", this.onBrowserOffline);
+    removeEventListener("pagehide", this.onPageHide);
+    removeEventListener("pageshow", this.onPageShow);
     this.clearTimers();
     sessionStorage.removeItem(this.tokenKey);
     this.ws?.close(1000, "leaving");
@@ -235,6 +245,22 @@ export class Connection {
     if (this.stopped || this.status === "online" || this.status === "connecting") return;
     this.attempt = 0;
     this.open();
+  };
+
+  private readonly onPageHide = (): void => {
+    const ws = this.ws;
+    if (!ws || this.stopped) return;
+    this.ws = null;
+    this.clearTimers();
+    ws.close(CLOSE_PAGE_HIDDEN, "page hidden");
+  };
+
+  /** Back from the back/forward cache: the socket was closed on the way in. */
+  private readonly onPageShow = (e: PageTransitionEvent): void => {
+    if (e.persisted && !this.stopped && !this.ws) {
+      this.attempt = 0;
+      this.open();
+    }
   };
 
   private readonly onBrowserOffline = (): void => {

@@ -95,7 +95,7 @@ export class VsGroup extends LitElement {
         <span class="muted small">Your ID</span>
         <span class="id mono" data-testid="my-id">${this.me ?? "……"}</span>
         <div class="me-actions">
-          <button aria-label="Copy your ID" ?disabled=${!this.me} @click=${() => this.fire("copy-id")}>Copy ID</button>
+          <button ?disabled=${!this.me} @click=${() => this.fire("copy-id")}>Copy ID</button>
           <button class="primary" aria-label="Invite someone to this group" @click=${() => this.fire("invite")}>Invite</button>
         </div>
       </section>
