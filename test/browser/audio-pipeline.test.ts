@@ -56,13 +56,13 @@ async function runPipeline(codec: "opus" | "pcmu16"): Promise<{ result: RunResul
 }
 
 /** Envelope correlation of the played audio with a fixture, over all loop positions: once for the
- *  whole capture, and as the median over 2.5 s segments (each skip or underrun of the jitter buffer
+ *  whole capture, and as the median over 1.5 s segments (each skip or underrun of the jitter buffer
  *  shifts the timeline by 20 ms, which lowers the whole-capture value without meaning anything). */
 function correlationWith(out: Float32Array, fixture: string): { whole: number; segments: number } {
   // Skip the first second: start-up silence and Chromium's AGC settling.
   const played = envelope(out.subarray(48000), HOP);
   const source = envelope(readWav(fixture).samples, HOP);
-  return { whole: bestCyclicCorrelation(played, source).r, segments: segmentedCorrelation(played, source, 250) };
+  return { whole: bestCyclicCorrelation(played, source).r, segments: segmentedCorrelation(played, source, 150) };
 }
 
 describe.sequential("audio pipeline in Chromium (fake mic → codec → lossy loopback → playback)", () => {
@@ -90,11 +90,11 @@ describe.sequential("audio pipeline in Chromium (fake mic → codec → lossy lo
       // A broken pipeline (silence, noise, wrong rate, scrambled frames) fails these; so would
       // hearing the other voice — the same measure against it stays far lower.
       expect(caller.segments).toBeGreaterThan(0.85);
-      expect(caller.whole).toBeGreaterThan(0.65);
+      expect(caller.whole).toBeGreaterThan(0.6);
       expect(callee.segments).toBeLessThan(0.7);
       expect(callee.whole).toBeLessThan(0.5);
-      expect(caller.segments - callee.segments).toBeGreaterThan(0.25);
-      expect(caller.whole - callee.whole).toBeGreaterThan(0.3);
+      expect(caller.segments - callee.segments).toBeGreaterThan(0.3);
+      expect(caller.whole - callee.whole).toBeGreaterThan(0.25);
 
       // The loopback's losses show up as loss, and the buffer stayed sane.
       expect(result.dropped).toBeGreaterThan(0);
