@@ -395,6 +395,10 @@ export class CallController {
     if (!this.session || callId !== this.session.callId) return;
     const { phase, peer } = this.view;
     this.teardown();
+    if (phase === "in-call" && !this.view.encrypted) {
+      // The other side gave up on the key exchange (timeout, or it detected tampering).
+      return this.showEnded("Couldn't secure the call — it ended before the keys were confirmed.");
+    }
     if (phase === "in-call") {
       const text = reason === "hangup" && by && by !== this.conn.me ? `${by} hung up` : ENDED_TEXT[reason];
       return this.showEnded(text, 2500);
