@@ -38,8 +38,8 @@ export function applyUpdate(): void {
 /** /ca.pem is offered by servers that run their own CA; only then is a download link shown. */
 export async function caCertificateOffered(): Promise<boolean> {
   try {
-    const r = await fetch("/ca.pem", { method: "HEAD", cache: "no-store" });
-    return r.status === 200;
+    const r = await fetch("/ca.pem", { cache: "no-store" });
+    return r.status === 200 && (await r.text()).includes("BEGIN CERTIFICATE");
   } catch {
     return false;
   }

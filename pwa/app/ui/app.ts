@@ -14,6 +14,7 @@ import "./about.ts";
 import "./group.ts";
 import "./in-call.ts";
 import "./incoming.ts";
+import type { VsLanding } from "./landing.ts";
 import "./landing.ts";
 import "./outgoing.ts";
 import "./security-failure.ts";
@@ -57,8 +58,10 @@ export class VsApp extends LitElement {
   static styles = [
     base,
     css`
-      .banner { max-width: 640px; margin: 0 auto; padding: 0 16px; }
-      .banner button { width: 100%; justify-content: flex-start; text-align: left; background: var(--surface-2); border-radius: 12px; }
+      /* One fixed-height line, so the screens below can subtract it and nothing scrolls. */
+      :host([banner]) { --banner-h: 56px; }
+      .banner { max-width: 640px; margin: 0 auto; padding: calc(8px + env(safe-area-inset-top)) 16px 0; height: calc(var(--banner-h) + env(safe-area-inset-top)); }
+      .banner button { width: 100%; height: 48px; justify-content: flex-start; background: var(--surface-2); border-radius: 12px; white-space: nowrap; overflow: hidden; }
       .toast {
         position: fixed; left: 50%; transform: translateX(-50%); bottom: calc(24px + env(safe-area-inset-bottom));
         background: var(--text); color: var(--bg); padding: 12px 20px; border-radius: 999px; z-index: 50; max-width: 90vw;
@@ -217,7 +220,7 @@ export class VsApp extends LitElement {
   private trustBanner() {
     if (this.worker !== "untrusted") return null;
     return html`<div class="banner">
-      <button class="small" @click=${() => (this.overlay = "trust")}>${infoIcon} Offline use and "Add to home screen" need a trusted certificate. Calls still work. Learn more</button>
+      <button class="small" @click=${() => (this.overlay = "trust")}>${infoIcon} Offline use isn't available here — why?</button>
     </div>`;
   }
 
@@ -226,7 +229,10 @@ export class VsApp extends LitElement {
     switch (this.overlay) {
       case "settings":
         return html`<vs-settings ?updateReady=${this.updateReady} .serverVersion=${this.conn?.serverVersion ?? ""}
-          @close=${close} @apply-update=${() => applyUpdate()} @forgot-groups=${() => this.showToast("Recent groups forgotten")}></vs-settings>`;
+          @close=${close} @apply-update=${() => applyUpdate()} @forgot-groups=${() => {
+            this.showToast("Recent groups forgotten");
+            this.renderRoot.querySelector<VsLanding>("vs-landing")?.refresh();
+          }}></vs-settings>`;
       case "about":
         return html`<vs-about topic="protection" @close=${close}></vs-about>`;
       case "trust":
@@ -239,6 +245,7 @@ export class VsApp extends LitElement {
   override render() {
     const conn = this.conn;
     const phase = this.calls?.view.phase ?? "idle";
+    this.toggleAttribute("banner", this.worker === "untrusted" && phase === "idle");
     const main = this.group && conn
       ? html`<vs-group .group=${this.group} .me=${conn.me} .members=${[...conn.members.values()]} .link=${conn.status} .retryIn=${conn.retryIn}
           @leave=${() => this.navigate("/")} @call=${(e: CustomEvent<string>) => void this.calls?.call(e.detail)}

@@ -43,6 +43,10 @@ export class VsLanding extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    this.refresh();
+  }
+
+  refresh(): void {
     void recentGroups().then((r) => (this.recent = r));
   }
 

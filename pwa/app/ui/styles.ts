@@ -15,8 +15,8 @@ export const base = css`
   h1 { font-size: 1.6rem; line-height: 1.2; }
   h2 { font-size: 1.2rem; }
   .screen {
-    min-height: 100vh;
-    min-height: 100dvh;
+    min-height: calc(100vh - var(--banner-h, 0px));
+    min-height: calc(100dvh - var(--banner-h, 0px));
     display: flex;
     flex-direction: column;
     padding: calc(16px + env(safe-area-inset-top)) calc(16px + env(safe-area-inset-right))
