@@ -31,6 +31,8 @@ export interface CallAudioOptions {
   /** Receives every 20 ms frame as it goes to the speaker (48 kHz, after concealment, before
    *  volume). For tests and diagnostics; costs one message per frame. */
   onDecodedPcm?: (pcm: Float32Array) => void;
+  /** Receives every captured 20 ms frame (48 kHz) that is handed to the encoder. Tests only. */
+  onCapturedPcm?: (pcm: Float32Array) => void;
 }
 
 export interface CallAudioStats {
@@ -138,7 +140,10 @@ function wire(
   capture.port.onmessage = (e: MessageEvent<{ frame: Float32Array; rms: number }>) => {
     level = e.data.rms;
     // Muted = no frames at all: the peer's jitter buffer treats the gap like DTX silence.
-    if (sending && !muted && !stopped) encoder.encode(e.data.frame);
+    if (sending && !muted && !stopped) {
+      opts.onCapturedPcm?.(e.data.frame.slice());
+      encoder.encode(e.data.frame);
+    }
   };
   source.connect(capture);
   // The capture node outputs silence; connecting it keeps it in the rendering graph everywhere.

@@ -232,9 +232,11 @@ export class JitterBuffer {
     for (const r of this.recent) if (r.relMs < best) best = r.relMs;
     const excess = relMs - best;
 
+    // Allow as many outliers as a full window would: with only a few frames seen (call start,
+    // typically a burst) a plain percentile is the maximum and one slow start would set the delay.
     const sorted = this.recent.map((r) => r.relMs - best).sort((a, b) => a - b);
-    const pIndex = Math.min(sorted.length - 1, Math.floor(this.o.percentile * sorted.length));
-    const need = this.clamp(sorted[pIndex]! + f);
+    const outliers = Math.floor((1 - this.o.percentile) * Math.max(sorted.length, this.o.windowFrames / 2));
+    const need = this.clamp(sorted[Math.max(0, sorted.length - 1 - outliers)]! + f);
     if (need > this.target) {
       this.target = need;
       this.lastPeakAtMs = arrivalMs;

@@ -36,6 +36,7 @@ afterAll(async () => {
 
 interface RunResult {
   pcm: string;
+  captured: string;
   sizes: number[];
   dropped: number;
   sent: number;
@@ -49,10 +50,21 @@ async function runPipeline(codec: "opus" | "pcmu16"): Promise<{ result: RunResul
     (run) => (globalThis as unknown as { runPipeline(r: unknown): Promise<unknown> }).runPipeline(run),
     { codec, durationMs: RUN_MS, dropRate: 0.03, maxJitterMs: 60, seed: 42 },
   )) as RunResult;
-  const bytes = Buffer.from(result.pcm, "base64");
+  return { result, out: fromBase64(result.pcm), captured: fromBase64(result.captured) };
+}
+
+function fromBase64(b64: string): Float32Array {
+  const bytes = Buffer.from(b64, "base64");
   const pcm16 = new Int16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
-  const out = Float32Array.from(pcm16, (v) => v / 32768);
-  return { result, out };
+  return Float32Array.from(pcm16, (v) => v / 32768);
+}
+
+/** Played vs. what the capture worklet handed to the encoder (same timeline, give or take the
+ *  buffer delay): the pipeline's own fidelity, independent of how the fake microphone behaved. */
+function correlationWithCaptured(out: Float32Array, captured: Float32Array): number {
+  const played = envelope(out.subarray(48000), HOP);
+  const source = envelope(captured, HOP);
+  return segmentedCorrelation(played, source, 150);
 }
 
 /** Envelope correlation of the played audio with a fixture, over all loop positions: once for the
@@ -72,8 +84,9 @@ describe.sequential("audio pipeline in Chromium (fake mic → codec → lossy lo
   });
 
   for (const codec of ["opus", "pcmu16"] as const) {
-    test(`${codec}: the played audio is the caller's speech despite 3 % loss and 0–60 ms jitter`, { timeout: 60_000 }, async () => {
-      const { result, out } = await runPipeline(codec);
+    // One retry: on this 2-core box other suites can starve Chromium's audio threads for seconds.
+    test(`${codec}: the played audio is the caller's speech despite 3 % loss and 0–60 ms jitter`, { timeout: 60_000, retry: 1 }, async () => {
+      const { result, out, captured } = await runPipeline(codec);
       const frames = out.length / 960;
       // Roughly real time: the playback worklet pulled ~50 frames/s.
       expect(frames).toBeGreaterThan((RUN_MS / 20) * 0.8);
@@ -81,12 +94,14 @@ describe.sequential("audio pipeline in Chromium (fake mic → codec → lossy lo
 
       const caller = correlationWith(out, CALLER);
       const callee = correlationWith(out, CALLEE);
+      const rCaptured = correlationWithCaptured(out, captured);
       console.info(
-        `[audio-pipeline] ${codec}: r(caller)=${caller.whole.toFixed(3)}/${caller.segments.toFixed(3)} ` +
+        `[audio-pipeline] ${codec}: r(captured)=${rCaptured.toFixed(3)} r(caller)=${caller.whole.toFixed(3)}/${caller.segments.toFixed(3)} ` +
           `r(callee)=${callee.whole.toFixed(3)}/${callee.segments.toFixed(3)} (whole/segments) ` +
           `frames sent=${result.sent} dropped=${result.dropped} mean payload=${(result.sizes.reduce((a, b) => a + b, 0) / result.sizes.length).toFixed(1)} B ` +
           `stats=${JSON.stringify(result.stats)} quality=${result.simple.quality}`,
       );
+      expect(rCaptured).toBeGreaterThan(0.9);
       // A broken pipeline (silence, noise, wrong rate, scrambled frames) fails these; so would
       // hearing the other voice — the same measure against it stays far lower.
       expect(caller.segments).toBeGreaterThan(0.85);
@@ -121,6 +136,7 @@ describe.sequential("audio pipeline in Chromium (fake mic → codec → lossy lo
       whileMuted: number;
       afterUnmute: number;
       levelMuted: number;
+      beforeMute: { concealed: number; targetDelayMs: number };
       stats: { concealed: number; late: number; targetDelayMs: number; lossPercent: number };
     };
     expect(r.beforeConfirm).toBe(0);
@@ -129,8 +145,8 @@ describe.sequential("audio pipeline in Chromium (fake mic → codec → lossy lo
     expect(r.levelMuted).toBe(0);
     expect(r.afterUnmute).toBeGreaterThan(20);
     // The 1 s mute gap is not loss and does not inflate the buffer.
-    expect(r.stats.concealed).toBeLessThanOrEqual(2);
+    expect(r.stats.concealed - r.beforeMute.concealed).toBeLessThanOrEqual(1);
     expect(r.stats.lossPercent).toBe(0);
-    expect(r.stats.targetDelayMs).toBeLessThanOrEqual(120);
+    expect(r.stats.targetDelayMs).toBeLessThanOrEqual(r.beforeMute.targetDelayMs + 20);
   });
 });

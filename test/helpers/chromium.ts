@@ -43,13 +43,20 @@ export async function launchChromium(opts: LaunchOptions): Promise<LaunchedChrom
   const userDataDir = await mkdtemp(join(tmpdir(), "voicesrv-chromium-"));
   // A persistent context is the only way to give Chromium a fresh profile directory of our own,
   // which we can delete afterwards; plain launch() would leave its temp profile to Playwright.
+  // A persistent context gives Chromium a fresh profile directory of our own, deleted afterwards.
+  // Playwright's own default switches are dropped so the browser runs with exactly our flags;
+  // only the plumbing it cannot work without is added back (headless, its control pipe, the profile).
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: chromiumArgs(opts.fakeAudioCapture, opts.extraArgs),
-    // Playwright's own default --mute-audio would not change what the tests capture, but a muted
-    // output device can pause the audio render clock in some builds; let audio run normally.
-    ignoreDefaultArgs: ["--mute-audio"],
+    ignoreDefaultArgs: true,
+    args: [
+      ...chromiumArgs(opts.fakeAudioCapture, opts.extraArgs),
+      "--headless",
+      "--remote-debugging-pipe",
+      `--user-data-dir=${userDataDir}`,
+      "about:blank",
+    ],
   });
   let closed = false;
   return {

@@ -35,6 +35,7 @@ function toBase64Int16(frames: Float32Array[]): string {
 async function runPipeline(run: PipelineRun) {
   const rnd = prng(run.seed);
   const played: Float32Array[] = [];
+  const captured: Float32Array[] = [];
   const sizes: number[] = [];
   const pending: [number, Uint8Array][] = [];
   let seq = 0;
@@ -47,6 +48,7 @@ async function runPipeline(run: PipelineRun) {
     mode: "speaker",
     volume: 1,
     onDecodedPcm: (pcm) => played.push(pcm),
+    onCapturedPcm: (pcm) => captured.push(pcm),
     sendPayload: (payload) => {
       const s = seq++;
       sizes.push(payload.byteLength);
@@ -69,7 +71,7 @@ async function runPipeline(run: PipelineRun) {
   const stats = audio.detailedStats();
   const simple = audio.stats();
   await audio.stop();
-  return { pcm: toBase64Int16(played), sizes, dropped, sent: seq, stats, simple, levels };
+  return { pcm: toBase64Int16(played), captured: toBase64Int16(captured), sizes, dropped, sent: seq, stats, simple, levels };
 }
 
 /** Sending gated by the UI (before key confirmation) and by mute; the receiver sees the gaps. */
@@ -97,6 +99,7 @@ async function runGating(codec: CodecName) {
   const beforeConfirm = await phase(600);
   audio.setSending(true);
   const afterConfirm = await phase(600);
+  const beforeMute = audio.detailedStats();
   audio.setMuted(true);
   const levelMuted = audio.micLevel();
   const whileMuted = await phase(1000);
@@ -104,7 +107,7 @@ async function runGating(codec: CodecName) {
   const afterUnmute = await phase(600);
   const stats = audio.detailedStats();
   await audio.stop();
-  return { beforeConfirm, afterConfirm, whileMuted, afterUnmute, levelMuted, stats };
+  return { beforeConfirm, afterConfirm, whileMuted, afterUnmute, levelMuted, beforeMute, stats };
 }
 
 Object.assign(globalThis, { runPipeline, runGating, supportedCodecs });
