@@ -45,7 +45,7 @@ interface RunResult {
   levels: number[];
 }
 
-async function runPipeline(codec: "opus" | "pcmu16"): Promise<{ result: RunResult; out: Float32Array }> {
+async function runPipeline(codec: "opus" | "pcmu16"): Promise<{ result: RunResult; out: Float32Array; captured: Float32Array }> {
   const result = (await page.evaluate(
     (run) => (globalThis as unknown as { runPipeline(r: unknown): Promise<unknown> }).runPipeline(run),
     { codec, durationMs: RUN_MS, dropRate: 0.03, maxJitterMs: 60, seed: 42 },
