@@ -12,13 +12,20 @@ export interface ServerConfig {
   keyFile?: string;
   /** Plain HTTP/WS for a TLS-terminating tunnel or proxy on the same host; loopback only. */
   http: boolean;
-  /** Take the client address from CF-Connecting-IP / X-Forwarded-For (only behind a proxy). */
-  trustProxy: boolean;
+  /**
+   * Where the client address comes from behind a proxy: "cloudflare" reads CF-Connecting-IP,
+   * "x-forwarded-for" the entry the nearest proxy appended (the rightmost). Anything the client
+   * itself can write is never trusted.
+   */
+  trustProxy: TrustProxy;
   /** Extra Origins allowed to open WebSockets besides the server's own. */
   allowedOrigins: string[];
   logIps: boolean;
   limits: Limits;
 }
+
+export const TRUST_PROXY_VALUES = ["none", "cloudflare", "x-forwarded-for"] as const;
+export type TrustProxy = (typeof TRUST_PROXY_VALUES)[number];
 
 export const DEFAULT_PORT = 22000;
 export const INSTALLED_DATA_DIR = "/var/lib/voicesrv";
@@ -64,7 +71,7 @@ export function configFromEnv(env: Record<string, string | undefined>): PartialC
     certFile: env.VOICESRV_CERT || undefined,
     keyFile: env.VOICESRV_KEY || undefined,
     http: bool(env.VOICESRV_HTTP),
-    trustProxy: bool(env.VOICESRV_TRUST_PROXY),
+    trustProxy: (env.VOICESRV_TRUST_PROXY || undefined) as TrustProxy | undefined,
     allowedOrigins: env.VOICESRV_ALLOWED_ORIGINS ? env.VOICESRV_ALLOWED_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean) : undefined,
     logIps: bool(env.VOICESRV_LOG_IPS),
     limits,
@@ -95,7 +102,7 @@ export function resolveConfig(layers: PartialConfig[]): ServerConfig {
     host: "0.0.0.0",
     dataDir: defaultDataDir(),
     http: false,
-    trustProxy: false,
+    trustProxy: "none",
     allowedOrigins: [],
     logIps: false,
     limits: { ...DEFAULT_LIMITS },
@@ -114,12 +121,27 @@ const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
 export function validateConfig(c: ServerConfig): void {
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new ConfigError(`port must be 0–65535, got ${c.port}`);
+  for (const k of ["http", "logIps"] as const) {
+    if (typeof c[k] !== "boolean") throw new ConfigError(`${k} must be true or false, got ${JSON.stringify(c[k])}`);
+  }
+  if (!TRUST_PROXY_VALUES.includes(c.trustProxy)) {
+    throw new ConfigError(`trustProxy must be one of ${TRUST_PROXY_VALUES.join(", ")}, got ${JSON.stringify(c.trustProxy)}`);
+  }
+  if (!Array.isArray(c.allowedOrigins) || !c.allowedOrigins.every((o) => typeof o === "string")) {
+    throw new ConfigError("allowedOrigins must be a list of origins such as [\"https://voice.example.com\"]");
+  }
+  if (typeof c.dataDir !== "string" || !c.dataDir) throw new ConfigError("dataDir must be a directory path");
+  for (const k of ["certFile", "keyFile"] as const) {
+    if (c[k] !== undefined && typeof c[k] !== "string") throw new ConfigError(`${k} must be a file path`);
+  }
   if (typeof c.host !== "string" || !c.host) throw new ConfigError("host must be an address such as 0.0.0.0 or 127.0.0.1");
   if (c.http && !LOOPBACK.has(c.host) && !c.host.startsWith("127.")) {
     throw new ConfigError(`--http serves unencrypted traffic, so it only binds to loopback (127.0.0.1 or ::1), not ${c.host}`);
   }
   if (Boolean(c.certFile) !== Boolean(c.keyFile)) throw new ConfigError("--cert and --key go together");
+  if (typeof c.limits !== "object" || c.limits === null) throw new ConfigError("limits must be an object");
   for (const [k, v] of Object.entries(c.limits)) {
+    if (!(k in DEFAULT_LIMITS)) throw new ConfigError(`unknown limit "${k}"`);
     if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw new ConfigError(`limit ${k} must be a non-negative number`);
   }
 }

@@ -20,5 +20,7 @@ export interface Connection {
   media: TokenBucket;
   /** Error replies are themselves rate-limited, or a flooding client would make us flood it. */
   lastErrorAt: number;
+  /** Set when the hub decided to close; nothing more is sent, and the close itself is deferred. */
+  closing: boolean;
   closed: boolean;
 }

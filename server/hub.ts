@@ -28,6 +28,13 @@ const FLOOD_MEDIA_REFUSALS = 600;
 /** Control messages still queue under backpressure; past this the client is hopeless. */
 const MAX_CONTROL_BUFFERED = 1024 * 1024;
 const DEFAULT_CODECS = ["pcmu16"];
+/** commit/pub, reveal, confirm — plus slack for a retry; more is abuse of the relay. */
+const MAX_KX_PER_CALL = 8;
+/**
+ * Only these closes keep a member for a resume: a dropped network (1005/1006) and the app's
+ * own "page hidden, back soon" (4100). Clean closes and the server's policy closes are final.
+ */
+const RESUMABLE_CLOSE_CODES = new Set([1005, 1006, 4100]);
 
 export const CLOSE_POLICY = 1008;
 export const CLOSE_GOING_AWAY = 1001;
@@ -79,6 +86,7 @@ export class Hub {
       control: new TokenBucket(this.limits.controlMessagesPerSecond, this.limits.controlMessagesPerSecond * 2),
       media: new TokenBucket(this.limits.mediaFramesPerSecond, Math.max(10, this.limits.mediaFramesPerSecond / 3)),
       lastErrorAt: -Infinity,
+      closing: false,
       closed: false,
     };
     this.connections.add(conn);
@@ -91,7 +99,7 @@ export class Hub {
   }
 
   text(conn: Connection, text: string): void {
-    if (conn.closed) return;
+    if (conn.closed || conn.closing) return;
     if (!conn.control.take()) {
       if (conn.control.refusedInWindow > FLOOD_CONTROL_REFUSALS) {
         this.log.warn(`group=${conn.group} closing a connection that floods control messages`);
@@ -127,6 +135,7 @@ export class Hub {
       case "kx":
         return this.withCall(me, msg.callId, msg.t, (c) => {
           if (c.state !== "connected") return this.sendError(conn, "not-allowed", "key exchange starts after the call is answered", "kx");
+          if (++me.kxSent > MAX_KX_PER_CALL) return this.sendError(conn, "not-allowed", "too many key-exchange messages for this call", "kx", true);
           // Opaque by design: the body is neither parsed nor logged (PROTOCOL.md §1, §8).
           this.send(peerOf(c, me), { t: "kx", callId: c.id, body: msg.body });
         });
@@ -134,7 +143,7 @@ export class Hub {
   }
 
   binary(conn: Connection, data: Uint8Array): void {
-    if (conn.closed) return;
+    if (conn.closed || conn.closing) return;
     const me = conn.member;
     if (!conn.media.take()) {
       this.media.droppedRate++;
@@ -178,14 +187,14 @@ export class Hub {
   close(conn: Connection, code: number): void {
     if (conn.closed) return;
     conn.closed = true;
-    this.forget(conn);
     const me = conn.member;
-    if (!me || me.conn !== conn) return;
+    const mine = me !== null && me.conn === conn;
+    const resumable = mine && RESUMABLE_CLOSE_CODES.has(code) && this.limits.resumeGraceMs > 0;
+    this.forget(conn, resumable);
+    if (!mine) return;
     me.conn = null;
-    // A clean close (tab closed, hang-up then leave) frees the ID at once; a network drop keeps
-    // the member and a connected call for a short grace so the app can resume them.
-    const clean = code === 1000 || code === CLOSE_GOING_AWAY;
-    if (clean || this.limits.resumeGraceMs <= 0) return this.removeMember(me);
+    if (!resumable) return this.removeMember(me);
+    me.heldIp = conn.ip;
     if (me.call?.state === "ringing") this.endCall(me.call, "peer-gone", me.id);
     if (me.call) this.send(peerOf(me.call, me), { t: "peer-away", callId: me.call.id });
     me.graceTimer = setTimeout(() => this.removeMember(me), this.limits.resumeGraceMs);
@@ -193,11 +202,12 @@ export class Hub {
 
   /** SIGTERM: tell everyone, then close; calls end with the sockets. */
   shutdown(): void {
+    // Calls end first so both people read "server shutting down", not "the other person left".
+    for (const call of [...this.callsById.values()]) this.endCall(call, "server-shutdown");
     for (const conn of [...this.connections]) {
       this.sendTo(conn, { t: "bye", reason: "shutdown" });
       this.closeConn(conn, CLOSE_GOING_AWAY, "server shutting down");
     }
-    for (const call of [...this.callsById.values()]) this.endCall(call, "server-shutdown");
     for (const g of this.groups.values()) for (const m of g.values()) if (m.graceTimer) clearTimeout(m.graceTimer);
     this.groups.clear();
   }
@@ -219,7 +229,7 @@ export class Hub {
     if (!group) this.groups.set(conn.group, g);
     let id = randomMemberId();
     while (g.has(id)) id = randomMemberId();
-    const member: Member = { id, group: conn.group, token: randomToken(), conn, call: null, graceTimer: null };
+    const member: Member = { id, group: conn.group, token: randomToken(), conn, call: null, graceTimer: null, heldIp: null, kxSent: 0 };
     const others = [...g.values()].map((m) => ({ id: m.id, status: memberStatus(m) }));
     g.set(id, member);
     conn.member = member;
@@ -230,6 +240,10 @@ export class Hub {
   private resume(conn: Connection, member: Member): void {
     if (member.graceTimer) clearTimeout(member.graceTimer);
     member.graceTimer = null;
+    this.releaseHeldIp(member);
+    // A ringing call cannot be handed to the new tab (it never saw the callId); end it as a
+    // dropped connection would, rather than leave the callee ringing for nobody.
+    if (member.call?.state === "ringing") this.endCall(member.call, "peer-gone", member.id);
     const old = member.conn;
     member.conn = conn;
     conn.member = member;
@@ -272,6 +286,7 @@ export class Hub {
   private removeMember(member: Member): void {
     if (member.graceTimer) clearTimeout(member.graceTimer);
     member.graceTimer = null;
+    this.releaseHeldIp(member);
     if (member.call) this.endCall(member.call, "peer-gone", member.id);
     const g = this.groups.get(member.group);
     if (!g || g.get(member.id) !== member) return;
@@ -307,7 +322,11 @@ export class Hub {
     this.callsByHandle.set(handle, call);
     me.call = call;
     callee.call = call;
+    me.kxSent = 0;
+    callee.kxSent = 0;
     this.send(me, { t: "outgoing", callId, to });
+    // Sending can close a hopeless socket and end the call; never ring for a call that is gone.
+    if (this.callsById.get(callId) !== call) return;
     this.send(callee, { t: "incoming", callId, from: me.id, codecs });
     this.broadcastStatus(me);
     this.broadcastStatus(callee);
@@ -362,7 +381,7 @@ export class Hub {
   }
 
   private sendTo(conn: Connection, msg: ServerMessage): void {
-    if (conn.closed) return;
+    if (conn.closed || conn.closing) return;
     if (conn.socket.bufferedAmount() > MAX_CONTROL_BUFFERED) return this.closeConn(conn, CLOSE_POLICY, "not reading");
     conn.socket.sendText(JSON.stringify(msg));
   }
@@ -383,17 +402,32 @@ export class Hub {
     this.sendTo(conn, ref ? { t: "error", code, message, ref } : { t: "error", code, message });
   }
 
+  /**
+   * Bun runs the close handler synchronously inside ws.close(), which would re-enter the hub in
+   * the middle of whatever operation decided to close; the close waits for a microtask instead.
+   */
   private closeConn(conn: Connection, code: number, reason: string): void {
-    if (conn.closed) return;
-    conn.socket.close(code, reason);
+    if (conn.closed || conn.closing) return;
+    conn.closing = true;
+    queueMicrotask(() => conn.socket.close(code, reason));
   }
 
-  private forget(conn: Connection): void {
+  /** keepIpSlot: the member goes into its resume grace and keeps the slot until it is removed. */
+  private forget(conn: Connection, keepIpSlot = false): void {
     if (conn.helloTimer) clearTimeout(conn.helloTimer);
     this.connections.delete(conn);
-    const n = (this.perIp.get(conn.ip) ?? 1) - 1;
-    if (n <= 0) this.perIp.delete(conn.ip);
-    else this.perIp.set(conn.ip, n);
+    if (!keepIpSlot) this.releaseIp(conn.ip);
+  }
+
+  private releaseHeldIp(m: Member): void {
+    if (m.heldIp !== null) this.releaseIp(m.heldIp);
+    m.heldIp = null;
+  }
+
+  private releaseIp(ip: string): void {
+    const n = (this.perIp.get(ip) ?? 1) - 1;
+    if (n <= 0) this.perIp.delete(ip);
+    else this.perIp.set(ip, n);
   }
 }
 

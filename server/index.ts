@@ -53,7 +53,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   const http = (req: Request) => app.handle(req);
   let server: Server<unknown>;
   try {
-    server = listen(config, tls, hub, http) as Server<unknown>;
+    server = listen(config, tls, hub, http, log) as Server<unknown>;
   } catch (e) {
     throw new StartError(`cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`);
   }
@@ -74,7 +74,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       const next = await loadTls(config, log);
       // server.reload({ tls }) keeps the old certificate (DESIGN.md), so a second listener takes
       // new connections on the same port while the old one keeps serving the ones it has.
-      const fresh = listen(config, next, hub, http, port) as Server<unknown>;
+      const fresh = listen(config, next, hub, http, log, port) as Server<unknown>;
       const old = server;
       server = fresh;
       old.stop(false);

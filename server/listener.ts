@@ -6,9 +6,10 @@
 // that keeps calls up.
 import type { Server, ServerWebSocket } from "bun";
 import { isValidGroupName } from "../protocol/group-name.ts";
-import type { ServerConfig } from "./config.ts";
+import type { ServerConfig, TrustProxy } from "./config.ts";
 import type { Connection } from "./connection.ts";
 import type { Hub } from "./hub.ts";
+import type { Logger } from "./logger.ts";
 import { securityHeaders, withHeaders } from "./security-headers.ts";
 
 /** Bun closes a socket that sends more than this in one message; our own limits are lower and answered with errors. */
@@ -27,12 +28,35 @@ export interface Tls {
 
 type HttpHandler = (req: Request) => Response | Promise<Response>;
 
-export function clientIp(req: Request, server: Server<WsData>, trustProxy: boolean): string {
-  if (trustProxy) {
-    const h = req.headers.get("cf-connecting-ip") ?? req.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+export function clientIp(req: Request, server: Server<WsData>, trustProxy: TrustProxy): string {
+  if (trustProxy === "cloudflare") {
+    const h = req.headers.get("cf-connecting-ip")?.trim();
+    if (h) return h;
+  } else if (trustProxy === "x-forwarded-for") {
+    // Proxies append; only the last entry was written by the proxy next to us.
+    const h = req.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim();
     if (h) return h;
   }
   return server.requestIP(req)?.address ?? "unknown";
+}
+
+/**
+ * A throw inside a Bun WebSocket handler ends the process — every call on the server. The hub
+ * is written not to throw; this is the backstop, closing only the socket involved.
+ */
+function guarded<A extends unknown[]>(log: Logger, what: string, fn: (ws: ServerWebSocket<WsData>, ...a: A) => void) {
+  return (ws: ServerWebSocket<WsData>, ...a: A) => {
+    try {
+      fn(ws, ...a);
+    } catch (e) {
+      log.error(`websocket ${what} handler failed: ${(e as Error).name}: ${(e as Error).message}`);
+      try {
+        ws.close(1011, "internal error");
+      } catch {
+        // already closed
+      }
+    }
+  };
 }
 
 function originAllowed(req: Request, config: ServerConfig): boolean {
@@ -48,7 +72,7 @@ function originAllowed(req: Request, config: ServerConfig): boolean {
   }
 }
 
-export function listen(config: ServerConfig, tls: Tls | null, hub: Hub, http: HttpHandler, port = config.port): Server<WsData> {
+export function listen(config: ServerConfig, tls: Tls | null, hub: Hub, http: HttpHandler, log: Logger, port = config.port): Server<WsData> {
   const secure = tls !== null;
   return Bun.serve<WsData>({
     port,
@@ -79,7 +103,7 @@ export function listen(config: ServerConfig, tls: Tls | null, hub: Hub, http: Ht
       perMessageDeflate: false,
       backpressureLimit: 4 * 1024 * 1024,
       closeOnBackpressureLimit: false,
-      open(ws: ServerWebSocket<WsData>) {
+      open: guarded(log, "open", (ws) => {
         ws.data.conn = hub.open(
           {
             sendText: (t) => void ws.send(t),
@@ -90,16 +114,16 @@ export function listen(config: ServerConfig, tls: Tls | null, hub: Hub, http: Ht
           ws.data.group,
           ws.data.ip,
         );
-      },
-      message(ws, message) {
+      }),
+      message: guarded(log, "message", (ws, message: string | Buffer) => {
         const conn = ws.data.conn;
         if (!conn) return;
         if (typeof message === "string") hub.text(conn, message);
         else hub.binary(conn, message);
-      },
-      close(ws, code) {
+      }),
+      close: guarded(log, "close", (ws, code: number) => {
         if (ws.data.conn) hub.close(ws.data.conn, code);
-      },
+      }),
     },
   });
 }

@@ -10,6 +10,13 @@ export interface Member {
   conn: Connection | null;
   call: Call | null;
   graceTimer: ReturnType<typeof setTimeout> | null;
+  /**
+   * The per-IP connection slot a member keeps while away: without it, connect-hello-drop loops
+   * would fill a group with ghosts while the per-IP limit saw no open sockets.
+   */
+  heldIp: string | null;
+  /** Key-exchange messages this member sent in its current call (the protocol needs ≤ 3). */
+  kxSent: number;
 }
 
 export function memberStatus(m: Member): MemberStatus {

@@ -1,5 +1,5 @@
 import { type Command, Option } from "commander";
-import { ConfigError, INSTALLED_CONFIG_FILE, configFromEnv, configFromFile, resolveConfig, type PartialConfig } from "../../server/config.ts";
+import { ConfigError, INSTALLED_CONFIG_FILE, type TrustProxy, configFromEnv, configFromFile, resolveConfig, type PartialConfig } from "../../server/config.ts";
 import { StartError, startServer } from "../../server/index.ts";
 import { consoleLogger } from "../../server/logger.ts";
 import { CliError } from "../cli-error.ts";
@@ -13,7 +13,7 @@ interface ServeFlags {
   key?: string;
   config?: string;
   http?: boolean;
-  trustProxy?: boolean;
+  trustProxy?: TrustProxy;
   printConfig?: boolean;
   quiet?: boolean;
 }
@@ -57,7 +57,7 @@ export function registerServe(program: Command): void {
     .option("--key <file>", "TLS private key (PEM) for --cert")
     .option("-c, --config <file>", `config file (default ${INSTALLED_CONFIG_FILE} if present)`)
     .addOption(new Option("--http", "plain HTTP/WS on loopback, for a TLS-terminating tunnel or proxy on this host"))
-    .option("--trust-proxy", "take client addresses from CF-Connecting-IP / X-Forwarded-For")
+    .addOption(new Option("--trust-proxy <header>", "behind a proxy, take client addresses from its header").choices(["cloudflare", "x-forwarded-for"]))
     .option("--print-config", "print the effective configuration as JSON and exit")
     .option("-q, --quiet", "log warnings and errors only")
     .addHelpText("after", "\nExample:\n  voicesrv serve --port 22000 --data-dir ./data\n  open https://localhost:22000/family")

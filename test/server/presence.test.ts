@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { RawWs } from "../helpers/raw-ws.ts";
 import { TestClient } from "../helpers/ws-client.ts";
 
 let server: TestServer;
@@ -61,7 +62,7 @@ describe("presence", () => {
     await a.next("connected");
     await b.next("connected");
 
-    a.close(4999); // not a clean close: the network went away
+    a.close(4100); // the app's "page hidden, back soon" close keeps the member
     await b.next("peer-away", (m) => m.callId === inc.callId);
     const a2 = await TestClient.open(server.wsUrl("resume"), { resume: a.token });
     expect(a2.id).toBe(a.id);
@@ -73,10 +74,25 @@ describe("presence", () => {
     expect(b.messages.some((m) => m.t === "left")).toBe(false);
 
     // Without a resume the grace runs out: the peer learns the call ended and the member left.
-    a2.close(4999);
+    a2.close(4100);
     const ended = await b.next("ended", () => true, 4000);
     expect(ended.reason).toBe("peer-gone");
     await b.next("left", (m) => m.id === a.id, 4000);
+    b.close();
+  });
+
+  test("a real network drop (no close frame) also keeps the member for a resume", async () => {
+    const b = await TestClient.open(server.wsUrl("drop"));
+    const raw = await RawWs.open(server.port, "/ws/drop");
+    raw.sendText({ t: "hello", v: 1 });
+    const w = await raw.nextText((m) => m.t === "welcome");
+    await b.next("joined", (m) => m.member.id === w.id);
+    raw.destroy();
+    await Bun.sleep(300);
+    expect(b.messages.some((m) => m.t === "left")).toBe(false);
+    const back = await TestClient.open(server.wsUrl("drop"), { resume: w.token });
+    expect(back.id).toBe(w.id);
+    back.close();
     b.close();
   });
 

@@ -32,6 +32,9 @@ test("SIGTERM tells connected clients, closes them and exits 0 within 5 s", asyn
 
     const t0 = performance.now();
     proc.kill("SIGTERM");
+    // The call ends as a shutdown, not as "the other person left".
+    expect(await a.next("ended")).toMatchObject({ callId: inc.callId, reason: "server-shutdown" });
+    expect(await b.next("ended")).toMatchObject({ callId: inc.callId, reason: "server-shutdown" });
     expect(await a.next("bye")).toEqual({ t: "bye", reason: "shutdown" });
     expect(await b.next("bye")).toEqual({ t: "bye", reason: "shutdown" });
     expect((await a.waitClosed()).code).toBe(1001);
