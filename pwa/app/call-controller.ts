@@ -114,6 +114,8 @@ interface Session {
   lastDropped: number;
   lastOpened: number;
   ended: boolean;
+  /** The `call` message went out (caller only). */
+  placed: boolean;
 }
 
 export class CallController {
@@ -127,6 +129,7 @@ export class CallController {
   /** Known synchronously after startup so a tap handler never has to await it. */
   private myCodecs: string[] = ["pcmu16"];
   private readonly codecsReady: Promise<void>;
+  private cancelWhenPlaced: string | null = null;
 
   constructor(private readonly conn: Connection) {
     this.codecsReady = supportedCodecs().then(
@@ -157,7 +160,9 @@ export class CallController {
     if (this.session !== session) return;
     if (!micOk) return this.showEnded("Microphone blocked — allow it for this site to make calls.");
     await this.codecsReady;
-    if (!this.conn.send({ t: "call", to: peer, codecs: this.myCodecs })) this.showEnded("You're offline — the call wasn't placed.");
+    if (this.session !== session) return;
+    session.placed = this.conn.send({ t: "call", to: peer, codecs: this.myCodecs });
+    if (!session.placed) this.showEnded("You're offline — the call wasn't placed.");
   }
 
   async accept(): Promise<void> {
@@ -191,6 +196,9 @@ export class CallController {
   hangup(): void {
     const callId = this.view.callId;
     if (callId) this.conn.send({ t: this.view.phase === "outgoing" ? "cancel" : "hangup", callId });
+    // Cancelled before the server even answered with the callId: cancel it when it does, or the
+    // other person's phone would ring for nothing.
+    else if (this.view.phase === "outgoing" && this.session?.placed) this.cancelWhenPlaced = this.view.peer;
     this.teardown();
     this.set({ ...IDLE });
   }
@@ -241,6 +249,11 @@ export class CallController {
       case "welcome":
         return this.onWelcome(m.resumed);
       case "outgoing":
+        if (this.cancelWhenPlaced === m.to && this.session?.peer !== m.to) {
+          this.cancelWhenPlaced = null;
+          this.conn.send({ t: "cancel", callId: m.callId });
+          return;
+        }
         if (this.view.phase === "outgoing" && this.session && this.view.peer === m.to && !this.session.callId) {
           this.session.callId = m.callId;
           this.set({ ...this.view, callId: m.callId, outgoing: "ringing" });
@@ -260,6 +273,10 @@ export class CallController {
         return;
       case "peer-back":
         if (m.callId === this.view.callId) this.set({ ...this.view, peerAway: false });
+        return;
+      case "bye":
+        // The server is restarting: calls do not survive it, and saying so beats a vague drop.
+        if (this.view.phase === "in-call" || this.view.phase === "outgoing" || this.view.phase === "incoming") this.showEnded(ENDED_TEXT["server-shutdown"]);
         return;
       case "error":
         if (m.ref === "call" && this.view.phase === "outgoing" && !this.view.callId)
@@ -434,6 +451,7 @@ export class CallController {
       lastDropped: 0,
       lastOpened: 0,
       ended: false,
+      placed: false,
     };
     wake.subscribe((st) => {
       if (this.session === session && this.view.wakeLock !== st.active) this.set({ ...this.view, wakeLock: st.active });

@@ -2,15 +2,11 @@
 // keeps the ID, the strict CSP holds, no accessibility violations, the manifest and icons are
 // valid, the service worker serves any group offline, and a lost server shows a status line.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { resolve } from "node:path";
-import type { Page } from "playwright-core";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { hook, openAppBrowser, type AppBrowser } from "../helpers/browser-app.ts";
+import { axeViolations, hook, openAppBrowser, type AppBrowser } from "../helpers/browser-app.ts";
 
 const MIC = resolve("test/fixtures/speech-caller-48k.wav");
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 let server: TestServer;
 let app: AppBrowser;
@@ -31,16 +27,6 @@ afterAll(async () => {
   await app?.chromium.close();
   await server?.close();
 });
-
-async function axeViolations(page: Page): Promise<string[]> {
-  // evaluate() runs outside the page's CSP, which (rightly) forbids injecting a script tag.
-  await page.evaluate(axeSource);
-  return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe;
-    const r = await axe.run(document, { resultTypes: ["violations"] });
-    return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.nodes.length})`);
-  });
-}
 
 function pngSize(bytes: Uint8Array): { w: number; h: number } {
   expect([...bytes.subarray(0, 8)]).toEqual([137, 80, 78, 71, 13, 10, 26, 10]);

@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { decodeMediaHeader, MEDIA_HEADER_BYTES } from "../../protocol/media-header.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import {
+  axeViolations,
   byteEntropy,
   decodedEnvelope,
   hook,
@@ -79,6 +80,7 @@ describe("a call between two browsers", () => {
     await callee.page.getByText("Incoming call", { exact: true }).waitFor({ timeout: 10_000 });
     await expect(callee.page.locator("vs-incoming [data-testid=peer]").textContent()).resolves.toBe(callerId);
     await shot(callee, "incoming");
+    expect(await axeViolations(callee.page)).toEqual([]);
     await shot(caller, "outgoing");
     await callee.page.getByRole("button", { name: `Accept call from ${callerId}` }).click();
 
@@ -116,8 +118,8 @@ describe("a call between two browsers", () => {
     const atCaller = trimLeadingSilence(heardByCaller.envelope);
     expect(heardByCallee.peak).toBeGreaterThan(0.02);
     expect(heardByCaller.peak).toBeGreaterThan(0.02);
-    expect(atCallee.length).toBeGreaterThan(200); // > 2 s of 10 ms windows
-    expect(atCaller.length).toBeGreaterThan(200);
+    expect(atCallee.length).toBeGreaterThan(300); // > 3 s of 10 ms windows
+    expect(atCaller.length).toBeGreaterThan(300);
     const calleeHearsCaller = segmentedCorrelation(atCallee, callerSrc);
     const calleeHearsSelf = segmentedCorrelation(atCallee, calleeSrc);
     const callerHearsCallee = segmentedCorrelation(atCaller, calleeSrc);
@@ -130,6 +132,8 @@ describe("a call between two browsers", () => {
     expect(callerHearsCallee).toBeGreaterThan(0.8);
     expect(calleeHearsCaller).toBeGreaterThan(calleeHearsSelf + 0.15);
     expect(callerHearsCallee).toBeGreaterThan(callerHearsSelf + 0.15);
+
+    expect(await axeViolations(caller.page)).toEqual([]);
 
     // The relay carried only AES-GCM output: well-formed headers, uniformly random-looking
     // bodies (a plaintext Opus stream repeats its first byte, μ-law speech is far from

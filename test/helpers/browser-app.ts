@@ -1,6 +1,7 @@
 // Drives the real PWA in headless Chromium for browser tests, plus the signal maths the call
 // test uses to tell which voice came out of which side.
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import type { Page } from "playwright-core";
 import { launchChromium, type LaunchedChromium } from "./chromium.ts";
 
@@ -49,6 +50,21 @@ export async function decodedEnvelope(page: Page): Promise<{ envelope: number[];
   return page.evaluate(() => {
     const w = window as unknown as { __pcmEnvelope: number[]; __pcmPeak: number };
     return { envelope: [...w.__pcmEnvelope], peak: w.__pcmPeak };
+  });
+}
+
+let axeSource: string | null = null;
+
+/** Serious and critical axe-core findings on the current screen (open shadow roots included). */
+export async function axeViolations(page: Page): Promise<string[]> {
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+  // evaluate() runs outside the page's CSP, which (rightly) forbids injecting a script tag.
+  await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    type Result = { violations: { id: string; impact: string; nodes: unknown[] }[] };
+    const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<Result> } }).axe;
+    const r = await axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.nodes.length})`);
   });
 }
 
@@ -125,20 +141,25 @@ export function bestLoopCorrelation(heard: readonly number[], source: readonly n
 }
 
 /**
- * Mean of bestLoopCorrelation over 2 s segments (hop 1 s). The receiver's jitter buffer
+ * Median of bestLoopCorrelation over 2 s segments (hop 0.5 s). The receiver's jitter buffer
  * stretches and shrinks its delay during a call, so one lag cannot align a whole recording;
- * per segment it can.
+ * per segment it can. The median keeps one glitchy segment (a busy test machine) from
+ * deciding the result.
  */
 export function segmentedCorrelation(heard: readonly number[], source: readonly number[], seg = 200): number {
   const rs: number[] = [];
-  for (let i = 0; i + seg <= heard.length; i += seg / 2) rs.push(bestLoopCorrelation(heard.slice(i, i + seg), source).r);
-  return rs.length ? rs.reduce((a, b) => a + b, 0) / rs.length : 0;
+  for (let i = 0; i + seg <= heard.length; i += seg / 4) rs.push(bestLoopCorrelation(heard.slice(i, i + seg), source).r);
+  if (rs.length === 0) return 0;
+  rs.sort((a, b) => a - b);
+  const mid = rs.length >> 1;
+  return rs.length % 2 ? rs[mid]! : (rs[mid - 1]! + rs[mid]!) / 2;
 }
 
 /** The stretch of the decoded envelope after audio first arrived (before it: jitter-buffer silence). */
-export function trimLeadingSilence(env: readonly number[], threshold = 1e-3): number[] {
+export function trimLeadingSilence(env: readonly number[], threshold = 1e-3, settle = 50): number[] {
   const first = env.findIndex((v) => v > threshold);
-  return first < 0 ? [] : env.slice(first);
+  // The first half second is the microphone's gain control and the jitter buffer settling.
+  return first < 0 ? [] : env.slice(first + settle);
 }
 
 /** Shannon entropy in bits per byte. */
