@@ -214,7 +214,7 @@ export class Connection {
       this.pongTimer ??= setTimeout(() => {
         // No pong: the socket is dead without having noticed (common after a network switch).
         this.pongTimer = null;
-        this.ws?.close(4002, "no pong");
+        this.ws?.close(CLOSE_PAGE_HIDDEN, "no pong");
         if (this.ws) {
           const dead = this.ws;
           this.ws = null;
