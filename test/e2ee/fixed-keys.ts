@@ -11,6 +11,6 @@ export async function importFixedKeyPair(privHex: string): Promise<CryptoKeyPair
   const jwk = { kty: "EC", crv: "P-256", d: b64u(d), x: b64u(pub.subarray(1, 33)), y: b64u(pub.subarray(33)), ext: false };
   const ec = { name: "ECDH", namedCurve: "P-256" };
   const privateKey = await crypto.subtle.importKey("jwk", jwk, ec, false, ["deriveBits"]);
-  const publicKey = await crypto.subtle.importKey("raw", pub, ec, true, []);
+  const publicKey = await crypto.subtle.importKey("raw", pub as Uint8Array<ArrayBuffer>, ec, true, []);
   return { privateKey, publicKey };
 }

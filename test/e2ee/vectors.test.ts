@@ -86,7 +86,7 @@ describe("WebCrypto implementation matches the committed vector", () => {
     const T = await transcriptHash(callId, unhex(V.pubI), unhex(V.pubR));
     expect(hex(T)).toBe(V.T);
     // HKDF-Extract is HMAC(salt = T, Z): checked through WebCrypto HMAC, a separate code path.
-    const tKey = await crypto.subtle.importKey("raw", T, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const tKey = await crypto.subtle.importKey("raw", T as Uint8Array<ArrayBuffer>, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
     expect(hex(new Uint8Array(await crypto.subtle.sign("HMAC", tKey, unhex(V.Z))))).toBe(V.PRK);
 
     const raw = await deriveSchedule(unhex(V.Z), T);
