@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { encodeMediaHeader } from "../../protocol/media-header.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { TestClient } from "../helpers/ws-client.ts";
+import { connectedCall } from "../helpers/calls.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -12,17 +13,6 @@ afterAll(async () => {
 });
 
 let n = 0;
-async function call(group: string) {
-  const a = await TestClient.open(server.wsUrl(group));
-  const b = await TestClient.open(server.wsUrl(group));
-  a.send({ t: "call", to: b.id });
-  const inc = await b.next("incoming");
-  b.send({ t: "answer", callId: inc.callId });
-  const c = await a.next("connected");
-  await b.next("connected");
-  return { a, b, handle: c.callHandle };
-}
-
 /** An unrelated call that sends a frame every 20 ms; returns how many arrived. */
 function keepTalking(a: TestClient, handle: number) {
   let seq = 0;
@@ -72,7 +62,7 @@ describe("malformed and hostile clients", () => {
 
   test("an oversized message beyond the hard cap closes only that connection", async () => {
     const group = `big${n++}`;
-    const { a, b, handle } = await call(group);
+    const { a, b, handle } = await connectedCall(server, group);
     const talk = keepTalking(a, handle);
     const c = await TestClient.open(server.wsUrl(group));
     c.ws.send(new Uint8Array(100 * 1024));
@@ -89,7 +79,7 @@ describe("malformed and hostile clients", () => {
 
   test("a control-message flood is rate limited, then closed, while an unrelated call keeps flowing", async () => {
     const group = `flood${n++}`;
-    const { a, b, handle } = await call(group);
+    const { a, b, handle } = await connectedCall(server, group);
     const talk = keepTalking(a, handle);
     const f = await TestClient.open(server.wsUrl(group));
     for (let i = 0; i < 1000 && !f.closed; i++) f.send({ t: "ping" });
@@ -109,8 +99,8 @@ describe("malformed and hostile clients", () => {
 
   test("a media flood is dropped and counted, then closed, while an unrelated call keeps flowing", async () => {
     const group = `mflood${n++}`;
-    const good = await call(group);
-    const bad = await call(group);
+    const good = await connectedCall(server, group);
+    const bad = await connectedCall(server, group);
     const talk = keepTalking(good.a, good.handle);
     const before = server.hub.media.droppedRate;
     const f = new Uint8Array(200);

@@ -10,6 +10,7 @@ import { silentLogger } from "../../server/logger.ts";
 import { RawWs } from "../helpers/raw-ws.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { TestClient } from "../helpers/ws-client.ts";
+import { connectedCall } from "../helpers/calls.ts";
 
 const UPGRADE = { Upgrade: "websocket", Connection: "Upgrade", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13" };
 
@@ -66,12 +67,8 @@ describe("hardening", () => {
   });
 
   test("the key-exchange relay carries at most 8 messages per member and call", async () => {
-    const a = await TestClient.open(server.wsUrl("kxcap"));
-    const b = await TestClient.open(server.wsUrl("kxcap"));
-    a.send({ t: "call", to: b.id });
-    const inc = await b.next("incoming");
-    b.send({ t: "answer", callId: inc.callId });
-    await a.next("connected");
+    const { a, b, callId } = await connectedCall(server, "kxcap");
+    const inc = { callId };
     for (let i = 0; i < 12; i++) a.send({ t: "kx", callId: inc.callId, body: `m${i}` });
     expect(await a.next("error")).toMatchObject({ code: "not-allowed", ref: "kx" });
     await Bun.sleep(150);
@@ -81,12 +78,8 @@ describe("hardening", () => {
   });
 
   test("a connection closed for flooding cannot keep its call alive through a resume", async () => {
-    const a = await TestClient.open(server.wsUrl("flood-resume"));
-    const b = await TestClient.open(server.wsUrl("flood-resume"));
-    a.send({ t: "call", to: b.id });
-    const inc = await b.next("incoming");
-    b.send({ t: "answer", callId: inc.callId });
-    await a.next("connected");
+    const { a, b, callId } = await connectedCall(server, "flood-resume");
+    const inc = { callId };
     for (let i = 0; i < 1000 && !a.closed; i++) a.send({ t: "ping" });
     expect((await a.waitClosed()).code).toBe(1008);
     expect(await b.next("ended")).toMatchObject({ callId: inc.callId, reason: "peer-gone" });

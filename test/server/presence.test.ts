@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { RawWs } from "../helpers/raw-ws.ts";
 import { TestClient } from "../helpers/ws-client.ts";
+import { connectedCall } from "../helpers/calls.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -54,13 +55,8 @@ describe("presence", () => {
   });
 
   test("a dropped connection resumes its ID and its connected call within the grace period", async () => {
-    const a = await TestClient.open(server.wsUrl("resume"));
-    const b = await TestClient.open(server.wsUrl("resume"));
-    a.send({ t: "call", to: b.id });
-    const inc = await b.next("incoming");
-    b.send({ t: "answer", callId: inc.callId });
-    await a.next("connected");
-    await b.next("connected");
+    const { a, b, callId } = await connectedCall(server, "resume");
+    const inc = { callId };
 
     a.close(4100); // the app's "page hidden, back soon" close keeps the member
     await b.next("peer-away", (m) => m.callId === inc.callId);

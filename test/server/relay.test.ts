@@ -3,6 +3,7 @@ import { encodeMediaHeader } from "../../protocol/media-header.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { RawWs } from "../helpers/raw-ws.ts";
 import { TestClient } from "../helpers/ws-client.ts";
+import { connectedCall } from "../helpers/calls.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -13,17 +14,6 @@ afterAll(async () => {
 });
 
 let n = 0;
-export async function connectedCall(srv: TestServer, group = `relay${n++}`) {
-  const a = await TestClient.open(srv.wsUrl(group));
-  const b = await TestClient.open(srv.wsUrl(group));
-  a.send({ t: "call", to: b.id });
-  const inc = await b.next("incoming");
-  b.send({ t: "answer", callId: inc.callId });
-  const c = await a.next("connected");
-  await b.next("connected");
-  return { a, b, group, handle: c.callHandle, callId: inc.callId };
-}
-
 function frame(handle: number, seq: number, size = 80): Uint8Array<ArrayBuffer> {
   const f = new Uint8Array(12 + size);
   f.set(encodeMediaHeader({ callHandle: handle, epoch: 0, seq }));
@@ -33,7 +23,7 @@ function frame(handle: number, seq: number, size = 80): Uint8Array<ArrayBuffer> 
 
 describe("media relay", () => {
   test("forwards frames both ways byte for byte, in order", async () => {
-    const { a, b, handle } = await connectedCall(server);
+    const { a, b, handle } = await connectedCall(server, `relay${n++}`);
     const sentA = Array.from({ length: 50 }, (_, i) => frame(handle, i, 20 + i));
     const sentB = Array.from({ length: 50 }, (_, i) => frame(handle, i, 200 - i));
     for (let i = 0; i < 50; i++) {
@@ -49,8 +39,8 @@ describe("media relay", () => {
   });
 
   test("frames from a non-member, with a foreign handle, or before answer are not delivered", async () => {
-    const { a, b, group, handle } = await connectedCall(server);
-    const other = await connectedCall(server);
+    const { a, b, group, handle } = await connectedCall(server, `relay${n++}`);
+    const other = await connectedCall(server, `relay${n++}`);
     const eve = await TestClient.open(server.wsUrl(group));
     const before = { ...server.hub.media };
 
