@@ -403,7 +403,9 @@ export class CallController {
     const keys = session?.keys;
     if (!session || !keys) return;
     keys.opener.open(frame).then((opened) => {
-      if (!opened) session.dropped++;
+      // The handle is authenticated by the frame's tag: a mismatch means a frame of another
+      // call (the server mixed them up), which must never be played into this one.
+      if (!opened || opened.callHandle !== session.callHandle) session.dropped++;
       else session.audio?.receive(opened.seq, opened.payload);
     });
   }
