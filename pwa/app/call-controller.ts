@@ -403,8 +403,8 @@ export class CallController {
     const keys = session?.keys;
     if (!session || !keys) return;
     keys.opener.open(frame).then((opened) => {
-      // The handle is authenticated by the frame's tag: a mismatch means a frame of another
-      // call (the server mixed them up), which must never be played into this one.
+      // The handle is authenticated with the frame: one sealed under another handle was meant
+      // for another call (PROTOCOL-NOTES), so it is never played into this one.
       if (!opened || opened.callHandle !== session.callHandle) session.dropped++;
       else session.audio?.receive(opened.seq, opened.payload);
     });
