@@ -1,9 +1,12 @@
 // Drives the real PWA in headless Chromium for browser tests, plus the signal maths the call
 // test uses to tell which voice came out of which side.
 import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
-import type { Page } from "playwright-core";
-import { launchChromium, type LaunchedChromium } from "./chromium.ts";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium as playwrightChromium, type Browser, type Page } from "playwright-core";
+import { CHROMIUM_PATH, chromiumArgs, launchChromium, type LaunchedChromium } from "./chromium.ts";
 
 export const PHONE = { width: 390, height: 844 };
 
@@ -44,6 +47,67 @@ export async function openAppBrowser(fakeMicWav: string): Promise<AppBrowser> {
     };
   }, ENV_WINDOW);
   return { chromium, page, errors };
+}
+
+export interface AppPerson {
+  page: Page;
+  errors: string[];
+}
+
+export interface AppPeople {
+  browser: Browser;
+  people: AppPerson[];
+  close(): Promise<void>;
+}
+
+/**
+ * Several people in ONE Chromium process, each in an isolated context (own storage, own
+ * service worker), for flows where what the microphone plays does not matter: one process
+ * costs far less than one per person on a small machine. Same fixed flags as launchChromium.
+ */
+export async function openAppPeople(count: number, fakeMicWav: string): Promise<AppPeople> {
+  const userDataDir = await mkdtemp(join(tmpdir(), "voicesrv-chromium-"));
+  const browser = await playwrightChromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    ignoreDefaultArgs: true,
+    args: [
+      ...chromiumArgs(fakeMicWav, ["--ignore-certificate-errors"]),
+      "--headless",
+      "--remote-debugging-pipe",
+      "--no-startup-window",
+      `--user-data-dir=${userDataDir}`,
+    ],
+  });
+  const people = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const context = await browser.newContext({ viewport: PHONE });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      return { page, errors };
+    }),
+  );
+  return {
+    browser,
+    people,
+    async close() {
+      await browser.close().catch(() => {});
+      await rm(userDataDir, { recursive: true, force: true }).catch(() => {});
+    },
+  };
+}
+
+/** Opens a group page and waits until the server has given this person an ID. */
+export async function joinGroup(page: Page, url: string): Promise<string> {
+  await page.goto(url);
+  await page.locator("vs-group [data-testid=my-id]", { hasText: /^[A-Z0-9]{6}$/ }).waitFor({ timeout: 10_000 });
+  return (await hook<string>(page, "me"))!;
+}
+
+/** The text on the calling / call-ended screen ("Ringing…", "Declined", …). */
+export function callStateLine(page: Page) {
+  return page.locator("vs-outgoing [data-testid=call-state]");
 }
 
 export async function decodedEnvelope(page: Page): Promise<{ envelope: number[]; peak: number }> {
