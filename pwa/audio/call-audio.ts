@@ -2,8 +2,13 @@
 //   mic → capture worklet (20 ms @ 48 kHz) → encoder → sendPayload   (to e2ee)
 //   receive(seq, payload) (from e2ee) → jitter buffer → decoder → playback worklet → speaker
 // The playback worklet pulls one frame per 20 ms of audio clock; each pull pops the jitter buffer.
+//
+// iOS only lets an AudioContext start (and play) when it is created or resumed inside a user
+// gesture, but the codec — and so startCallAudio — is only known after the key exchange, long after
+// the tap. prepareCallAudio() therefore does everything that needs the gesture at the tap and
+// hands the unlocked context to startCallAudio later.
 import { FRAME_SAMPLES, type CodecName, type FrameDecoder, type FrameEncoder } from "./codec.ts";
-import { JitterBuffer, type JitterBufferStats } from "./jitter-buffer.ts";
+import { JitterBuffer, type JitterBufferStats, type RecentStats } from "./jitter-buffer.ts";
 import { rmsToMeter } from "./meter.ts";
 import { openMic } from "./mic.ts";
 import { OpusDecoder, OpusEncoder } from "./opus-codec.ts";
@@ -15,18 +20,37 @@ export type { CodecName } from "./codec.ts";
 export { chooseCodec, supportedCodecs } from "./negotiate.ts";
 export { CallWakeLock, type WakeLockState } from "./wake-lock.ts";
 
+export interface PrepareOptions {
+  /** URL prefix where the worklet files are served, default "/audio/". */
+  workletBase?: string;
+}
+
+/** An AudioContext unlocked inside a user gesture, waiting for startCallAudio. */
+export interface PreparedCallAudio {
+  readonly context: AudioContext;
+  readonly workletBase: string;
+  /** Resolves once the context was asked to run and the worklets are loaded; rejects if they fail to load. */
+  readonly ready: Promise<void>;
+  /** Releases the context if the call ends before startCallAudio took it over (idempotent;
+   *  after startCallAudio, CallAudio.stop() is what releases it). */
+  close(): Promise<void>;
+}
+
 export interface CallAudioOptions {
   codec: CodecName;
+  /** From prepareCallAudio() in the user's tap. Without it a new context is created here, which
+   *  only works if this call itself runs inside a gesture (or on browsers without that rule). */
+  prepared?: PreparedCallAudio;
   sendPayload: (payload: Uint8Array) => void;
   mode?: OutputMode;
   volume?: number /* 0..1 */;
   /** A stream the caller already opened; then stop() leaves its tracks running. */
   micStream?: MediaStream;
-  /** URL prefix where the worklet files are served, default "/audio/". */
+  /** URL prefix where the worklet files are served, default "/audio/"; ignored with `prepared`. */
   workletBase?: string;
-  /** Whether captured audio is encoded and sent from the start (default true). Pass false when
-   *  starting from the Accept tap (iOS needs the gesture) before key confirmation, then
-   *  setSending(true) once the peer's confirm verified. */
+  /** Whether captured audio is encoded and sent from the start (default true). Pass false to
+   *  run the microphone and playback before key confirmation, then setSending(true) once the
+   *  peer's confirm verified. */
   sending?: boolean;
   /** Receives every 20 ms frame as it goes to the speaker (48 kHz, after concealment, before
    *  volume). For tests and diagnostics; costs one message per frame. */
@@ -35,12 +59,15 @@ export interface CallAudioOptions {
   onCapturedPcm?: (pcm: Float32Array) => void;
 }
 
+/** The last few seconds (`windowMs`), not the whole call: what the quality indicator shows must
+ *  recover once the network does. Whole-call totals are in detailedStats(). */
 export interface CallAudioStats {
   lossPercent: number;
   jitterMs: number;
   targetDelayMs: number;
   concealed: number;
   late: number;
+  windowMs: number;
   quality: Quality;
 }
 
@@ -53,8 +80,8 @@ export interface CallAudio {
   /** 0..1 for the meter; 0 while muted, so the meter never suggests the peer hears you. */
   micLevel(): number;
   stats(): CallAudioStats;
-  /** Everything the jitter buffer counts, plus the codec and the AudioContext's rate. */
-  detailedStats(): JitterBufferStats & { codec: CodecName; sampleRate: number; sentFrames: number; sentBytes: number };
+  /** Whole-call totals from the jitter buffer, the recent window, the codec and the AudioContext's rate. */
+  detailedStats(): JitterBufferStats & { recent: RecentStats; codec: CodecName; sampleRate: number; sentFrames: number; sentBytes: number };
   stop(): Promise<void>;
 }
 
@@ -72,25 +99,62 @@ async function loadWorklets(ctx: AudioContext, base: string): Promise<void> {
   await ctx.audioWorklet.addModule(prefix + "playback-worklet.js");
 }
 
-/** Must be called from (or right after) a user gesture: iOS only starts audio from one. */
-export async function startCallAudio(opts: CallAudioOptions): Promise<CallAudio> {
+/**
+ * Call synchronously inside the user's tap (Call / Accept), before opening the microphone: it
+ * sets the iOS audio session to a two-way call, creates the call's AudioContext and resumes it
+ * while the gesture is still active, and starts a silent buffer (older iOS only unlocks output
+ * for a sound started inside a gesture). The worklets load in the background.
+ */
+export function prepareCallAudio(opts: PrepareOptions = {}): PreparedCallAudio {
   configureAudioSession();
-  let ctx = createContext();
-  // Resume synchronously inside the gesture; awaiting anything first would lose it on iOS.
+  const ctx = createContext();
   const resumed = ctx.resume().catch(() => {});
-  const ownStream = !opts.micStream;
+  try {
+    const buffer = ctx.createBuffer(1, 1, ctx.sampleRate);
+    const src = ctx.createBufferSource();
+    src.buffer = buffer;
+    src.connect(ctx.destination);
+    src.start();
+  } catch {
+    // Only an unlock aid; the resume above is what current browsers need.
+  }
   const workletBase = opts.workletBase ?? "/audio/";
+  const ready = resumed.then(() => loadWorklets(ctx, workletBase));
+  // Nobody may await `ready` if the call ends first; that must not surface as an unhandled rejection.
+  ready.catch(() => {});
+  return {
+    context: ctx,
+    workletBase,
+    ready,
+    close: () => (ctx.state === "closed" ? Promise.resolve() : ctx.close().catch(() => {})),
+  };
+}
+
+/**
+ * Starts the call's audio. Pass `prepared` (from prepareCallAudio in the tap) when this runs
+ * outside a gesture, e.g. after the key exchange; otherwise this must itself run from a tap.
+ */
+export async function startCallAudio(opts: CallAudioOptions): Promise<CallAudio> {
+  const prepared = opts.prepared ?? prepareCallAudio(opts.workletBase !== undefined ? { workletBase: opts.workletBase } : {});
+  let ctx = prepared.context;
+  const workletBase = prepared.workletBase;
+  const ownStream = !opts.micStream;
   let stream: MediaStream | undefined;
   try {
     stream = opts.micStream ?? (await openMic());
-    await resumed;
-    await loadWorklets(ctx, workletBase);
+    await prepared.ready;
+    // Closed = the call ended meanwhile; carrying on would build (or, below, re-create) a context for nothing.
+    if (ctx.state === "closed") throw new Error("the prepared AudioContext was closed");
+    // Harmless where it is running; recovers an iOS "interrupted" context (e.g. a phone call
+    // between the tap and now) on browsers that allow it.
+    if (ctx.state !== "running") void ctx.resume().catch(() => {});
     let source: MediaStreamAudioSourceNode;
     try {
       source = ctx.createMediaStreamSource(stream);
     } catch {
       // Firefox cannot connect a microphone to a context at another rate: use the device's rate
-      // and let the worklets resample.
+      // and let the worklets resample. A context made outside the gesture is fine there: Firefox
+      // lets a page that is capturing the microphone play audio.
       await ctx.close();
       ctx = new AudioContext({ latencyHint: "interactive" });
       await ctx.resume().catch(() => {});
@@ -205,18 +269,19 @@ function wire(
       return muted ? 0 : rmsToMeter(level);
     },
     stats() {
-      const s = jitter.stats();
+      const r = jitter.recent(performance.now());
       return {
-        lossPercent: s.lossPercent,
-        jitterMs: s.jitterMs,
-        targetDelayMs: s.targetDelayMs,
-        concealed: s.concealed,
-        late: s.late,
-        quality: callQuality(s.lossPercent, s.jitterMs),
+        lossPercent: r.lossPercent,
+        jitterMs: r.jitterMs,
+        targetDelayMs: jitter.stats().targetDelayMs,
+        concealed: r.concealed,
+        late: r.late,
+        windowMs: r.windowMs,
+        quality: callQuality(r.lossPercent, r.jitterMs),
       };
     },
     detailedStats() {
-      return { ...jitter.stats(), codec: opts.codec, sampleRate: ctx.sampleRate, sentFrames, sentBytes };
+      return { ...jitter.stats(), recent: jitter.recent(performance.now()), codec: opts.codec, sampleRate: ctx.sampleRate, sentFrames, sentBytes };
     },
     async stop() {
       if (stopped) return;

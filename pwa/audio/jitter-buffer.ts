@@ -16,6 +16,12 @@
 // rises immediately when the percentile rises and falls slowly (after a hold time) when calm.
 // Playout starts a talkspurt on schedule for that target; when the buffer holds clearly more
 // than the target (e.g. after a burst), single frames are skipped to bring the delay back down.
+//
+// Statistics come twice: whole-call totals (stats()) for diagnostics, and the last few seconds
+// by wall clock (recent()) for the quality indicator, which must recover after a blip.
+import { RecentWindow, type RecentStats } from "./recent-stats.ts";
+
+export type { RecentStats } from "./recent-stats.ts";
 
 export type PopResult =
   | { kind: "frame"; seq: number; payload: Uint8Array; /** frames skipped just before this one to cut delay */ skipped?: number }
@@ -39,8 +45,8 @@ export interface JitterBufferOptions {
   decayMsPerSecond?: number;
   /** Frames further than this from the expected seq mean the sender restarted: resynchronise. */
   resyncFrames?: number;
-  /** Loss percentage is reported over this many recent playout slots. */
-  lossWindowFrames?: number;
+  /** recent() covers this much wall-clock time. */
+  recentWindowMs?: number;
 }
 
 export interface JitterBufferStats {
@@ -53,7 +59,12 @@ export interface JitterBufferStats {
   skipped: number;
   /** Playout ticks that found the buffer empty mid-talkspurt. */
   underruns: number;
+  /** Playout slots so far, and how many of them had no frame (concealed, or passed over). */
+  slots: number;
+  lost: number;
+  /** Over the whole call. */
   lossPercent: number;
+  /** RFC 3550 interarrival jitter (running estimate, gain 1/16). */
   jitterMs: number;
   targetDelayMs: number;
   bufferedMs: number;
@@ -81,7 +92,7 @@ const DEFAULTS: Required<JitterBufferOptions> = {
   holdMs: 2000,
   decayMsPerSecond: 20,
   resyncFrames: 500,
-  lossWindowFrames: 250,
+  recentWindowMs: 5000,
 };
 
 export class JitterBuffer {
@@ -98,7 +109,7 @@ export class JitterBuffer {
   private lastArrivalSeq = 0;
   private offsetMs = 0;
   private jitter = 0;
-  private readonly recent: { seq: number; relMs: number }[] = [];
+  private readonly recentRel: { seq: number; relMs: number }[] = [];
   private target: number;
   private lastPeakAtMs = 0;
   private lastUpdateMs: number | null = null;
@@ -108,14 +119,14 @@ export class JitterBuffer {
   // Which recent seqs were really played, to tell duplicates of played frames from late ones.
   private readonly playedSeqs = new Set<number>();
   private readonly playedOrder: number[] = [];
-  private readonly lossWindow: boolean[] = [];
-  private lossInWindow = 0;
+  private readonly window: RecentWindow;
 
-  private counters = { received: 0, played: 0, concealed: 0, late: 0, duplicate: 0, skipped: 0, underruns: 0 };
+  private counters = { received: 0, played: 0, concealed: 0, late: 0, duplicate: 0, skipped: 0, underruns: 0, slots: 0, lost: 0 };
 
   constructor(options: JitterBufferOptions = {}) {
     this.o = { ...DEFAULTS, ...options };
     this.target = this.o.initialDelayMs;
+    this.window = new RecentWindow({ windowMs: this.o.recentWindowMs });
   }
 
   push(seq: number, payload: Uint8Array, arrivalMs: number): void {
@@ -130,6 +141,7 @@ export class JitterBuffer {
     const excessMs = this.measure(seq, arrivalMs, !late);
     if (late) {
       this.counters.late++;
+      this.window.late(arrivalMs);
       return;
     }
     this.slots.set(seq, { payload, arrivalMs, excessMs });
@@ -156,7 +168,7 @@ export class JitterBuffer {
       const wait = Math.max(0, this.target - slot.excessMs);
       if (nowMs + this.o.frameMs / 2 < slot.arrivalMs + wait) return { kind: "silence" };
       // Anything before the first buffered frame was due during the silence we already played.
-      if (this.nextSeq !== null) for (let s = this.nextSeq; s < first; s++) this.recordSlot(true);
+      if (this.nextSeq !== null) for (let s = this.nextSeq; s < first; s++) this.recordSlot(nowMs, true);
       this.nextSeq = first;
       this.playing = true;
     }
@@ -184,13 +196,14 @@ export class JitterBuffer {
       this.nextSeq = seq + 1;
       this.counters.played++;
       this.rememberPlayed(seq);
-      this.recordSlot(false);
+      this.recordSlot(nowMs, false);
       return skipped ? { kind: "frame", seq, payload: slot.payload, skipped } : { kind: "frame", seq, payload: slot.payload };
     }
     if (this.slots.size > 0) {
       this.nextSeq = seq + 1;
       this.counters.concealed++;
-      this.recordSlot(true);
+      this.window.concealed(nowMs);
+      this.recordSlot(nowMs, true);
       return { kind: "conceal", seq };
     }
     // Empty mid-talkspurt: DTX, mute, or a delay spike. Keep nextSeq — if the frame turns up it is
@@ -203,11 +216,16 @@ export class JitterBuffer {
   stats(): JitterBufferStats {
     return {
       ...this.counters,
-      lossPercent: this.lossWindow.length ? (100 * this.lossInWindow) / this.lossWindow.length : 0,
+      lossPercent: this.counters.slots ? (100 * this.counters.lost) / this.counters.slots : 0,
       jitterMs: this.jitter,
       targetDelayMs: this.target,
       bufferedMs: this.bufferedMs(),
     };
+  }
+
+  /** The last recentWindowMs before nowMs (default: the latest time this buffer was given). */
+  recent(nowMs?: number): RecentStats {
+    return this.window.stats(nowMs);
   }
 
   /** Measures the frame's delay relative to its neighbours; returns its excess over the best recent frame. */
@@ -220,21 +238,22 @@ export class JitterBuffer {
         this.offsetMs += d;
       } else {
         this.jitter += (Math.abs(d) - this.jitter) / 16;
+        this.window.arrival(arrivalMs, Math.abs(d));
       }
     }
     this.lastArrivalMs = arrivalMs;
     this.lastArrivalSeq = seq;
 
     const relMs = arrivalMs - seq * f - this.offsetMs;
-    this.recent.push({ seq, relMs });
-    if (this.recent.length > this.o.windowFrames) this.recent.shift();
+    this.recentRel.push({ seq, relMs });
+    if (this.recentRel.length > this.o.windowFrames) this.recentRel.shift();
     let best = Infinity;
-    for (const r of this.recent) if (r.relMs < best) best = r.relMs;
+    for (const r of this.recentRel) if (r.relMs < best) best = r.relMs;
     const excess = relMs - best;
 
     // Allow as many outliers as a full window would: with only a few frames seen (call start,
     // typically a burst) a plain percentile is the maximum and one slow start would set the delay.
-    const sorted = this.recent.map((r) => r.relMs - best).sort((a, b) => a - b);
+    const sorted = this.recentRel.map((r) => r.relMs - best).sort((a, b) => a - b);
     const outliers = Math.floor((1 - this.o.percentile) * Math.max(sorted.length, this.o.windowFrames / 2));
     const need = this.clamp(sorted[Math.max(0, sorted.length - 1 - outliers)]! + f);
     if (need > this.target) {
@@ -275,10 +294,10 @@ export class JitterBuffer {
     if (this.playedOrder.length > 256) this.playedSeqs.delete(this.playedOrder.shift()!);
   }
 
-  private recordSlot(lost: boolean): void {
-    this.lossWindow.push(lost);
-    if (lost) this.lossInWindow++;
-    if (this.lossWindow.length > this.o.lossWindowFrames && this.lossWindow.shift()) this.lossInWindow--;
+  private recordSlot(nowMs: number, lost: boolean): void {
+    this.counters.slots++;
+    if (lost) this.counters.lost++;
+    this.window.slot(nowMs, lost);
   }
 
   private resync(): void {
@@ -287,7 +306,7 @@ export class JitterBuffer {
     this.nextSeq = null;
     this.playing = false;
     this.lastArrivalMs = null;
-    this.recent.length = 0;
+    this.recentRel.length = 0;
     this.offsetMs = 0;
     this.playedSeqs.clear();
     this.playedOrder.length = 0;

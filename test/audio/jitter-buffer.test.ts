@@ -111,7 +111,7 @@ describe("JitterBuffer", () => {
 
   test("isolated losses: each missing frame is concealed once, by seq, and counted as loss", () => {
     const lost = new Set([100, 150, 151, 300]);
-    const { ticks, stats } = run(stream(400, (s) => (lost.has(s) ? null : 30)), 400 * 20 + 200, { lossWindowFrames: 1000 });
+    const { ticks, stats } = run(stream(400, (s) => (lost.has(s) ? null : 30)), 400 * 20 + 200);
     expect(kinds(ticks, "conceal").map((t) => (t.result as { seq: number }).seq)).toEqual([...lost]);
     expect(played(ticks).length).toBe(396);
     expect(stats.concealed).toBe(4);
@@ -120,7 +120,7 @@ describe("JitterBuffer", () => {
   });
 
   test("burst loss longer than the buffer: a short gap, counted as loss, then on time again", () => {
-    const { ticks, stats } = run(stream(400, (s) => (s >= 100 && s < 110 ? null : 30)), 400 * 20 + 200, { lossWindowFrames: 1000 });
+    const { ticks, stats } = run(stream(400, (s) => (s >= 100 && s < 110 ? null : 30)), 400 * 20 + 200);
     const seqs = played(ticks);
     expect(seqs).toEqual([...Array.from({ length: 100 }, (_, i) => i), ...Array.from({ length: 290 }, (_, i) => 110 + i)]);
     expect(stats.lossPercent).toBeCloseTo(2.5, 1);
@@ -216,10 +216,13 @@ describe("JitterBuffer", () => {
     expect(played(ticks).length).toBeGreaterThanOrEqual(290);
   });
 
-  test("stats report a recent loss percentage that recovers", () => {
-    const { stats } = run(stream(1000, (s) => (s % 20 === 10 && s < 400 ? null : 30)), 1000 * 20 + 200);
-    // Loss window is the last 250 slots; the lossy part ended 600 frames ago.
-    expect(stats.lossPercent).toBe(0);
+  test("stats: whole-call loss stays, the recent window recovers", () => {
+    const { jb, stats } = run(stream(1000, (s) => (s % 20 === 10 && s < 400 ? null : 30)), 1000 * 20 + 200);
+    // 20 of ~1000 slots over the call; the lossy part ended 12 s before the end.
     expect(stats.concealed).toBe(20);
+    expect(stats.lost).toBe(20);
+    expect(stats.lossPercent).toBeCloseTo((100 * 20) / stats.slots, 5);
+    expect(jb.recent().lossPercent).toBe(0);
+    expect(jb.recent().concealed).toBe(0);
   });
 });
