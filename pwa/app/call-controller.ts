@@ -3,12 +3,21 @@
 // Security rules this file enforces (PROTOCOL.md):
 // - "Encrypted" and the safety code appear only after KeyExchange.done resolved, i.e. after the
 //   peer's key confirmation verified.
-// - The microphone is opened from the user's tap (Call / Accept) because browsers only grant it
-//   there, but not one captured sample is encoded or sent before `done`: startCallAudio runs
-//   after it.
+// - The microphone is opened, and the AudioContext prepared, from the user's tap (Call / Accept)
+//   because browsers (iOS above all) only grant them there, but not one captured sample is
+//   encoded or sent before `done`: sending starts after it.
 // - A key-check failure ends the call and shows the security screen; a timeout is reported as
 //   the plain failure it most likely is (a bad network), not as an attack.
-import { CallWakeLock, chooseCodec, startCallAudio, supportedCodecs, type CallAudio, type CodecName } from "../audio/call-audio.ts";
+import {
+  CallWakeLock,
+  chooseCodec,
+  prepareCallAudio,
+  startCallAudio,
+  supportedCodecs,
+  type CallAudio,
+  type CodecName,
+  type PreparedCallAudio,
+} from "../audio/call-audio.ts";
 import { openMic } from "../audio/mic.ts";
 import { KeyExchange, KeyExchangeError, type CallKeys } from "../e2ee/index.ts";
 import type { CallRole, EndReason, ServerMessage } from "../../protocol/messages.ts";
@@ -107,6 +116,8 @@ interface Session {
   keys: CallKeys | null;
   audio: CallAudio | null;
   audioStarting: Promise<CallAudio | null> | null;
+  /** The AudioContext unlocked in the tap; startCallAudio takes it over. */
+  prepared: PreparedCallAudio | null;
   mic: MediaStream | null;
   wake: CallWakeLock;
   sent: number;
@@ -116,6 +127,15 @@ interface Session {
   ended: boolean;
   /** The `call` message went out (caller only). */
   placed: boolean;
+}
+
+/** Null where no AudioContext can be made; startCallAudio then reports the failure in the usual way. */
+function prepareAudio(): PreparedCallAudio | null {
+  try {
+    return prepareCallAudio({ workletBase: "/audio/" });
+  } catch {
+    return null;
+  }
 }
 
 export class CallController {
@@ -154,8 +174,10 @@ export class CallController {
     const s = settings.value;
     const session = this.newSession(peer);
     this.set({ ...IDLE, phase: "outgoing", peer, outgoing: "calling", mode: s.mode, volume: s.volume });
-    // Both need the tap: the microphone prompt and (on some browsers) the wake lock.
+    // All need the tap: the microphone prompt, the AudioContext (iOS), and (on some browsers) the
+    // wake lock. The context is prepared first so iOS's call audio session is set before the mic opens.
     void session.wake.request();
+    session.prepared = prepareAudio();
     const micOk = await this.openMic(session);
     if (this.session !== session) return;
     if (!micOk) return this.showEnded("Microphone blocked — allow it for this site to make calls.");
@@ -172,14 +194,15 @@ export class CallController {
     this.alert.stop();
     void clearCallNotifications();
     void session.wake.request();
+    session.prepared = prepareAudio();
     const micOk = await this.openMic(session);
     if (this.session !== session || this.view.phase !== "incoming") return;
     if (!micOk) {
       this.conn.send({ t: "reject", callId });
       return this.showEnded("Microphone blocked — allow it for this site to take calls.");
     }
-    // The callee already knows both codec lists, so its audio starts here, close to the tap
-    // (iOS only starts audio from a gesture) — with sending off until the keys are confirmed.
+    // The callee already knows both codec lists, so its audio starts here — with sending off
+    // until the keys are confirmed.
     const codec = chooseCodec(session.callerCodecs ?? [], this.myCodecs);
     session.audioStarting = this.startAudio(session, codec, false);
     this.conn.send({ t: "answer", callId, codecs: this.myCodecs });
@@ -369,6 +392,7 @@ export class CallController {
       const audio = await startCallAudio({
         codec,
         sending,
+        ...(session.prepared ? { prepared: session.prepared } : {}),
         ...(session.mic ? { micStream: session.mic } : {}),
         sendPayload: (payload) => {
           const keys = session.keys;
@@ -446,6 +470,7 @@ export class CallController {
       keys: null,
       audio: null,
       audioStarting: null,
+      prepared: null,
       mic: null,
       wake,
       sent: 0,
@@ -527,6 +552,7 @@ export class CallController {
     s.ended = true;
     if (s.audio) void s.audio.stop();
     else void s.audioStarting?.then((a) => a?.stop());
+    void s.prepared?.close();
     s.kx?.abort();
     s.keys?.destroy();
     s.keys = null;
