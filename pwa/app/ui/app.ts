@@ -66,6 +66,9 @@ export class VsApp extends LitElement {
         position: fixed; left: 50%; transform: translateX(-50%); bottom: calc(24px + env(safe-area-inset-bottom));
         background: var(--text); color: var(--bg); padding: 12px 20px; border-radius: 999px; z-index: 50; max-width: 90vw;
       }
+      .toast.update { display: flex; align-items: center; gap: 4px; white-space: nowrap; padding: 4px 4px 4px 20px; }
+      /* The shared ghost button takes the page's text colour, which is this toast's background. */
+      .toast button { color: inherit; font-weight: 600; text-decoration: underline; text-underline-offset: 3px; }
     `,
   ];
 
@@ -229,7 +232,7 @@ export class VsApp extends LitElement {
     switch (this.overlay) {
       case "settings":
         return html`<vs-settings ?updateReady=${this.updateReady} .serverVersion=${this.conn?.serverVersion ?? ""}
-          @close=${close} @apply-update=${() => applyUpdate()} @forgot-groups=${() => {
+          @close=${close} @apply-update=${() => void applyUpdate()} @forgot-groups=${() => {
             this.showToast("Recent groups forgotten");
             this.renderRoot.querySelector<VsLanding>("vs-landing")?.refresh();
           }}></vs-settings>`;
@@ -261,7 +264,7 @@ export class VsApp extends LitElement {
       ${this.callScreen()}
       ${this.overlayScreen()}
       ${this.updateReady && !this.overlay && phase === "idle"
-        ? html`<div class="toast" role="status">Update available — <button class="ghost" @click=${() => applyUpdate()}>reload</button></div>`
+        ? html`<div class="toast update" role="status">Update available — <button class="ghost" @click=${() => void applyUpdate()}>Reload</button></div>`
         : this.toast ? html`<div class="toast" role="status">${this.toast}</div>` : null}
       <div class="sr-only" aria-live="polite" data-testid="announcer">${this.announcement}</div>
       <div class="sr-only" role="alert">${this.alertText}</div>
