@@ -187,6 +187,9 @@ describe("installing and updating the app", () => {
         return { text: getComputedStyle(el).color, bg: getComputedStyle(toastEl).backgroundColor };
       });
       expect(colours.text).not.toBe(colours.bg);
+      await page.emulateMedia({ colorScheme: "dark" });
+      expect(await axeViolations(page)).toEqual([]);
+      await page.emulateMedia({ colorScheme: "light" });
       const [tb, bb] = [await toast(page).boundingBox(), await button.boundingBox()];
       expect(bb!.height).toBeGreaterThanOrEqual(44);
       expect(bb!.x).toBeGreaterThanOrEqual(tb!.x);
