@@ -78,7 +78,7 @@ export class Connection {
     return true;
   }
 
-  sendFrame(frame: Uint8Array): boolean {
+  sendFrame(frame: Uint8Array<ArrayBuffer>): boolean {
     const ws = this.ws;
     if (ws?.readyState !== WebSocket.OPEN || this.status !== "online" || ws.bufferedAmount > MAX_BUFFERED_MEDIA) {
       this.droppedMedia++;

@@ -3,7 +3,7 @@
 // so that one key-exchange message has exactly one encoding and malformed input is refused
 // instead of being "repaired".
 
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+export function concatBytes(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   let len = 0;
   for (const p of parts) len += p.byteLength;
   const out = new Uint8Array(len);

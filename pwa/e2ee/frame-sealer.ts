@@ -45,7 +45,7 @@ export class FrameSealer {
    * would pass 255: a fresh key exchange is needed then, after ~93 h of audio at 2^16 frames
    * per epoch.
    */
-  seal(callHandle: number, payload: Uint8Array): Promise<Uint8Array> {
+  seal(callHandle: number, payload: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
     try {
       if (!this.current) throw new Error("frame sealer destroyed");
       const seq = this.nextSeq;
@@ -65,7 +65,7 @@ export class FrameSealer {
     }
   }
 
-  private async sealNow(header: Uint8Array, epoch: number, payload: Uint8Array): Promise<Uint8Array> {
+  private async sealNow(header: Uint8Array, epoch: number, payload: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
     while (this.current && this.current.epoch < epoch) {
       const next = await nextEpochKeys(this.current);
       if (!this.current) {

@@ -140,7 +140,9 @@ export class VsApp extends LitElement {
     this.lastView = v;
     this.tick++;
     if (prev?.phase === v.phase && prev.encrypted === v.encrypted && prev.peerAway === v.peerAway && prev.outgoing === v.outgoing) return;
-    const say = (t: string) => (this.announcement = t);
+    const say = (t: string): void => {
+      this.announcement = t;
+    };
     switch (v.phase) {
       case "outgoing":
         return say(v.outgoing === "ringing" ? `Ringing ${v.peer}` : `Calling ${v.peer}`);
