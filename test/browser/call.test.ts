@@ -159,6 +159,51 @@ describe("a call between two browsers", () => {
     expect(relayVsCaller).toBeLessThan(0.5);
     expect(relayVsCallee).toBeLessThan(0.5);
 
+    // And fed to the real Opus decoder (the codec this call negotiated), the relayed bytes are
+    // either refused or decode to something that sounds like neither voice.
+    const opus = await caller.page.evaluate(async (frames: number[][]) => {
+      const decode = async (chunks: Uint8Array[]) => {
+        const pcm: number[] = [];
+        let errors = 0;
+        const decoder = new AudioDecoder({
+          output: (d) => {
+            const buf = new Float32Array(d.numberOfFrames);
+            d.copyTo(buf, { planeIndex: 0, format: "f32-planar" });
+            for (const x of buf) pcm.push(x);
+            d.close();
+          },
+          error: () => errors++,
+        });
+        decoder.configure({ codec: "opus", sampleRate: 48000, numberOfChannels: 1 });
+        chunks.forEach((data, i) => {
+          if (decoder.state === "configured") decoder.decode(new EncodedAudioChunk({ type: "key", timestamp: i * 20000, data }));
+        });
+        if (decoder.state === "configured") await decoder.flush().catch(() => errors++);
+        return { pcm, errors };
+      };
+      // Control: the same decoding path turns real Opus packets into sound, so "nothing
+      // decoded" below means the relayed bytes are not Opus, not that the harness is broken.
+      const real: Uint8Array[] = [];
+      const encoder = new AudioEncoder({ output: (c) => { const b = new Uint8Array(c.byteLength); c.copyTo(b); real.push(b); }, error: () => {} });
+      encoder.configure({ codec: "opus", sampleRate: 48000, numberOfChannels: 1, bitrate: 24000 });
+      for (let i = 0; i < 25; i++) {
+        const tone = Float32Array.from({ length: 960 }, (_, n) => 0.3 * Math.sin((2 * Math.PI * 440 * (i * 960 + n)) / 48000));
+        encoder.encode(new AudioData({ format: "f32-planar", sampleRate: 48000, numberOfFrames: 960, numberOfChannels: 1, timestamp: i * 20000, data: tone }));
+      }
+      await encoder.flush();
+      const control = await decode(real);
+      const relayedResult = await decode(frames.map((f) => new Uint8Array(f)));
+      return { ...relayedResult, controlSamples: control.pcm.length, controlErrors: control.errors };
+    }, bodies.map((b) => [...b.subarray(0, b.byteLength - GCM_TAG_BYTES)]));
+    expect(opus.controlErrors).toBe(0);
+    expect(opus.controlSamples).toBeGreaterThan(20 * 960);
+    const opusEnv = rmsEnvelope(opus.pcm, 480).slice(0, 600);
+    const opusVsCaller = opusEnv.length > 50 ? segmentedCorrelation(opusEnv, callerSrc) : 0;
+    const opusVsCallee = opusEnv.length > 50 ? segmentedCorrelation(opusEnv, calleeSrc) : 0;
+    console.info(`relay decoded as Opus: ${opus.errors} errors, ${opus.pcm.length} samples (control: ${opus.controlSamples}), correlation ${opusVsCaller.toFixed(3)} / ${opusVsCallee.toFixed(3)}`);
+    expect(opusVsCaller).toBeLessThan(0.5);
+    expect(opusVsCallee).toBeLessThan(0.5);
+
     // The server relayed key-exchange bodies but never the safety code.
     expect(kxBodies.length).toBeGreaterThanOrEqual(4);
     for (const body of kxBodies) {
