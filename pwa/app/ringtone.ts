@@ -8,6 +8,24 @@ export interface AlertOptions {
 
 const RING_PERIOD_MS = 3000;
 
+/**
+ * iOS (and Chrome's autoplay policy) let an AudioContext make sound only if it was started in
+ * a user gesture. A call arrives without one, so the alert context is created and resumed at
+ * the first tap or key press on the page and kept (suspended between rings) for later calls.
+ */
+let alertContext: AudioContext | null = null;
+function unlockAlertAudio(): void {
+  try {
+    alertContext ??= new AudioContext();
+    void alertContext.resume().then(() => alertContext?.suspend()).catch(() => {});
+  } catch {
+    // no WebAudio: the screen, vibration and notification still alert
+  }
+}
+if (typeof window !== "undefined") {
+  for (const type of ["pointerdown", "keydown"]) window.addEventListener(type, unlockAlertAudio, { once: true, capture: true });
+}
+
 export class IncomingAlert {
   private ctx: AudioContext | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -28,7 +46,7 @@ export class IncomingAlert {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     if ("vibrate" in navigator) navigator.vibrate(0);
-    void this.ctx?.close().catch(() => {});
+    void this.ctx?.suspend().catch(() => {});
     this.ctx = null;
     this.notification?.close();
     this.notification = null;
@@ -36,7 +54,8 @@ export class IncomingAlert {
 
   private ring(): void {
     try {
-      this.ctx ??= new AudioContext();
+      alertContext ??= new AudioContext();
+      this.ctx = alertContext;
       const ctx = this.ctx;
       // Without a user gesture on this page the context stays suspended and the ring is
       // silent; the screen, vibration and notification still alert the user.
