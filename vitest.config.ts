@@ -17,11 +17,13 @@ export default defineConfig({
   plugins: [bunFileImports],
   test: {
     include: ["test/**/*.test.ts"],
-    // Integration and browser tests start real servers and Chromium; 2 cores here.
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // One file at a time: browser tests play and record real-time audio in Chromium, and on a
+    // 2-core machine a second test file running beside them starves Chromium's audio threads
+    // (speech then arrives garbled and the correlation checks fail for the wrong reason).
+    fileParallelism: false,
     reporters: ["default"],
   },
 });
