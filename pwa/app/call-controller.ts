@@ -48,6 +48,8 @@ export interface CallView {
   role: CallRole | null;
   /** "calling" until the server confirmed the call exists, then "ringing". */
   outgoing: "calling" | "ringing";
+  /** Accept was tapped: the answer is on its way (mic prompt, then waiting for `connected`). */
+  answering: boolean;
   connectedAt: number | null;
   encrypted: boolean;
   sas: SasView[] | null;
@@ -73,6 +75,7 @@ const IDLE: CallView = Object.freeze({
   callId: null,
   role: null,
   outgoing: "calling",
+  answering: false,
   connectedAt: null,
   encrypted: false,
   sas: null,
@@ -127,7 +130,18 @@ interface Session {
   ended: boolean;
   /** The `call` message went out (caller only). */
   placed: boolean;
+  /** Accept was tapped once; a second tap must not start a second mic and audio pipeline. */
+  answering: boolean;
+  /** Ends an outgoing call whose ending never reached us (a lost `outgoing`, `ended` or error). */
+  ringTimer: ReturnType<typeof setTimeout> | null;
+  /** Key-exchange bodies that could not be sent while the link was down; resent after resume. */
+  kxQueue: string[];
 }
+
+/** How long the server keeps a dropped member's call (limits.resumeGraceMs). */
+const RESUME_GRACE_MS = 15_000;
+/** Past the server's ring timeout its `ended` should have arrived; this covers network delay. */
+const RING_TIMEOUT_MARGIN_MS = 5000;
 
 /** Null where no AudioContext can be made; startCallAudio then reports the failure in the usual way. */
 function prepareAudio(): PreparedCallAudio | null {
@@ -150,6 +164,10 @@ export class CallController {
   private myCodecs: string[] = ["pcmu16"];
   private readonly codecsReady: Promise<void>;
   private cancelWhenPlaced: string | null = null;
+  /** From the server's welcome; the default is the server's own default. */
+  private ringTimeoutMs = 45_000;
+  /** Runs while a connected call's link is down: past the server's grace the call is gone. */
+  private linkLostTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly conn: Connection) {
     this.codecsReady = supportedCodecs().then(
@@ -184,13 +202,24 @@ export class CallController {
     await this.codecsReady;
     if (this.session !== session) return;
     session.placed = this.conn.send({ t: "call", to: peer, codecs: this.myCodecs });
-    if (!session.placed) this.showEnded("You're offline — the call wasn't placed.");
+    if (!session.placed) return this.showEnded("You're offline — the call wasn't placed.");
+    session.ringTimer = setTimeout(() => {
+      if (this.session !== session || this.view.phase !== "outgoing") return;
+      if (session.callId) {
+        this.conn.send({ t: "cancel", callId: session.callId });
+        this.showEnded(ENDED_TEXT["no-answer"]);
+      } else {
+        this.showEnded("The call couldn't be placed.");
+      }
+    }, this.ringTimeoutMs + RING_TIMEOUT_MARGIN_MS);
   }
 
   async accept(): Promise<void> {
     const session = this.session;
-    if (this.view.phase !== "incoming" || !session?.callId) return;
+    if (this.view.phase !== "incoming" || !session?.callId || session.answering) return;
     const callId = session.callId;
+    session.answering = true;
+    this.set({ ...this.view, answering: true });
     this.alert.stop();
     void clearCallNotifications();
     void session.wake.request();
@@ -205,7 +234,8 @@ export class CallController {
     // until the keys are confirmed.
     const codec = chooseCodec(session.callerCodecs ?? [], this.myCodecs);
     session.audioStarting = this.startAudio(session, codec, false);
-    this.conn.send({ t: "answer", callId, codecs: this.myCodecs });
+    // Unsent, the call would sit on "Incoming call" with the mic open; the server ends it anyway.
+    if (!this.conn.send({ t: "answer", callId, codecs: this.myCodecs })) this.showEnded("You're offline — the call couldn't be answered.");
   }
 
   decline(): void {
@@ -270,6 +300,7 @@ export class CallController {
   private onMessage(m: ServerMessage): void {
     switch (m.t) {
       case "welcome":
+        this.ringTimeoutMs = m.limits?.ringTimeoutMs ?? this.ringTimeoutMs;
         return this.onWelcome(m.resumed);
       case "outgoing":
         if (this.cancelWhenPlaced === m.to && this.session?.peer !== m.to) {
@@ -322,11 +353,16 @@ export class CallController {
     if (phase === "in-call") return this.showEnded("The connection dropped for too long — the call ended.");
     // A ringing call does not survive a dropped connection (the server ends it).
     if (phase === "incoming") return this.showEnded(`Missed call from ${this.view.peer} — the connection dropped.`);
-    if (phase === "outgoing" && this.view.callId) return this.showEnded("The connection dropped — the call wasn't placed.");
+    // Placed but the `outgoing` was lost with the old link: the server ended that call too.
+    if (phase === "outgoing" && (this.view.callId || this.session?.placed)) return this.showEnded("The connection dropped — the call wasn't placed.");
   }
 
   private onIncoming(callId: string, from: string, codecs: string[]): void {
-    if (this.view.phase !== "idle" && this.view.phase !== "ended") return;
+    if (this.view.phase !== "idle" && this.view.phase !== "ended") {
+      // Unanswered, the server would count us as ringing (and busy to others) until its ring timeout.
+      if (callId !== this.session?.callId) this.conn.send({ t: "reject", callId });
+      return;
+    }
     this.clearEnded();
     const s = settings.value;
     const session = this.newSession(from);
@@ -342,6 +378,7 @@ export class CallController {
       // Resumed after our own reconnect: the call and its keys are still ours.
       if (this.resumeCheck) clearTimeout(this.resumeCheck);
       this.resumeCheck = null;
+      for (const body of session.kxQueue.splice(0)) this.sendKx(session, body);
       return this.emit();
     }
     if (!session || session.callId !== m.callId || (this.view.phase !== "outgoing" && this.view.phase !== "incoming")) {
@@ -351,20 +388,25 @@ export class CallController {
       return;
     }
     this.alert.stop();
+    if (session.ringTimer) clearTimeout(session.ringTimer);
+    session.ringTimer = null;
     const callId = m.callId;
     session.callHandle = m.callHandle;
     session.role = m.role;
-    session.kx = new KeyExchange({ callId, role: m.role, send: (body) => void this.conn.send({ t: "kx", callId, body }) });
+    session.kx = new KeyExchange({ callId, role: m.role, send: (body) => this.sendKx(session, body) });
     this.set({ ...this.view, phase: "in-call", peer: m.peer, role: m.role, connectedAt: Date.now(), encrypted: false, wakeLock: session.wake.state.active });
-    void session.kx.start();
+    // A failed start also rejects `done`, which is where it is handled.
+    session.kx.start().catch(() => {});
     let keys: CallKeys;
     try {
       keys = await session.kx.done;
     } catch (e) {
       if (this.session !== session) return;
       const reason = e instanceof KeyExchangeError ? e.reason : "aborted";
-      if (reason === "aborted") return;
       this.conn.send({ t: "hangup", callId });
+      // Our own teardown also aborts, but it has already replaced the session; this abort is
+      // a local failure (WebCrypto, a throwing send) that would otherwise leave "Securing…" up.
+      if (reason === "aborted") return this.showEnded("Couldn't secure the call — the call ended.");
       if (reason === "timeout") return this.showEnded("Couldn't secure the call in time — check your connection and try again.");
       const peer = this.view.peer;
       this.teardown();
@@ -438,10 +480,8 @@ export class CallController {
     if (!this.session || callId !== this.session.callId) return;
     const { phase, peer } = this.view;
     this.teardown();
-    if (phase === "in-call" && !this.view.encrypted) {
-      // The other side gave up on the key exchange (timeout, or it detected tampering).
-      return this.showEnded("Couldn't secure the call — it ended before the keys were confirmed.");
-    }
+    // Also before the keys were confirmed: a hang-up, a vanished peer or a restart is not a
+    // security failure, and local key failures are reported where they happen.
     if (phase === "in-call") {
       const text = reason === "hangup" && by && by !== this.conn.me ? `${by} hung up` : ENDED_TEXT[reason];
       return this.showEnded(text, 2500);
@@ -452,7 +492,28 @@ export class CallController {
 
   private onLinkStatus(): void {
     // Presence changes are rendered by the group screen; here only a lost link matters.
-    if (this.view.phase === "in-call") this.emit();
+    const { phase } = this.view;
+    const online = this.conn.status === "online";
+    if (online && this.linkLostTimer) {
+      clearTimeout(this.linkLostTimer);
+      this.linkLostTimer = null;
+    }
+    if (online) {
+      if (phase === "in-call") this.emit();
+      return;
+    }
+    // The server ends a ringing call when either side's link drops; ringing on would be a lie.
+    if (phase === "incoming") return this.showEnded(`Missed call from ${this.view.peer} — the connection dropped.`);
+    if (phase === "outgoing" && (this.view.callId || this.session?.placed)) return this.showEnded("The connection dropped — the call wasn't placed.");
+    if (phase !== "in-call") return;
+    // A connected call survives a drop only within the server's grace; past it, or with no
+    // network at all, the overlay, mic, audio and wake lock would otherwise stay forever.
+    if (this.conn.status === "offline") return this.showEnded("The connection dropped for too long — the call ended.");
+    this.linkLostTimer ??= setTimeout(() => {
+      this.linkLostTimer = null;
+      if (this.view.phase === "in-call") this.showEnded("The connection dropped for too long — the call ended.");
+    }, RESUME_GRACE_MS);
+    this.emit();
   }
 
   // ---- helpers -------------------------------------------------------------------------------
@@ -479,12 +540,21 @@ export class CallController {
       lastOpened: 0,
       ended: false,
       placed: false,
+      answering: false,
+      ringTimer: null,
+      kxQueue: [],
     };
     wake.subscribe((st) => {
       if (this.session === session && this.view.wakeLock !== st.active) this.set({ ...this.view, wakeLock: st.active });
     });
     this.session = session;
     return session;
+  }
+
+  /** Held back while the link is down: a lost kx message would stall the exchange until its timeout. */
+  private sendKx(session: Session, body: string): void {
+    if (session.ended || !session.callId) return;
+    if (!this.conn.send({ t: "kx", callId: session.callId, body })) session.kxQueue.push(body);
   }
 
   private async openMic(session: Session): Promise<boolean> {
@@ -546,10 +616,15 @@ export class CallController {
     this.statsTimer = null;
     if (this.resumeCheck) clearTimeout(this.resumeCheck);
     this.resumeCheck = null;
+    if (this.linkLostTimer) clearTimeout(this.linkLostTimer);
+    this.linkLostTimer = null;
     const s = this.session;
     this.session = null;
     if (!s) return;
     s.ended = true;
+    if (s.ringTimer) clearTimeout(s.ringTimer);
+    s.ringTimer = null;
+    s.kxQueue = [];
     if (s.audio) void s.audio.stop();
     else void s.audioStarting?.then((a) => a?.stop());
     void s.prepared?.close();

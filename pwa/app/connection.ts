@@ -115,6 +115,14 @@ export class Connection {
 
   private open(): void {
     this.clearTimers();
+    // Two sockets would both resume the same identity, and the server keeps the later one: the
+    // live socket would then be closed as "replaced" by our own orphan.
+    const old = this.ws;
+    if (old) {
+      this.ws = null;
+      old.onopen = old.onmessage = old.onclose = null;
+      old.close(CLOSE_PAGE_HIDDEN, "superseded");
+    }
     if (this.status !== "reconnecting" && this.status !== "offline") this.setStatus("connecting");
     let ws: WebSocket;
     try {
@@ -125,6 +133,7 @@ export class Connection {
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     ws.onopen = () => {
+      if (ws !== this.ws) return void ws.close(CLOSE_PAGE_HIDDEN, "superseded");
       const resume = sessionStorage.getItem(this.tokenKey);
       ws.send(JSON.stringify(resume ? { t: "hello", v: PROTOCOL_VERSION, resume } : { t: "hello", v: PROTOCOL_VERSION }));
     };
@@ -243,6 +252,8 @@ export class Connection {
 
   private readonly onBrowserOnline = (): void => {
     if (this.stopped || this.status === "online" || this.status === "connecting") return;
+    // A retry already under way would be doubled (see open()); it reports back soon enough.
+    if (this.ws?.readyState === WebSocket.CONNECTING) return;
     this.attempt = 0;
     this.open();
   };

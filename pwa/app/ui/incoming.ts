@@ -33,7 +33,7 @@ export class VsIncoming extends LitElement {
       </div>
       <div class="actions">
         <button class="danger" aria-label=${`Decline call from ${this.view.peer}`} @click=${() => this.fire("decline")}>Decline</button>
-        <button class="good" aria-label=${`Accept call from ${this.view.peer}`} @click=${() => this.fire("accept")}>Accept</button>
+        <button class="good" aria-label=${`Accept call from ${this.view.peer}`} ?disabled=${this.view.answering} @click=${() => this.fire("accept")}>Accept</button>
       </div>
     </main>`;
   }
