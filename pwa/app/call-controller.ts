@@ -143,19 +143,22 @@ const RESUME_GRACE_MS = 15_000;
 /** Past the server's ring timeout its `ended` should have arrived; this covers network delay. */
 const RING_TIMEOUT_MARGIN_MS = 5000;
 
-/** Null where no AudioContext can be made; startCallAudio then reports the failure in the usual way. */
-function prepareAudio(): PreparedCallAudio | null {
-  try {
-    return prepareCallAudio({ workletBase: "/audio/" });
-  } catch {
-    return null;
-  }
-}
+/** What a call needs from the device; tests drive the controller with stand-ins for these. */
+const BROWSER_DEVICE = {
+  openMic,
+  prepareCallAudio,
+  startCallAudio,
+  supportedCodecs,
+  clearCallNotifications,
+  wakeLock: (): CallWakeLock => new CallWakeLock(),
+  incomingAlert: (): IncomingAlert => new IncomingAlert(),
+};
+export type CallDevice = typeof BROWSER_DEVICE;
 
 export class CallController {
   view: CallView = { ...IDLE };
   private readonly listeners = new Set<(v: CallView) => void>();
-  private readonly alert = new IncomingAlert();
+  private readonly alert: IncomingAlert;
   private session: Session | null = null;
   private statsTimer: ReturnType<typeof setInterval> | null = null;
   private endedTimer: ReturnType<typeof setTimeout> | null = null;
@@ -169,8 +172,12 @@ export class CallController {
   /** Runs while a connected call's link is down: past the server's grace the call is gone. */
   private linkLostTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(private readonly conn: Connection) {
-    this.codecsReady = supportedCodecs().then(
+  constructor(
+    private readonly conn: Connection,
+    private readonly device: CallDevice = BROWSER_DEVICE,
+  ) {
+    this.alert = device.incomingAlert();
+    this.codecsReady = device.supportedCodecs().then(
       (c) => void (this.myCodecs = c),
       () => {},
     );
@@ -195,7 +202,7 @@ export class CallController {
     // All need the tap: the microphone prompt, the AudioContext (iOS), and (on some browsers) the
     // wake lock. The context is prepared first so iOS's call audio session is set before the mic opens.
     void session.wake.request();
-    session.prepared = prepareAudio();
+    session.prepared = this.prepareAudio();
     const micOk = await this.openMic(session);
     if (this.session !== session) return;
     if (!micOk) return this.showEnded("Microphone blocked — allow it for this site to make calls.");
@@ -221,9 +228,9 @@ export class CallController {
     session.answering = true;
     this.set({ ...this.view, answering: true });
     this.alert.stop();
-    void clearCallNotifications();
+    void this.device.clearCallNotifications();
     void session.wake.request();
-    session.prepared = prepareAudio();
+    session.prepared = this.prepareAudio();
     const micOk = await this.openMic(session);
     if (this.session !== session || this.view.phase !== "incoming") return;
     if (!micOk) {
@@ -431,7 +438,7 @@ export class CallController {
   private async startAudio(session: Session, codec: CodecName, sending: boolean): Promise<CallAudio | null> {
     const tap = (globalThis as { __voicesrvPcmTap?: PcmTap }).__voicesrvPcmTap;
     try {
-      const audio = await startCallAudio({
+      const audio = await this.device.startCallAudio({
         codec,
         sending,
         ...(session.prepared ? { prepared: session.prepared } : {}),
@@ -520,7 +527,7 @@ export class CallController {
 
   private newSession(peer: string): Session {
     this.teardown();
-    const wake = new CallWakeLock();
+    const wake = this.device.wakeLock();
     const session: Session = {
       peer,
       callId: null,
@@ -557,10 +564,19 @@ export class CallController {
     if (!this.conn.send({ t: "kx", callId: session.callId, body })) session.kxQueue.push(body);
   }
 
+  /** Null where no AudioContext can be made; startCallAudio then reports the failure in the usual way. */
+  private prepareAudio(): PreparedCallAudio | null {
+    try {
+      return this.device.prepareCallAudio({ workletBase: "/audio/" });
+    } catch {
+      return null;
+    }
+  }
+
   private async openMic(session: Session): Promise<boolean> {
     if (session.mic?.getAudioTracks().some((t) => t.readyState === "live")) return true;
     try {
-      const mic = await openMic();
+      const mic = await this.device.openMic();
       if (this.session !== session) {
         for (const t of mic.getTracks()) t.stop();
         return false;
@@ -611,7 +627,7 @@ export class CallController {
   /** Stops everything a call holds: ring, audio, keys, microphone, wake lock. */
   private teardown(): void {
     this.alert.stop();
-    void clearCallNotifications();
+    void this.device.clearCallNotifications();
     if (this.statsTimer) clearInterval(this.statsTimer);
     this.statsTimer = null;
     if (this.resumeCheck) clearTimeout(this.resumeCheck);

@@ -1,0 +1,241 @@
+// Races in the call controller that a real browser cannot produce on demand: the REAL
+// CallController and KeyExchange, with the link, microphone and audio replaced (fakes.ts).
+import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { CallController } from "../../pwa/app/call-controller.ts";
+import { FakeConn, fakeDevice, leftRunning, rec, resetRec, sleep } from "./fakes.ts";
+
+type Controller = CallController;
+
+const CID = "0123456789abcdef0123456789abcdef";
+const CID2 = "fedcba9876543210fedcba9876543210";
+const A = "AAAAAA";
+const B = "BBBBBB";
+
+const controllers: Controller[] = [];
+function controller(conn: FakeConn): Controller {
+  const c = new CallController(conn as never, fakeDevice as never);
+  controllers.push(c);
+  return c;
+}
+
+beforeEach(() => resetRec());
+afterEach(() => {
+  vi.useRealTimers();
+  for (const c of controllers.splice(0)) c.hangup();
+});
+
+async function ringingAt(b: FakeConn, cb: Controller): Promise<void> {
+  await sleep(1); // supportedCodecs
+  b.deliver({ t: "incoming", callId: CID, from: A, codecs: ["pcmu16"] });
+  expect(cb.view.phase).toBe("incoming");
+}
+
+/** A calls B, B accepts, both get `connected`; resolves once both show "Encrypted". */
+async function encryptedCall(): Promise<{ a: FakeConn; b: FakeConn; ca: Controller; cb: Controller }> {
+  const a = new FakeConn(A);
+  const b = new FakeConn(B);
+  a.peer = b;
+  b.peer = a;
+  const ca = controller(a);
+  const cb = controller(b);
+  await sleep(1);
+  await ca.call(B);
+  a.deliver({ t: "outgoing", callId: CID, to: B });
+  await ringingAt(b, cb);
+  await cb.accept();
+  a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
+  b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
+  await vi.waitFor(() => expect(ca.view.encrypted && cb.view.encrypted).toBe(true), { timeout: 3000, interval: 10 });
+  return { a, b, ca, cb };
+}
+
+test("a double Accept tap answers once and starts one mic and one audio pipeline, all released on hang-up", async () => {
+  const b = new FakeConn(B);
+  const cb = controller(b);
+  await ringingAt(b, cb);
+  rec.micDelayMs = 30; // the second tap lands during the microphone prompt
+  await Promise.all([cb.accept(), cb.accept()]);
+  expect(cb.view.answering).toBe(true);
+  await sleep(20);
+  await cb.accept(); // and a third while waiting for `connected`
+  await sleep(20);
+  expect(b.sent("answer")).toHaveLength(1);
+  expect([rec.micOpened, rec.ctxCreated, rec.audioStarted]).toEqual([1, 1, 1]);
+  cb.hangup();
+  await sleep(20);
+  expect(leftRunning()).toEqual({ mic: 0, ctx: 0, audio: 0, wake: 0 });
+});
+
+test("Accept while the link is down ends plainly and releases the mic and audio", async () => {
+  const b = new FakeConn(B);
+  const cb = controller(b);
+  await ringingAt(b, cb);
+  b.status = "reconnecting"; // the status event has not reached the controller yet
+  await cb.accept();
+  await sleep(20);
+  expect(cb.view.phase).toBe("ended");
+  expect(cb.view.endedText).toBe("You're offline — the call couldn't be answered.");
+  expect(leftRunning()).toEqual({ mic: 0, ctx: 0, audio: 0, wake: 0 });
+});
+
+test("the link drops after `call` went out but before `outgoing`: the caller is not left on Calling…", async () => {
+  const a = new FakeConn(A);
+  const ca = controller(a);
+  await sleep(1);
+  await ca.call(B);
+  expect(a.sent("call")).toHaveLength(1);
+  // Status and welcome arrive together on a quick resume, as the Connection emits them.
+  a.status = "reconnecting";
+  a.welcome(true);
+  expect(ca.view.phase).toBe("ended");
+  expect(ca.view.endedText).toBe("The connection dropped — the call wasn't placed.");
+  await sleep(20);
+  expect(leftRunning()).toEqual({ mic: 0, ctx: 0, audio: 0, wake: 0 });
+});
+
+test("an outgoing call that never resolves (e.g. an error without ref) ends after the ring timeout", async () => {
+  const a = new FakeConn(A);
+  const ca = controller(a);
+  a.welcome(false, 1000);
+  await sleep(1);
+  vi.useFakeTimers();
+  const placing = ca.call(B);
+  await vi.advanceTimersByTimeAsync(10);
+  await placing;
+  a.deliver({ t: "error", code: "rate-limited", message: "slow down" });
+  await vi.advanceTimersByTimeAsync(1000);
+  expect(ca.view.phase).toBe("outgoing");
+  await vi.advanceTimersByTimeAsync(5500); // past the ring timeout plus a margin for the network
+  expect(ca.view.phase).toBe("ended");
+  expect(ca.view.endedText).toBe("The call couldn't be placed.");
+});
+
+test("the link is lost while ringing: the incoming call stops ringing, the outgoing one ends", async () => {
+  const b = new FakeConn(B);
+  const cb = controller(b);
+  await ringingAt(b, cb);
+  expect(rec.ringing).toBe(true);
+  b.setStatus("reconnecting");
+  expect(cb.view.phase).toBe("ended");
+  expect(cb.view.endedText).toBe(`Missed call from ${A} — the connection dropped.`);
+  expect(rec.ringing).toBe(false);
+
+  const a = new FakeConn(A);
+  const ca = controller(a);
+  await sleep(1);
+  await ca.call(B);
+  a.deliver({ t: "outgoing", callId: CID2, to: B });
+  expect(ca.view.outgoing).toBe("ringing");
+  a.setStatus("reconnecting");
+  expect(ca.view.phase).toBe("ended");
+  expect(ca.view.endedText).toBe("The connection dropped — the call wasn't placed.");
+  await sleep(20);
+  expect(leftRunning()).toEqual({ mic: 0, ctx: 0, audio: 0, wake: 0 });
+});
+
+test("in a call, a link that stays down past the server's grace (or goes offline) ends the call and releases everything", async () => {
+  const { a, b, ca, cb } = await encryptedCall();
+  vi.useFakeTimers();
+  a.setStatus("reconnecting");
+  await vi.advanceTimersByTimeAsync(14_000);
+  expect(ca.view.phase).toBe("in-call");
+  a.welcome(true); // back within the grace: the call goes on
+  a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
+  a.setStatus("reconnecting");
+  await vi.advanceTimersByTimeAsync(14_000);
+  expect(ca.view.phase).toBe("in-call");
+  await vi.advanceTimersByTimeAsync(1500);
+  expect(ca.view.phase).toBe("ended");
+  expect(ca.view.endedText).toBe("The connection dropped for too long — the call ended.");
+
+  b.setStatus("offline");
+  expect(cb.view.phase).toBe("ended");
+  expect(cb.view.endedText).toBe("The connection dropped for too long — the call ended.");
+  await vi.advanceTimersByTimeAsync(50);
+  expect(leftRunning()).toEqual({ mic: 0, ctx: 0, audio: 0, wake: 0 });
+});
+
+test("an incoming call while busy is rejected, not left ringing on the server", async () => {
+  const a = new FakeConn(A);
+  const ca = controller(a);
+  await sleep(1);
+  rec.micDelayMs = 30;
+  const placing = ca.call(B); // the microphone prompt is open, no callId yet
+  a.deliver({ t: "incoming", callId: CID2, from: "CCCCCC", codecs: ["pcmu16"] });
+  expect(a.sent("reject")).toEqual([{ t: "reject", callId: CID2 }]);
+  await placing;
+  expect(ca.view.phase).toBe("outgoing");
+  ca.hangup();
+
+  const { b, cb } = await encryptedCall();
+  cb.sasVerdict(false);
+  expect(cb.view.phase).toBe("security-failure");
+  b.deliver({ t: "incoming", callId: CID2, from: "CCCCCC", codecs: ["pcmu16"] });
+  expect(b.sent("reject")).toEqual([{ t: "reject", callId: CID2 }]);
+  expect(cb.view.phase).toBe("security-failure");
+});
+
+test("a key exchange that fails locally (a throwing send) ends the call instead of staying on Securing…", async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => void unhandled.push(e);
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    const a = new FakeConn(A);
+    const ca = controller(a);
+    await sleep(1);
+    await ca.call(B);
+    a.deliver({ t: "outgoing", callId: CID, to: B });
+    a.throwOnKx = true;
+    a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
+    await vi.waitFor(() => expect(ca.view.phase).toBe("ended"), { timeout: 2000, interval: 10 });
+    expect(ca.view.endedText).toBe("Couldn't secure the call — the call ended.");
+    expect(a.sent("hangup")).toEqual([{ t: "hangup", callId: CID }]);
+    await sleep(20);
+    expect(leftRunning()).toEqual({ mic: 0, ctx: 0, audio: 0, wake: 0 });
+    // The rejected start() is handled through `done`, not reported as unhandled.
+    expect(unhandled).toEqual([]);
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+  }
+});
+
+test("a peer hang-up or a vanished peer before the keys are confirmed reads as a normal ending", async () => {
+  for (const [reason, text] of [
+    ["hangup", `${B} hung up`],
+    ["peer-gone", "Went offline"],
+    ["server-shutdown", "The server restarted — the call ended"],
+  ] as const) {
+    const a = new FakeConn(A);
+    const ca = controller(a);
+    await sleep(1);
+    await ca.call(B);
+    a.deliver({ t: "outgoing", callId: CID, to: B });
+    a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
+    expect(ca.view.encrypted).toBe(false);
+    a.deliver({ t: "ended", callId: CID, reason, by: B });
+    expect(ca.view.endedText).toBe(text);
+  }
+});
+
+test("a link blip during the key exchange: the held-back messages go out after the resume and the call is secured", async () => {
+  const a = new FakeConn(A);
+  const b = new FakeConn(B);
+  a.peer = b;
+  b.peer = a;
+  const ca = controller(a);
+  const cb = controller(b);
+  await sleep(1);
+  await ca.call(B);
+  a.deliver({ t: "outgoing", callId: CID, to: B });
+  await ringingAt(b, cb);
+  await cb.accept();
+  b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
+  a.status = "reconnecting"; // the caller's link drops just as its commit is due
+  a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
+  await sleep(100);
+  expect(a.sent("kx")).toHaveLength(0);
+  a.welcome(true);
+  a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
+  await vi.waitFor(() => expect(ca.view.encrypted && cb.view.encrypted).toBe(true), { timeout: 2000, interval: 10 });
+  expect(ca.view.sas).toEqual(cb.view.sas);
+});

@@ -1,0 +1,179 @@
+// Stand-ins for what a headless test cannot provide (microphone, AudioContext, wake lock,
+// ringtone) and for the server link, so the REAL CallController and KeyExchange can be driven
+// through races a browser cannot produce on demand: new CallController(conn, fakeDevice).
+// (vi.mock does not reach modules loaded under `bun --bun vitest`, hence the device object.)
+
+export const rec = {
+  ctxCreated: 0,
+  ctxClosed: 0,
+  micOpened: 0,
+  micStopped: 0,
+  audioStarted: 0,
+  audioStopped: 0,
+  wakeHeld: 0,
+  ringing: false,
+  micDelayMs: 0,
+};
+
+export function resetRec(): void {
+  Object.assign(rec, { ctxCreated: 0, ctxClosed: 0, micOpened: 0, micStopped: 0, audioStarted: 0, audioStopped: 0, wakeHeld: 0, ringing: false, micDelayMs: 0 });
+}
+
+/** Nothing of a call may be left running: mic tracks, AudioContexts, audio pipelines, wake locks. */
+export function leftRunning(): { mic: number; ctx: number; audio: number; wake: number } {
+  return { mic: rec.micOpened - rec.micStopped, ctx: rec.ctxCreated - rec.ctxClosed, audio: rec.audioStarted - rec.audioStopped, wake: rec.wakeHeld };
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+const fakeMic = {
+  openMic: async () => {
+    await sleep(rec.micDelayMs);
+    rec.micOpened++;
+    const track = {
+      readyState: "live",
+      stop() {
+        if (this.readyState === "live") rec.micStopped++;
+        this.readyState = "ended";
+      },
+    };
+    return { getAudioTracks: () => [track], getTracks: () => [track] };
+  },
+};
+
+const fakeCallAudio = {
+  CallWakeLock: class {
+    active = false;
+    private readonly ls = new Set<(s: { supported: boolean; active: boolean }) => void>();
+    get state() {
+      return { supported: true, active: this.active };
+    }
+    subscribe(l: (s: { supported: boolean; active: boolean }) => void) {
+      this.ls.add(l);
+      return () => this.ls.delete(l);
+    }
+    async request() {
+      if (!this.active) rec.wakeHeld++;
+      this.active = true;
+      return this.state;
+    }
+    async release() {
+      if (this.active) rec.wakeHeld--;
+      this.active = false;
+    }
+  },
+  chooseCodec: () => "pcmu16",
+  supportedCodecs: async () => ["pcmu16"],
+  prepareCallAudio: () => {
+    rec.ctxCreated++;
+    let closed = false;
+    return {
+      context: {
+        get state() {
+          return closed ? "closed" : "running";
+        },
+      },
+      workletBase: "/audio/",
+      ready: Promise.resolve(),
+      async close() {
+        if (!closed) rec.ctxClosed++;
+        closed = true;
+      },
+    };
+  },
+  startCallAudio: async (o: { prepared?: { context: { state: string }; close(): Promise<void> }; sending?: boolean }) => {
+    await sleep(5);
+    if (o.prepared?.context.state === "closed") throw new Error("AudioContext closed");
+    rec.audioStarted++;
+    let stopped = false;
+    return {
+      receive() {},
+      setMuted() {},
+      setMode() {},
+      setVolume() {},
+      setSending() {},
+      micLevel: () => 0,
+      stats: () => ({ lossPercent: 0, jitterMs: 0, quality: "good" }),
+      async stop() {
+        if (!stopped) rec.audioStopped++;
+        stopped = true;
+        await o.prepared?.close();
+      },
+    };
+  },
+};
+
+const fakeRingtone = {
+  IncomingAlert: class {
+    start() {
+      rec.ringing = true;
+    }
+    stop() {
+      rec.ringing = false;
+    }
+  },
+  clearCallNotifications: async () => {},
+};
+
+/** What the controller would otherwise take from the browser (CallDevice). */
+export const fakeDevice = {
+  openMic: fakeMic.openMic,
+  prepareCallAudio: fakeCallAudio.prepareCallAudio,
+  startCallAudio: fakeCallAudio.startCallAudio,
+  supportedCodecs: fakeCallAudio.supportedCodecs,
+  clearCallNotifications: fakeRingtone.clearCallNotifications,
+  wakeLock: () => new fakeCallAudio.CallWakeLock(),
+  incomingAlert: () => new fakeRingtone.IncomingAlert(),
+};
+
+type Msg = { t: string; [k: string]: unknown };
+
+/** The controller's view of the link: what it sent, and a switch for the link's status. */
+export class FakeConn {
+  status = "online";
+  out: Msg[] = [];
+  /** Makes sending a kx message throw, as any failure inside the key exchange's send would. */
+  throwOnKx = false;
+  /** The other person's link: kx messages sent here arrive there (as the server relays them). */
+  peer: FakeConn | null = null;
+  private readonly ls: Record<string, Set<(x?: unknown) => void>> = { message: new Set(), frame: new Set(), status: new Set() };
+
+  constructor(readonly me: string) {}
+
+  on(e: string, fn: (x?: unknown) => void) {
+    this.ls[e]!.add(fn);
+    return () => this.ls[e]!.delete(fn);
+  }
+
+  send(m: Msg): boolean {
+    if (this.status !== "online") return false;
+    if (m.t === "kx" && this.throwOnKx) throw new Error("send failed");
+    this.out.push(m);
+    const peer = this.peer;
+    if (m.t === "kx" && peer) setTimeout(() => peer.deliver({ t: "kx", callId: m.callId, body: m.body }), 1);
+    return true;
+  }
+
+  sendFrame(): boolean {
+    return this.status === "online";
+  }
+
+  sent(t: string): Msg[] {
+    return this.out.filter((m) => m.t === t);
+  }
+
+  deliver(m: Msg): void {
+    for (const fn of this.ls.message!) fn(m);
+  }
+
+  setStatus(s: string): void {
+    this.status = s;
+    for (const fn of this.ls.status!) fn();
+  }
+
+  /** What the server sends on a (re)connect; `connected` follows a resume that kept the call. */
+  welcome(resumed: boolean, ringTimeoutMs = 45_000): void {
+    this.setStatus("online");
+    this.deliver({ t: "welcome", v: 1, id: this.me, group: "g", token: "t", resumed, members: [], limits: { ringTimeoutMs }, version: "test" });
+  }
+}
