@@ -487,8 +487,11 @@ export class CallController {
     if (!this.session || callId !== this.session.callId) return;
     const { phase, peer } = this.view;
     this.teardown();
-    // Also before the keys were confirmed: a hang-up, a vanished peer or a restart is not a
-    // security failure, and local key failures are reported where they happen.
+    // Before the keys were confirmed, a hang-up is also how the other side reports a failed key
+    // check, so it keeps the setup wording; a vanished peer or a restart is not a setup failure.
+    if (phase === "in-call" && !this.view.encrypted && reason === "hangup") {
+      return this.showEnded("Couldn't secure the call — it ended before the keys were confirmed.");
+    }
     if (phase === "in-call") {
       const text = reason === "hangup" && by && by !== this.conn.me ? `${by} hung up` : ENDED_TEXT[reason];
       return this.showEnded(text, 2500);

@@ -171,6 +171,23 @@ describe("call flows", () => {
     expect([...a.errors, ...b.errors]).toEqual([]);
   }, 30_000);
 
+  test("a call to someone still on the security-failure screen is declined at once, not left ringing", async () => {
+    const url = `${server.url}/${group("sasfail")}`;
+    const [aId, bId, cId] = await Promise.all([joinGroup(a.page, url), joinGroup(b.page, url), joinGroup(c.page, url)]);
+    await connectEncrypted(a, aId, b, bId);
+    await b.page.getByRole("button", { name: "They don't match" }).click();
+    await b.page.locator("vs-security-failure").waitFor({ timeout: 5000 });
+    await expect.poll(() => memberStatus(c.page, bId)).toBe("Available");
+
+    await c.page.getByRole("button", { name: `Call ${bId}` }).click();
+    await seesCallState(c.page, "Declined", 5000);
+    expect(await hook<string>(b.page, "state")).toBe("security-failure");
+    await back(c);
+    await b.page.getByRole("button", { name: "OK", exact: true }).click();
+    await atGroup(b);
+    expect([...a.errors, ...b.errors, ...c.errors]).toEqual([]);
+  }, 40_000);
+
   // Last: it closes b's page.
   test("the callee closes the tab mid-call: the caller reads 'Went offline' once the grace runs out, and the callee leaves the list", async () => {
     const url = `${server.url}/${group("closetab")}`;
