@@ -516,9 +516,9 @@ export class CallController {
     if (phase === "incoming") return this.showEnded(`Missed call from ${this.view.peer} — the connection dropped.`);
     if (phase === "outgoing" && (this.view.callId || this.session?.placed)) return this.showEnded("The connection dropped — the call wasn't placed.");
     if (phase !== "in-call") return;
-    // A connected call survives a drop only within the server's grace; past it, or with no
-    // network at all, the overlay, mic, audio and wake lock would otherwise stay forever.
-    if (this.conn.status === "offline") return this.showEnded("The connection dropped for too long — the call ended.");
+    // A connected call survives a drop only within the server's grace; past it the overlay,
+    // mic, audio and wake lock would otherwise stay forever. "offline" waits the same grace:
+    // browsers report it for a moment during every Wi-Fi/mobile hand-over.
     this.linkLostTimer ??= setTimeout(() => {
       this.linkLostTimer = null;
       if (this.view.phase === "in-call") this.showEnded("The connection dropped for too long — the call ended.");

@@ -133,7 +133,7 @@ test("the link is lost while ringing: the incoming call stops ringing, the outgo
   expect(leftRunning()).toEqual({ mic: 0, ctx: 0, audio: 0, wake: 0 });
 });
 
-test("in a call, a link that stays down past the server's grace (or goes offline) ends the call and releases everything", async () => {
+test("in a call, a link that stays down past the server's grace (reconnecting or offline) ends the call and releases everything", async () => {
   const { a, b, ca, cb } = await encryptedCall();
   vi.useFakeTimers();
   a.setStatus("reconnecting");
@@ -148,7 +148,10 @@ test("in a call, a link that stays down past the server's grace (or goes offline
   expect(ca.view.phase).toBe("ended");
   expect(ca.view.endedText).toBe("The connection dropped for too long — the call ended.");
 
-  b.setStatus("offline");
+  b.setStatus("offline"); // a network hand-over: the call waits out the same grace
+  await vi.advanceTimersByTimeAsync(14_000);
+  expect(cb.view.phase).toBe("in-call");
+  await vi.advanceTimersByTimeAsync(1500);
   expect(cb.view.phase).toBe("ended");
   expect(cb.view.endedText).toBe("The connection dropped for too long — the call ended.");
   await vi.advanceTimersByTimeAsync(50);
