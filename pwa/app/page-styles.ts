@@ -5,6 +5,24 @@
 // into an empty string, which would break the embedded-asset map (dist/pwa-assets.ts) in tests.
 import { css } from "lit";
 
+// One dark palette for both ways of choosing it: the system setting (unless the user picked
+// light) and the user's explicit choice.
+const darkPalette = css`
+  --bg: #0f1513;
+  --surface: #18211e;
+  --surface-2: #223029;
+  --text: #e8efec;
+  --muted: #a3b3ad;
+  --line: #33443e;
+  --accent: #4fc3a1;
+  --accent-text: #062019;
+  --good: #5fd08a;
+  --warn: #f0b64a;
+  --bad: #ff8a80;
+  --bad-text: #2b0400;
+  --focus: #8ab4ff;
+`;
+
 export const pageStyles = css`
 :root {
   color-scheme: light dark;
@@ -26,36 +44,12 @@ export const pageStyles = css`
 }
 @media (prefers-color-scheme: dark) {
   :root:not([data-theme="light"]) {
-    --bg: #0f1513;
-    --surface: #18211e;
-    --surface-2: #223029;
-    --text: #e8efec;
-    --muted: #a3b3ad;
-    --line: #33443e;
-    --accent: #4fc3a1;
-    --accent-text: #062019;
-    --good: #5fd08a;
-    --warn: #f0b64a;
-    --bad: #ff8a80;
-    --bad-text: #2b0400;
-    --focus: #8ab4ff;
+    ${darkPalette}
   }
 }
 :root[data-theme="dark"] {
   color-scheme: dark;
-  --bg: #0f1513;
-  --surface: #18211e;
-  --surface-2: #223029;
-  --text: #e8efec;
-  --muted: #a3b3ad;
-  --line: #33443e;
-  --accent: #4fc3a1;
-  --accent-text: #062019;
-  --good: #5fd08a;
-  --warn: #f0b64a;
-  --bad: #ff8a80;
-  --bad-text: #2b0400;
-  --focus: #8ab4ff;
+  ${darkPalette}
 }
 :root[data-theme="light"] { color-scheme: light; }
 html, body { margin: 0; min-height: 100%; }
