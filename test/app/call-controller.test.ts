@@ -30,19 +30,15 @@ async function ringingAt(b: FakeConn, cb: Controller): Promise<void> {
   expect(cb.view.phase).toBe("incoming");
 }
 
+/** A calls B and B taps Accept; the server's `connected` is still to come. */
+async function answeredCall(): Promise<{ a: FakeConn; b: FakeConn; ca: Controller; cb: Controller }> {
+  const { a, b, ca, cb } = await answeredCall();
+  return { a, b, ca, cb };
+}
+
 /** A calls B, B accepts, both get `connected`; resolves once both show "Encrypted". */
 async function encryptedCall(): Promise<{ a: FakeConn; b: FakeConn; ca: Controller; cb: Controller }> {
-  const a = new FakeConn(A);
-  const b = new FakeConn(B);
-  a.peer = b;
-  b.peer = a;
-  const ca = controller(a);
-  const cb = controller(b);
-  await sleep(1);
-  await ca.call(B);
-  a.deliver({ t: "outgoing", callId: CID, to: B });
-  await ringingAt(b, cb);
-  await cb.accept();
+  const { a, b, ca, cb } = await answeredCall();
   a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
   b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
   await vi.waitFor(() => expect(ca.view.encrypted && cb.view.encrypted).toBe(true), { timeout: 3000, interval: 10 });
@@ -222,17 +218,7 @@ test("a vanished peer or a server restart before the keys are confirmed reads as
 });
 
 test("a link blip during the key exchange: the held-back messages go out after the resume and the call is secured", async () => {
-  const a = new FakeConn(A);
-  const b = new FakeConn(B);
-  a.peer = b;
-  b.peer = a;
-  const ca = controller(a);
-  const cb = controller(b);
-  await sleep(1);
-  await ca.call(B);
-  a.deliver({ t: "outgoing", callId: CID, to: B });
-  await ringingAt(b, cb);
-  await cb.accept();
+  const { a, b, ca, cb } = await answeredCall();
   b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
   a.status = "reconnecting"; // the caller's link drops just as its commit is due
   a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
