@@ -32,7 +32,17 @@ async function ringingAt(b: FakeConn, cb: Controller): Promise<void> {
 
 /** A calls B and B taps Accept; the server's `connected` is still to come. */
 async function answeredCall(): Promise<{ a: FakeConn; b: FakeConn; ca: Controller; cb: Controller }> {
-  const { a, b, ca, cb } = await answeredCall();
+  const a = new FakeConn(A);
+  const b = new FakeConn(B);
+  a.peer = b;
+  b.peer = a;
+  const ca = controller(a);
+  const cb = controller(b);
+  await sleep(1);
+  await ca.call(B);
+  a.deliver({ t: "outgoing", callId: CID, to: B });
+  await ringingAt(b, cb);
+  await cb.accept();
   return { a, b, ca, cb };
 }
 
