@@ -1,13 +1,20 @@
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, open, rename, unlink } from "node:fs/promises";
+import { chmod, lchown, lstat, mkdir, open, rename, unlink } from "node:fs/promises";
 import path from "node:path";
+import { CertificateError } from "./errors.ts";
+
+/** Who a file written by root should belong to (the service user), applied to the open file. */
+export interface FileOwner {
+  uid: number;
+  gid: number;
+}
 
 /**
  * Writes `content` so readers see either the old file or the complete new one,
  * even across a crash: temp file in the same directory (same filesystem, so
  * rename is atomic), fsync, chmod before it becomes visible, then rename.
  */
-export async function writeFileAtomic(file: string, content: string, mode: number): Promise<void> {
+export async function writeFileAtomic(file: string, content: string, mode: number, owner?: FileOwner): Promise<void> {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
   try {
@@ -17,6 +24,9 @@ export async function writeFileAtomic(file: string, content: string, mode: numbe
       await handle.writeFile(content, "utf8");
       // The umask may have narrowed the mode; set it exactly before publishing.
       await handle.chmod(mode);
+      // fchown on the descriptor we created: a path-based chown could be redirected by a
+      // symlink the (less trusted) directory owner plants, e.g. to /etc/shadow.
+      if (owner) await handle.chown(owner.uid, owner.gid);
       await handle.sync();
     } finally {
       await handle.close();
@@ -41,8 +51,44 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** Creates `dir` owner-only if missing; an existing directory's mode is left to the operator. */
-export async function ensurePrivateDirectory(dir: string): Promise<void> {
+/**
+ * Creates `dir` owner-only if missing; an existing directory's mode is left to the operator.
+ * Refuses a symlink or non-directory at `dir`: whoever can plant one in the data dir (the
+ * service user) could otherwise make root write keys and certificates wherever it points.
+ * A directory created here is handed to `owner` (lchown: never through a swapped-in link).
+ */
+export async function ensurePrivateDirectory(dir: string, owner?: FileOwner): Promise<void> {
+  // Checked first too: mkdir on a dangling link would fail with a bare EEXIST.
+  await assertRealDirectory(dir, true);
   const created = await mkdir(dir, { recursive: true, mode: 0o700 });
-  if (created !== undefined) await chmod(dir, 0o700);
+  await assertRealDirectory(dir);
+  if (created !== undefined) {
+    await chmod(dir, 0o700);
+    if (owner) await lchown(dir, owner.uid, owner.gid);
+  }
+}
+
+/** Throws unless `dir` itself (not what a link points to) is a directory; `missingOk` allows it to be absent. */
+export async function assertRealDirectory(dir: string, missingOk = false): Promise<void> {
+  const st = await lstatOrNull(dir);
+  if (!st) {
+    if (missingOk) return;
+    throw new CertificateError("unsafe-path", `${dir} does not exist`);
+  }
+  if (st.isSymbolicLink()) throw new CertificateError("unsafe-path", `${dir} is a symbolic link: refusing to write certificates through it (replace it with a real directory)`);
+  if (!st.isDirectory()) throw new CertificateError("unsafe-path", `${dir} is not a directory: refusing to write certificates into it`);
+}
+
+/** Throws if `file` is a symlink: certificate files are replaced, never written through a link. */
+export async function refuseSymlink(file: string): Promise<void> {
+  if ((await lstatOrNull(file))?.isSymbolicLink()) throw new CertificateError("unsafe-path", `${file} is a symbolic link: refusing to replace it (remove it and run again)`);
+}
+
+async function lstatOrNull(p: string) {
+  try {
+    return await lstat(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
 }

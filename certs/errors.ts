@@ -6,7 +6,8 @@ export type CertificateErrorCode =
   | "chain-order"
   | "unsupported-key"
   | "invalid-name"
-  | "not-a-ca";
+  | "not-a-ca"
+  | "unsafe-path";
 
 /** A certificate or key problem the operator can fix; `message` is one sentence meant for them. */
 export class CertificateError extends Error {

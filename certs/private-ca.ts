@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { ensurePrivateDirectory, syncDirectory, writeFileAtomic } from "./atomic-write.ts";
+import { assertRealDirectory, ensurePrivateDirectory, refuseSymlink, syncDirectory, writeFileAtomic, type FileOwner } from "./atomic-write.ts";
 import { CertificateError } from "./errors.ts";
 import { exportPrivateKeyPem, generateServerKeyPair, parsePrivateKeyPem, privateKeyMatchesCertificate, toSigningKey } from "./keys.ts";
 import { MAX_SERVER_DAYS, serverExtensions, serverSubject, validityPeriod, type ServerCertificateOptions } from "./leaf-profile.ts";
@@ -91,25 +91,33 @@ export async function issueServerCertificate(
   };
 }
 
-/** Loads dir/ca/ca.pem and ca-key.pem, creating the CA on first use. */
+/**
+ * Loads dir/ca/ca.pem and ca-key.pem, creating the CA on first use (given to `owner`).
+ * A symlinked dir or dir/ca is refused before anything is read or written: it would let
+ * whoever planted it choose the CA root signs with, or where root writes the CA key.
+ */
 export async function ensureCA(
   dir: string,
-  opts: { commonName?: string; days?: number } = {},
+  opts: { commonName?: string; days?: number; owner?: FileOwner } = {},
 ): Promise<CertificateAuthority & { certPath: string; keyPath: string; generated: boolean }> {
   const caDir = path.join(dir, CA_DIR);
   const certPath = path.join(caDir, CA_CERT_FILE);
   const keyPath = path.join(caDir, CA_KEY_FILE);
+  await assertRealDirectory(dir, true);
+  await assertRealDirectory(caDir, true);
   try {
     const [certPem, keyPem] = await Promise.all([readFile(certPath, "utf8"), readFile(keyPath, "utf8")]);
     return { certPem, keyPem, certPath, keyPath, generated: false };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
-  await ensurePrivateDirectory(dir);
-  await ensurePrivateDirectory(caDir);
+  await ensurePrivateDirectory(dir, opts.owner);
+  await ensurePrivateDirectory(caDir, opts.owner);
+  await refuseSymlink(keyPath);
+  await refuseSymlink(certPath);
   const ca = await createCA(opts);
-  await writeFileAtomic(keyPath, ca.keyPem, 0o600);
-  await writeFileAtomic(certPath, ca.certPem, 0o644);
+  await writeFileAtomic(keyPath, ca.keyPem, 0o600, opts.owner);
+  await writeFileAtomic(certPath, ca.certPem, 0o644, opts.owner);
   await syncDirectory(caDir);
   return { ...ca, certPath, keyPath, generated: true };
 }

@@ -1,6 +1,6 @@
 import { access } from "node:fs/promises";
 import path from "node:path";
-import { writeFileAtomic, ensurePrivateDirectory, syncDirectory } from "./atomic-write.ts";
+import { writeFileAtomic, ensurePrivateDirectory, refuseSymlink, syncDirectory, type FileOwner } from "./atomic-write.ts";
 import { defaultNames } from "./default-names.ts";
 import { generateSelfSigned } from "./self-signed.ts";
 
@@ -31,16 +31,21 @@ export function certificatePaths(dir: string): { certPath: string; keyPath: stri
  * Replaces dir/cert.pem and dir/key.pem. The key is published first so the
  * window where a reader could pair a new key with the old certificate is a
  * single rename, and a crash between the renames is repaired by running again.
+ * `dir` must be a real directory (a planted symlink is refused); `owner` is given the new
+ * files through their open descriptors, so nothing else is ever chowned.
  */
 export async function writeCertificatePair(
   dir: string,
   certPem: string,
   keyPem: string,
+  owner?: FileOwner,
 ): Promise<{ certPath: string; keyPath: string }> {
-  await ensurePrivateDirectory(dir);
+  await ensurePrivateDirectory(dir, owner);
   const paths = certificatePaths(dir);
-  await writeFileAtomic(paths.keyPath, keyPem, 0o600);
-  await writeFileAtomic(paths.certPath, certPem, 0o644);
+  await refuseSymlink(paths.keyPath);
+  await refuseSymlink(paths.certPath);
+  await writeFileAtomic(paths.keyPath, keyPem, 0o600, owner);
+  await writeFileAtomic(paths.certPath, certPem, 0o644, owner);
   await syncDirectory(dir);
   return paths;
 }

@@ -2,7 +2,7 @@
 // a self-signed or private-CA one is ours to renew; an imported one belongs to whoever issued it.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../../certs/atomic-write.ts";
+import { assertRealDirectory, refuseSymlink, writeFileAtomic, type FileOwner } from "../../certs/atomic-write.ts";
 import { CA_CERT_FILE, CA_DIR } from "../../certs/index.ts";
 import type { CertInfo } from "../../certs/index.ts";
 
@@ -21,6 +21,9 @@ export function readCertKind(certDir: string, info?: CertInfo): CertKind {
   return existsSync(join(certDir, CA_DIR, CA_CERT_FILE)) ? "ca" : "imported";
 }
 
-export async function writeCertKind(certDir: string, kind: CertKind): Promise<void> {
-  await writeFileAtomic(join(certDir, KIND_FILE), kind + "\n", 0o600);
+/** Like the pair itself: only into a real directory, never through a link, owned via the descriptor. */
+export async function writeCertKind(certDir: string, kind: CertKind, owner?: FileOwner): Promise<void> {
+  await assertRealDirectory(certDir);
+  await refuseSymlink(join(certDir, KIND_FILE));
+  await writeFileAtomic(join(certDir, KIND_FILE), kind + "\n", 0o600, owner);
 }

@@ -4,7 +4,6 @@ import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { join } from "node:path";
 import {
-  CA_DIR,
   CertificateError,
   defaultNames,
   ensureCA,
@@ -16,8 +15,9 @@ import {
   type CertInfo,
 } from "../../certs/index.ts";
 import { CliError } from "../cli-error.ts";
-import { readCertKind, writeCertKind, KIND_FILE, type CertKind } from "./cert-kind.ts";
-import { matchDirectoryOwner } from "./file-owner.ts";
+import type { FileOwner } from "../../certs/atomic-write.ts";
+import { readCertKind, writeCertKind, type CertKind } from "./cert-kind.ts";
+import { ownerForWrites } from "./file-owner.ts";
 
 export interface Names {
   hostnames: string[];
@@ -42,10 +42,10 @@ export function namesFromFlags(hostname: string | undefined, sans: string[]): Na
   return { hostnames: all.filter((n) => isIP(n.replace(/^\[(.*)\]$/, "$1")) === 0), ips: all.filter((n) => isIP(n.replace(/^\[(.*)\]$/, "$1")) !== 0) };
 }
 
-async function publish(certDir: string, pair: { certPem: string; keyPem: string }, kind: CertKind): Promise<CertInfo> {
-  const paths = await writeCertificatePair(certDir, pair.certPem, pair.keyPem);
-  await writeCertKind(certDir, kind);
-  await matchDirectoryOwner(certDir, [paths.certPath, paths.keyPath, join(certDir, KIND_FILE), join(certDir, CA_DIR), join(certDir, CA_DIR, "ca.pem"), join(certDir, CA_DIR, "ca-key.pem")]);
+/** `owner` (from ownerForWrites) gets exactly the files written here; ca/* only via ensureCA when it creates them. */
+async function publish(certDir: string, pair: { certPem: string; keyPem: string }, kind: CertKind, owner: FileOwner | undefined): Promise<CertInfo> {
+  await writeCertificatePair(certDir, pair.certPem, pair.keyPem, owner);
+  await writeCertKind(certDir, kind, owner);
   return inspectCertificate(pair.certPem);
 }
 
@@ -82,12 +82,13 @@ export async function renewCertificate(certDir: string, opts: RenewOptions = {})
   }
   // Renewal keeps the names the certificate already answers to unless new ones are given.
   const names = opts.names ?? (current ? { hostnames: current.info.sans.dns, ips: current.info.sans.ip } : defaultNames());
+  const owner = await ownerForWrites(certDir);
   try {
     const pair =
       kind === "ca"
-        ? await issueServerCertificate(await ensureCA(certDir), { ...names, days: opts.days })
+        ? await issueServerCertificate(await ensureCA(certDir, { owner }), { ...names, days: opts.days })
         : await generateSelfSigned({ ...names, days: opts.days });
-    return { renewed: true, kind, previous: current?.info ?? null, info: await publish(certDir, pair, kind) };
+    return { renewed: true, kind, previous: current?.info ?? null, info: await publish(certDir, pair, kind, owner) };
   } catch (e) {
     asCliError(e);
   }
@@ -108,17 +109,23 @@ export async function importCertificate(certDir: string, certFile: string, keyFi
     if (e instanceof CertificateError) throw new CliError(`not imported: ${e.message}`, 1);
     throw e;
   }
-  return publish(certDir, { certPem, keyPem }, "imported");
+  const owner = await ownerForWrites(certDir);
+  try {
+    return await publish(certDir, { certPem, keyPem }, "imported", owner);
+  } catch (e) {
+    asCliError(e);
+  }
 }
 
 /** Private-CA mode: the CA stays in certDir/ca; the server certificate is issued from it. */
 export async function switchToPrivateCA(certDir: string, opts: { days?: number; names?: Names | null } = {}): Promise<{ info: CertInfo; ca: CertInfo; caCreated: boolean }> {
   const current = await readInstalled(certDir);
   const names = opts.names ?? (current ? { hostnames: current.info.sans.dns, ips: current.info.sans.ip } : defaultNames());
+  const owner = await ownerForWrites(certDir);
   try {
-    const ca = await ensureCA(certDir);
+    const ca = await ensureCA(certDir, { owner });
     const pair = await issueServerCertificate(ca, { ...names, days: opts.days });
-    const info = await publish(certDir, pair, "ca");
+    const info = await publish(certDir, pair, "ca", owner);
     return { info, ca: inspectCertificate(ca.certPem), caCreated: ca.generated };
   } catch (e) {
     asCliError(e);

@@ -1,7 +1,8 @@
 // <dataDir>/voicesrv.pid lets `cert renew|import|ca` find a server not run by systemd and send it
 // SIGHUP. Before signalling, the PID is checked to still be a voicesrv process: a stale file
 // whose PID was reused must never get a signal.
-import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { closeSync, fchmodSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 export const PID_FILE = "voicesrv.pid";
@@ -10,9 +11,31 @@ export function pidFilePath(dataDir: string): string {
   return join(dataDir, PID_FILE);
 }
 
+/**
+ * Temp file opened with "wx" (never follows or reuses an existing entry) renamed over the PID
+ * file: rename replaces a planted symlink instead of writing through it, so `sudo voicesrv
+ * serve` with a data dir someone else can write cannot be made to truncate another file.
+ */
 export function writePidFile(dataDir: string): string {
   const path = pidFilePath(dataDir);
-  writeFileSync(path, `${process.pid}\n`, { mode: 0o644 });
+  const tmp = join(dataDir, `.${PID_FILE}.${randomBytes(6).toString("hex")}.tmp`);
+  const fd = openSync(tmp, "wx", 0o644);
+  try {
+    try {
+      writeSync(fd, `${process.pid}\n`);
+      fchmodSync(fd, 0o644);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Already renamed or never created.
+    }
+    throw e;
+  }
   return path;
 }
 
@@ -36,8 +59,9 @@ export function isVoicesrvProcess(pid: number): boolean {
     const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
     return argv.some((a) => a.endsWith("voicesrv") || a.endsWith("cli/main.ts")) && argv.includes("serve");
   } catch {
-    // No /proc (or hidden by ProtectProc): fall back to the liveness check above.
-    return true;
+    // No /proc (or hidden by ProtectProc): unverified, so not ours. A live PID alone may have
+    // been reused by any process, and SIGHUP kills most of them.
+    return false;
   }
 }
 

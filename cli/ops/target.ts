@@ -1,6 +1,7 @@
 // Where install/uninstall put files: the real / (live), a staging root (--root), or nowhere
 // (--dry-run prints each file instead). Paths are always given as they are on the real system.
-import { existsSync, lstatSync, readFileSync, readdirSync, rmdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { constants, existsSync, lstatSync, readFileSync, readdirSync, rmdirSync } from "node:fs";
 import { chmod, copyFile, mkdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { writeFileAtomic } from "../../certs/atomic-write.ts";
@@ -58,13 +59,16 @@ export function createTarget(mode: RunMode, root = "/", echo: (line: string) => 
         return;
       }
       await mkdir(dirname(path(p)), { recursive: true });
-      const tmp = `${path(p)}.${process.pid}.new`;
+      // A random name and COPYFILE_EXCL (O_EXCL: fails on any existing entry, symlinks
+      // included): a guessable temp name could be pre-planted as a link that root writes through.
+      const tmp = `${path(p)}.${randomBytes(6).toString("hex")}.new`;
       try {
-        await copyFile(source, tmp);
+        await copyFile(source, tmp, constants.COPYFILE_EXCL);
         await chmod(tmp, fileMode);
         await rename(tmp, path(p));
       } catch (e) {
-        await rm(tmp, { force: true });
+        // Only our own temp file: an entry that was already there (EEXIST) is not ours to delete.
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") await rm(tmp, { force: true });
         throw e;
       }
     },
