@@ -1,3 +1,4 @@
+import { realpathSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
@@ -11,7 +12,7 @@ import { reachableUrls } from "../ops/lan-urls.ts";
 import { color } from "../ops/output.ts";
 import { createRunner, shellLine, type RunMode } from "../ops/runner.ts";
 import { NO_SERVICE } from "../ops/service-state.ts";
-import { runSteps } from "../ops/steps.ts";
+import { runSteps, StepFailure } from "../ops/steps.ts";
 import { createTarget } from "../ops/target.ts";
 
 interface InstallFlags {
@@ -34,10 +35,19 @@ export function parseInstallPort(v: string): number {
 export function modeFrom(flags: { root?: string; dryRun?: boolean }): RunMode {
   if (flags.root && flags.dryRun) throw new CliError("choose one of --root and --dry-run", 2);
   if (flags.root) {
-    if (resolve(flags.root) === "/") throw new CliError("--root / is the real system: drop --root to install for real", 2);
+    // realpath: a symlink to / (or a path through one) is the real system too.
+    if (realRoot(flags.root) === "/") throw new CliError("--root / is the real system: drop --root to install for real", 2);
     return "staged";
   }
   return flags.dryRun ? "dry-run" : "live";
+}
+
+function realRoot(root: string): string {
+  try {
+    return realpathSync(root);
+  } catch {
+    return resolve(root); // not created yet: install --root makes it
+  }
 }
 
 export function registerInstall(program: Command): void {
@@ -82,12 +92,17 @@ export function registerInstall(program: Command): void {
       };
       const heading = mode === "dry-run" ? "voicesrv install — dry run: nothing is changed" : mode === "staged" ? `voicesrv install into staging root ${target.root}` : "voicesrv install";
       console.log(color.bold(heading));
-      const steps = installSteps(run, target, { binarySource, enableFirewall: Boolean(flags.enableFirewall), names: namesFromFlags(flags.hostname, flags.san ?? []) }, state);
+      const steps = installSteps(run, target, { binarySource, enableFirewall: Boolean(flags.enableFirewall), names: namesFromFlags(flags.hostname, flags.san ?? []), installed }, state);
       try {
         await runSteps(steps);
-      } finally {
-        for (const f of state.cleanup) await rm(f, { force: true });
+      } catch (e) {
+        // The previous binary is only garbage once rollback has put it back; if any undo failed,
+        // it may be the only copy.
+        if (e instanceof StepFailure && e.remaining.length === 0) for (const f of state.cleanup) await rm(f, { force: true });
+        else if (state.cleanup.length) console.error(`note: kept ${state.cleanup.join(", ")} (the previous binary) for recovery`);
+        throw e;
       }
+      for (const f of state.cleanup) await rm(f, { force: true });
       console.log("");
       if (mode === "dry-run") {
         console.log(color.bold("Dry run finished. It would write:"));

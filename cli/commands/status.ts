@@ -45,23 +45,35 @@ export function registerStatus(program: Command): void {
       }
       const run = createRunner("live");
       const problems: string[] = [];
+      /** Said, but not a fault of the server: no effect on the state or exit code. */
+      const notes: string[] = [];
 
       const svc = await serviceState(run);
       const pid = svc.pid ?? readLivePid(c.dataDir);
 
       let cert: CertInfo | null = null;
       let certError: string | null = null;
+      // The key and certificate belong to the voicesrv user: a non-root caller may not read them,
+      // which says nothing about the server.
+      let certUnreadable = false;
       try {
         cert = inspectCertificate(await readFile(c.certFile, "utf8"));
       } catch (e) {
-        certError = (e as NodeJS.ErrnoException).code === "ENOENT" ? `no certificate at ${c.certFile}` : `cannot read ${c.certFile}: ${(e as Error).message}`;
+        const code = (e as NodeJS.ErrnoException).code;
+        certUnreadable = code === "EACCES" || code === "EPERM";
+        certError = code === "ENOENT" ? `no certificate at ${c.certFile}` : `cannot read ${c.certFile}: ${(e as Error).message}`;
       }
+      const verifyHint = `cannot read ${c.certFile}: run with sudo to verify the certificate`;
 
       const health = await fetchHealth(url.href, { pin: cert?.fingerprint256 });
       let h: Health | null = null;
       let state: keyof typeof STATUS_EXIT = "healthy";
       if (health.kind === "ok") h = health.health;
-      else if (health.kind === "unreachable" && !svc.active) {
+      else if (health.kind === "untrusted" && certUnreadable) {
+        // Something answers TLS, but without the file there is nothing to pin it to: not degraded,
+        // and no reload hint (the certificate did not change).
+        notes.push(verifyHint);
+      } else if (health.kind === "unreachable" && !svc.active) {
         state = "notRunning";
         problems.push(`not running: ${health.detail}${svc.known ? ` (voicesrv.service is ${svc.activeState})` : ""}`);
       } else {
@@ -70,7 +82,11 @@ export function registerStatus(program: Command): void {
       }
 
       if (url.protocol === "https:") {
-        if (!cert) problems.push(certError!);
+        if (!cert) {
+          if (certUnreadable) {
+            if (!notes.includes(verifyHint)) notes.push(verifyHint);
+          } else problems.push(certError!);
+        }
         else if (cert.daysLeft < 0) problems.push(`the certificate expired ${-cert.daysLeft} days ago: voicesrv cert renew`);
         else if (cert.daysLeft <= EXPIRY_WARNING_DAYS) problems.push(`the certificate expires in ${cert.daysLeft} days: voicesrv cert renew`);
       }
@@ -92,6 +108,7 @@ export function registerStatus(program: Command): void {
         certificate: cert ? { file: c.certFile, kind: readCertKind(c.certDir, cert), ...certJson(cert) } : null,
         firewall: fw ? { name: fw.firewall.name, active: fw.active, rulePresent } : null,
         problems,
+        notes,
       };
       process.exitCode = STATUS_EXIT[state];
       if (flags.json) return printJson(result);
@@ -107,6 +124,7 @@ export function registerStatus(program: Command): void {
       }
       console.log(`  firewall     ${fw ? `${fw.firewall.name} ${fw.active ? (rulePresent ? `active, ${port}/tcp open` : `active, no rule for ${port}/tcp`) : "inactive"}` : "none found"}`);
       for (const p of problems) console.log(`  ${mark(state === "notRunning" ? "fail" : "warn")} ${p}`);
+      for (const n of notes) console.log(`  note: ${n}`);
     });
 }
 

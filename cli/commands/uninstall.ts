@@ -1,13 +1,13 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { CliError } from "../cli-error.ts";
-import { detectFirewall } from "../ops/firewall.ts";
+import { detectFirewall, FIREWALL_RECORD, readFirewallRecord } from "../ops/firewall.ts";
 import { DATA_PATHS, INSTALL_PATHS, PROGRAM_FILES, RENEW_TIMER, SERVICE_NAME, SERVICE_USER } from "../ops/install-paths.ts";
 import { readInstalledConfig } from "../ops/install-plan.ts";
 import { color } from "../ops/output.ts";
-import { createRunner } from "../ops/runner.ts";
+import { createRunner, type Runner } from "../ops/runner.ts";
 import { runSteps, type Step } from "../ops/steps.ts";
-import { createTarget } from "../ops/target.ts";
+import { createTarget, type Target } from "../ops/target.ts";
 import { DEFAULT_PORT } from "../../server/config.ts";
 import { modeFrom } from "./install.ts";
 
@@ -53,18 +53,7 @@ export function registerUninstall(program: Command): void {
             return { summary: mode === "dry-run" ? "would be stopped and disabled" : "stopped and disabled" };
           },
         },
-        {
-          title: `Close port ${port}/tcp in the firewall`,
-          fix: `remove the rule for ${port}/tcp yourself (ufw delete allow ${port}/tcp, or firewall-cmd --permanent --remove-port=${port}/tcp)`,
-          async run() {
-            if (mode === "staged") return { summary: "skipped: staging root" };
-            const found = await detectFirewall(run);
-            if (!found?.active) return { summary: found ? `${found.firewall.name} is not active: nothing to close` : "no firewall found" };
-            if (!(await found.firewall.hasRule(port))) return { summary: `${found.firewall.name} has no rule for ${port}/tcp` };
-            for (const cmd of await found.firewall.closeCommands(port)) await run.change(cmd);
-            return { summary: `${found.firewall.name}: ${mode === "dry-run" ? "would close" : "closed"} ${port}/tcp` };
-          },
-        },
+        firewallCloseStep(run, target, port),
         {
           title: "Remove the systemd units and the binary",
           fix: `remove ${PROGRAM_FILES.join(", ")} yourself`,
@@ -96,4 +85,29 @@ export function registerUninstall(program: Command): void {
       }
       if (mode === "live" && removed.length === 0 && !flags.purge) throw new CliError("voicesrv was not installed here: nothing removed", 3);
     });
+}
+
+/** Uninstall's firewall step (exported for tests: a recording runner and a staged target). */
+export function firewallCloseStep(run: Runner, target: Target, port: number): Step {
+  return {
+    title: "Close the firewall ports install opened",
+    fix: `remove the voicesrv rule yourself (ufw delete allow ${port}/tcp, or firewall-cmd --permanent --remove-port=${port}/tcp)`,
+    async run() {
+      if (run.mode === "staged") return { summary: "skipped: staging root" };
+      // Only the ports install opened itself (recorded when it did): a rule the operator added stays.
+      const opened = readFirewallRecord(await target.read(FIREWALL_RECORD));
+      if (opened.length === 0) return { summary: "install opened no port: nothing to close" };
+      const found = await detectFirewall(run);
+      if (!found?.active) return { summary: found ? `${found.firewall.name} is not active: nothing to close` : "no firewall found" };
+      const closed: number[] = [];
+      for (const p of opened) {
+        if (!(await found.firewall.hasRule(p))) continue;
+        for (const cmd of await found.firewall.closeCommands(p)) await run.change(cmd);
+        closed.push(p);
+      }
+      await target.remove(FIREWALL_RECORD);
+      if (closed.length === 0) return { summary: `${found.firewall.name} has no rule left for ${opened.join(", ")}/tcp` };
+      return { summary: `${found.firewall.name}: ${run.mode === "dry-run" ? "would close" : "closed"} ${closed.map((p) => `${p}/tcp`).join(", ")}` };
+    },
+  };
 }

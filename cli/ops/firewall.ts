@@ -1,5 +1,6 @@
 // The host firewall voicesrv opens its port in: ufw, firewalld or nftables, whichever is active.
 // Reads go through runner.probe (they run in --dry-run too); changes through runner.change.
+import { INSTALL_PATHS } from "./install-paths.ts";
 import type { Runner } from "./runner.ts";
 
 export type FirewallName = "ufw" | "firewalld" | "nftables";
@@ -12,7 +13,7 @@ export interface Firewall {
   openCommands(port: number): string[][];
   closeCommands(port: number): Promise<string[][]>;
   /** Allows SSH first so enabling cannot lock the operator out, then turns the firewall on. */
-  enableCommands(sshPort: number): string[][];
+  enableCommands(sshPorts: number[]): string[][];
   /** Said after opening, when the rule will not survive a reboot on its own. */
   readonly persistenceNote?: string;
 }
@@ -25,10 +26,7 @@ function ufw(run: Runner): Firewall {
     hasRule: async (port) => new RegExp(`^${port}(/tcp)?\\s+(ALLOW|LIMIT)`, "m").test(await status()),
     openCommands: (port) => [["ufw", "allow", `${port}/tcp`, "comment", COMMENT]],
     closeCommands: async (port) => [["ufw", "delete", "allow", `${port}/tcp`]],
-    enableCommands: (ssh) => [
-      ["ufw", "allow", `${ssh}/tcp`, "comment", "ssh"],
-      ["ufw", "--force", "enable"],
-    ],
+    enableCommands: (ssh) => [...ssh.map((p) => ["ufw", "allow", `${p}/tcp`, "comment", "ssh"]), ["ufw", "--force", "enable"]],
   };
 }
 
@@ -47,7 +45,7 @@ function firewalld(run: Runner): Firewall {
       ["firewall-cmd", "--permanent", `--remove-port=${port}/tcp`],
     ],
     enableCommands: (ssh) => [
-      ssh === 22 ? ["firewall-offline-cmd", "--add-service=ssh"] : ["firewall-offline-cmd", `--add-port=${ssh}/tcp`],
+      ...ssh.map((p) => (p === 22 ? ["firewall-offline-cmd", "--add-service=ssh"] : ["firewall-offline-cmd", `--add-port=${p}/tcp`])),
       ["systemctl", "enable", "--now", "firewalld"],
     ],
   };
@@ -61,9 +59,10 @@ function nftables(run: Runner): Firewall {
     isActive: async () => (await chain())?.code === 0,
     hasRule: async (port) => new RegExp(`tcp dport ${port} .*accept`).test((await chain())?.stdout ?? ""),
     openCommands: (port) => [["nft", "add", "rule", "inet", "filter", "input", "tcp", "dport", String(port), "accept", "comment", `"${COMMENT}"`]],
-    async closeCommands() {
+    async closeCommands(port) {
       const out = (await chain(true))?.stdout ?? "";
-      const handles = [...out.matchAll(new RegExp(`comment "${COMMENT}".*# handle (\\d+)`, "g"))].map((m) => m[1]!);
+      // Only this port's voicesrv rule: another recorded port keeps its own.
+      const handles = [...out.matchAll(new RegExp(`tcp dport ${port} .*comment "${COMMENT}".*# handle (\\d+)`, "g"))].map((m) => m[1]!);
       return handles.map((h) => ["nft", "delete", "rule", "inet", "filter", "input", "handle", h]);
     },
     enableCommands() {
@@ -88,8 +87,33 @@ export async function detectFirewall(run: Runner): Promise<{ firewall: Firewall;
   return candidates[0] ? { firewall: candidates[0], active: false } : null;
 }
 
-/** The port SSH came in on (so enabling a firewall keeps this very session alive), else 22. */
-export function currentSshPort(env: Record<string, string | undefined> = process.env): number {
-  const port = Number(env.SSH_CONNECTION?.trim().split(/\s+/)[3]);
-  return Number.isInteger(port) && port > 0 ? port : 22;
+/**
+ * The ports sshd listens on, so enabling a firewall cannot lock the operator out. `sshd -T`
+ * (the effective config) first: sudo's env_reset drops SSH_CONNECTION, and sshd may listen on
+ * several ports. This session's port (SSH_CONNECTION) is the fallback. Throws when neither
+ * says anything: guessing 22 would cut off a host whose sshd listens elsewhere.
+ */
+export async function sshPorts(run: Runner, env: Record<string, string | undefined> = process.env): Promise<number[]> {
+  const sshd = run.which("sshd") ? "sshd" : "/usr/sbin/sshd";
+  const r = await run.probe([sshd, "-T"]);
+  const ports = new Set<number>();
+  if (r?.code === 0) for (const m of r.stdout.matchAll(/^port (\d+)\s*$/gim)) ports.add(Number(m[1]));
+  const session = Number(env.SSH_CONNECTION?.trim().split(/\s+/)[3]);
+  if (Number.isInteger(session) && session > 0) ports.add(session);
+  if (ports.size === 0) {
+    throw new Error("cannot tell which port SSH listens on (`sshd -T` gave no port, no SSH_CONNECTION): refusing to enable the firewall; allow SSH in it yourself and enable it, then install again");
+  }
+  return [...ports];
+}
+
+/** Loopback-only bind addresses: nothing outside reaches them, so no firewall opening. */
+export function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || host.startsWith("127.");
+}
+
+/** Ports install opened itself, one a line; uninstall closes only these. */
+export const FIREWALL_RECORD = `${INSTALL_PATHS.stateDir}/.firewall-ports`;
+
+export function readFirewallRecord(content: string | null): number[] {
+  return (content ?? "").split(/\s+/).map(Number).filter((n) => Number.isInteger(n) && n > 0 && n < 65536);
 }

@@ -1,12 +1,13 @@
 // `voicesrv install` as steps with undo (steps.ts). Every path is a system path; `target` maps it
 // into a staging root for --root and prints instead of writing for --dry-run, and every system
 // command goes through `run`, so neither mode can change this machine.
-import { rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { ensureCertificate, defaultNames, inspectCertificate } from "../../certs/index.ts";
+import { CA_CERT_FILE, CA_DIR, CA_KEY_FILE, defaultNames, ensureCA, ensureCertificate, inspectCertificate, issueServerCertificate, writeCertificatePair } from "../../certs/index.ts";
+import { certPaths, resolveConfig, type PartialConfig, type ServerConfig } from "../../server/config.ts";
 import { portInUse } from "../../server/port-check.ts";
-import { writeCertKind } from "./cert-kind.ts";
-import { currentSshPort, detectFirewall } from "./firewall.ts";
+import { KIND_FILE, writeCertKind } from "./cert-kind.ts";
+import { detectFirewall, FIREWALL_RECORD, isLoopbackHost, readFirewallRecord, sshPorts } from "./firewall.ts";
 import { fetchHealth, localUrl } from "./health-probe.ts";
 import { INSTALL_PATHS, RENEW_TIMER, SERVICE_NAME, SERVICE_USER } from "./install-paths.ts";
 import { readLivePid } from "./pid-file.ts";
@@ -23,6 +24,8 @@ export interface InstallOptions {
   binarySource: string | null;
   enableFirewall: boolean;
   healthTimeoutMs?: number;
+  /** The installed config.json (readInstalledConfig), if any: http, certFile, dataDir… shape every later step. */
+  installed?: Record<string, unknown> | null;
 }
 
 /** What the steps learn as they go, for later steps and the closing summary. */
@@ -33,6 +36,8 @@ export interface InstallState {
   upgrade: boolean;
   binaryChanged: boolean;
   unitsChanged: boolean;
+  /** config.json was rewritten (--port/--host changed): the running service must restart to see it. */
+  configChanged?: boolean;
   fingerprint: string | null;
   firewall: string;
   notes: string[];
@@ -53,6 +58,20 @@ export async function readInstalledConfig(target: Target): Promise<{ port?: numb
   }
 }
 
+/** The config install writes: the operator's, with only port/host replaced (dataDir stays theirs). */
+function nextConfig(previous: Record<string, unknown>, state: InstallState): Record<string, unknown> {
+  return { ...previous, port: state.port, host: state.host, dataDir: previous.dataDir ?? INSTALL_PATHS.stateDir };
+}
+
+/** The config as the service will read it; an invalid one still yields its http/cert fields so the plan can print. */
+function effectiveConfig(raw: Record<string, unknown>): ServerConfig {
+  try {
+    return resolveConfig([raw as PartialConfig]);
+  } catch {
+    return { ...(raw as unknown as ServerConfig), http: raw.http === true, dataDir: String(raw.dataDir ?? INSTALL_PATHS.stateDir) };
+  }
+}
+
 /** Restores a file's previous content (or removes it) — the undo of an overwrite. */
 function restorer(target: Target, path: string, previous: string | null, mode: number): () => Promise<void> {
   return async () => {
@@ -67,6 +86,9 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
   const skippedStaged: Done = { summary: "skipped: staging root (--root runs no system commands)" };
   /** Dry runs report what would happen, not what did. */
   const did = (past: string, future: string) => (run.mode === "dry-run" ? future : past);
+  // Replaced by the config step with what it actually writes; until then, what it will write.
+  let cfg = effectiveConfig(nextConfig(opts.installed ?? {}, state));
+  const healthUrl = () => localUrl(cfg.host, cfg.port, !cfg.http);
 
   return [
     {
@@ -88,9 +110,22 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
       async run() {
         if (staged) return skippedStaged;
         state.service = await serviceState(run);
+        // Runs last in a rollback, after the binary, config and units are restored: systemd must
+        // re-read the old units, and an upgraded service must run the old version again.
+        const undo = async () => {
+          if (!live || !(state.binaryChanged || state.unitsChanged || state.configChanged)) return;
+          await run.tryChange(["systemctl", "daemon-reload"]);
+          if (state.upgrade) await run.tryChange(["systemctl", "restart", SERVICE_NAME]);
+        };
         if (state.service.active) {
           state.upgrade = true;
-          return { summary: `voicesrv.service is running (PID ${state.service.pid}): upgrading in place, keeping config, certificate and data` };
+          const oldPort = Number(opts.installed?.port) || state.port;
+          // The running service holds the old port (so it cannot be probed); a new --port must be
+          // free before the restart moves the service there.
+          if (oldPort !== state.port && (await portInUse(state.host, state.port))) {
+            throw new Error(`port ${state.port} is already in use by another program`);
+          }
+          return { summary: `voicesrv.service is running (PID ${state.service.pid}): upgrading in place, keeping config, certificate and data`, undo };
         }
         const checkHost = state.host === "0.0.0.0" || state.host === "::" ? "127.0.0.1" : state.host;
         if (await portInUse(checkHost, state.port)) {
@@ -98,7 +133,7 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
           if (byHand) throw new Error(`a voicesrv started by hand (PID ${byHand}) already listens on port ${state.port}: stop it first, the service will take over`);
           throw new Error(`port ${state.port} is already in use by another program`);
         }
-        return { summary: `no running instance; port ${state.port} is free` };
+        return { summary: `no running instance; port ${state.port} is free`, undo };
       },
     },
     {
@@ -125,11 +160,7 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
           undo: async () => {
             if (had) await target.copy(INSTALL_PATHS.binary, target.path(backup), 0o755);
             else await target.remove(INSTALL_PATHS.binary);
-            // After an upgrade the rolled-back files need the old process back.
-            if (state.upgrade && live) {
-              await run.tryChange(["systemctl", "daemon-reload"]);
-              await run.tryChange(["systemctl", "restart", SERVICE_NAME]);
-            }
+            // The restart onto the old binary is the "Look for a running voicesrv" undo, after this.
           },
           leaves: INSTALL_PATHS.binary,
         };
@@ -156,11 +187,13 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
         if (await target.mkdir(INSTALL_PATHS.configDir, 0o750)) undo.push(async () => void (await target.remove(INSTALL_PATHS.configDir)));
         const previousRaw = await target.read(INSTALL_PATHS.configFile);
         const previous = previousRaw === null ? {} : JSON.parse(previousRaw);
-        // Re-installs keep the operator's settings; only --port/--host given now replace them.
-        const next = { ...previous, port: state.port, host: state.host, dataDir: INSTALL_PATHS.stateDir };
+        // Re-installs keep the operator's settings (dataDir included); only --port/--host given now replace them.
+        const next = nextConfig(previous, state);
+        cfg = effectiveConfig(next);
         const content = JSON.stringify(next, null, 2) + "\n";
         let summary = "config kept";
         if (content !== previousRaw) {
+          state.configChanged = true;
           await target.write(INSTALL_PATHS.configFile, content, 0o640, true);
           undo.push(restorer(target, INSTALL_PATHS.configFile, previousRaw, 0o640));
           summary = `${previousRaw === null ? did("config written", "config would be written") : did("config updated", "config would be updated")}: port ${state.port}, host ${state.host}`;
@@ -174,6 +207,14 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
       title: `Create the TLS certificate in ${INSTALL_PATHS.certDir}`,
       fix: `check ${INSTALL_PATHS.certDir}, or import your own certificate later with voicesrv cert import`,
       async run() {
+        const own = certPaths(cfg);
+        if (!own.managed) {
+          // The operator's own certFile/keyFile: the service never reads the managed one.
+          const pem = await target.read(own.certFile);
+          state.fingerprint = pem === null ? null : inspectCertificate(pem).fingerprint256;
+          await run.change(["chown", "-R", `${SERVICE_USER}:${SERVICE_USER}`, INSTALL_PATHS.stateDir]);
+          return { summary: `config names its own certificate (${own.certFile}): nothing to create` };
+        }
         const existing = await target.read(CERT_FILE);
         if (existing !== null && target.exists(KEY_FILE)) {
           state.fingerprint = inspectCertificate(existing).fingerprint256;
@@ -181,20 +222,37 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
           return { summary: `kept the existing certificate (SHA-256 ${state.fingerprint})` };
         }
         const names = opts.names ?? defaultNames();
+        const dir = target.path(INSTALL_PATHS.certDir);
+        // A private CA (voicesrv cert ca) stays the issuer: phones already trust it, and `kind`
+        // stays "ca" so the renewal timer keeps issuing from it.
+        // Both halves: with ca.pem but no key, ensureCA would mint a new CA over the trusted one.
+        const hasCA = existsSync(join(dir, CA_DIR, CA_CERT_FILE)) && existsSync(join(dir, CA_DIR, CA_KEY_FILE));
+        // Undo restores exactly these three files; anything else in certs/ (the CA) is left alone.
+        const KIND = join(INSTALL_PATHS.certDir, KIND_FILE);
+        const before = await Promise.all([CERT_FILE, KEY_FILE, KIND].map(async (f) => [f, await target.read(f)] as const));
         if (run.mode === "dry-run") {
           target.written.push(CERT_FILE, KEY_FILE);
-          console.log(`      would generate a self-signed ECDSA P-256 certificate for ${[...names.hostnames, ...names.ips].join(", ")}: ${CERT_FILE} (0644), ${KEY_FILE} (0600)`);
+          console.log(`      would ${hasCA ? "issue a certificate from the private CA" : "generate a self-signed ECDSA P-256 certificate"} for ${[...names.hostnames, ...names.ips].join(", ")}: ${CERT_FILE} (0644), ${KEY_FILE} (0600)`);
         } else {
-          const dir = target.path(INSTALL_PATHS.certDir);
-          await ensureCertificate(dir, names);
-          await writeCertKind(dir, "self-signed");
+          if (hasCA) {
+            const pair = await issueServerCertificate(await ensureCA(dir), names);
+            await writeCertificatePair(dir, pair.certPem, pair.keyPem);
+            await writeCertKind(dir, "ca");
+          } else {
+            await ensureCertificate(dir, names);
+            await writeCertKind(dir, "self-signed");
+          }
           target.written.push(CERT_FILE, KEY_FILE);
           state.fingerprint = inspectCertificate((await target.read(CERT_FILE))!).fingerprint256;
         }
         await run.change(["chown", "-R", `${SERVICE_USER}:${SERVICE_USER}`, INSTALL_PATHS.stateDir]);
         return {
-          summary: state.fingerprint ? `generated, SHA-256 ${state.fingerprint}` : undefined,
-          undo: async () => void (await rm(target.path(INSTALL_PATHS.certDir), { recursive: true, force: true })),
+          summary: state.fingerprint ? `${hasCA ? "issued from the private CA" : "generated"}, SHA-256 ${state.fingerprint}` : undefined,
+          undo: async () => {
+            for (const [f, previous] of before) await restorer(target, f, previous, f === CERT_FILE ? 0o644 : 0o600)();
+            // Restored files are written by root; the service reads its key as voicesrv.
+            await run.tryChange(["chown", "-R", `${SERVICE_USER}:${SERVICE_USER}`, INSTALL_PATHS.certDir]);
+          },
         };
       },
     },
@@ -218,36 +276,45 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
       fix: "see why with `journalctl -u voicesrv -n 50` and `systemctl status voicesrv`",
       async run() {
         if (staged) return skippedStaged;
+        // What was enabled or running before: rollback undoes only what this step changed (a
+        // previously enabled service that had failed stays enabled).
+        const timer = await serviceState(run, RENEW_TIMER);
+        const undo = async () => {
+          if (!timer.active) await run.tryChange(["systemctl", "stop", RENEW_TIMER]);
+          if (!timer.enabled) await run.tryChange(["systemctl", "disable", RENEW_TIMER]);
+          if (!state.service.active) await run.tryChange(["systemctl", "stop", SERVICE_NAME]);
+          if (!state.service.enabled) await run.tryChange(["systemctl", "disable", SERVICE_NAME]);
+        };
         await run.change(["systemctl", "daemon-reload"]);
         await run.change(["systemctl", "enable", "--now", RENEW_TIMER]);
         if (state.upgrade) {
-          if (state.binaryChanged || state.unitsChanged) await run.change(["systemctl", "restart", SERVICE_NAME]);
+          const changed = state.binaryChanged || state.unitsChanged || state.configChanged;
+          if (changed) await run.change(["systemctl", "restart", SERVICE_NAME]);
           if (!state.service.enabled) await run.change(["systemctl", "enable", SERVICE_NAME]);
-          return { summary: state.binaryChanged || state.unitsChanged ? did("restarted with the new version", "would restart with the new version") : "already running this version" };
+          return { summary: changed ? did("restarted with the new version or settings", "would restart with the new version or settings") : "already running this version", undo };
         }
         await run.change(["systemctl", "enable", "--now", SERVICE_NAME]);
-        return {
-          summary: did("enabled and started", "would be enabled and started"),
-          undo: async () => {
-            await run.tryChange(["systemctl", "disable", "--now", SERVICE_NAME, RENEW_TIMER]);
-            await run.tryChange(["systemctl", "daemon-reload"]);
-          },
-        };
+        return { summary: did("enabled and started", "would be enabled and started"), undo };
       },
     },
     {
-      title: `Wait for ${localUrl(state.host, state.port, true)}/api/health`,
+      title: `Wait for ${healthUrl()}/api/health`,
       fix: "see why with `journalctl -u voicesrv -n 50`; `voicesrv doctor` checks the usual causes",
       async run() {
-        if (!live) return { summary: staged ? skippedStaged.summary : "would wait up to 30 s for the health check (certificate pinned)" };
-        const url = localUrl(state.host, state.port, true);
+        if (!live) return { summary: staged ? skippedStaged.summary : `would wait up to 30 s for the health check${cfg.http ? "" : " (certificate pinned)"}` };
+        // "http": true (behind a tunnel) answers plain HTTP; otherwise pin the certificate the
+        // service actually serves: the configured certFile, or the managed one in its dataDir.
+        const url = healthUrl();
+        const pinFile = certPaths(cfg).certFile;
         const deadline = Date.now() + (opts.healthTimeoutMs ?? 30_000);
         let last = "";
         while (Date.now() < deadline) {
-          const r = await fetchHealth(url, { pin: state.fingerprint ?? undefined, timeoutMs: 2000 });
+          // Read each time: a service with a dataDir of its own creates the certificate on first start.
+          const pem = cfg.http ? null : await target.read(pinFile);
+          const r = await fetchHealth(url, { pin: pem ? inspectCertificate(pem).fingerprint256 : undefined, timeoutMs: 2000 });
           if (r.kind === "ok") return { summary: `answering: version ${r.health.version}` };
           last = r.detail;
-          if (r.kind === "untrusted") break;
+          if (r.kind === "untrusted" && pem) break;
           await Bun.sleep(500);
         }
         throw new Error(`voicesrv did not answer its health check: ${last}`);
@@ -258,6 +325,11 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
       fix: "open the port yourself (ufw allow PORT/tcp, or firewall-cmd --permanent --add-port=PORT/tcp) and install again",
       async run() {
         if (staged) return skippedStaged;
+        // A loopback server (behind a tunnel or proxy) takes no outside connections.
+        if (isLoopbackHost(state.host)) {
+          state.firewall = "not needed (loopback)";
+          return { summary: `${state.host} is loopback only: no firewall opening needed` };
+        }
         const found = await detectFirewall(run);
         if (!found) {
           state.firewall = "none found";
@@ -270,16 +342,22 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
           return { summary: `${firewall.name} is installed but not active: left off (--enable-firewall turns it on, allowing SSH first)` };
         }
         if (!found.active) {
-          for (const cmd of firewall.enableCommands(currentSshPort())) await run.change(cmd);
-          state.notes.push(`${firewall.name} was enabled, with SSH (port ${currentSshPort()}) allowed first`);
+          const ssh = await sshPorts(run);
+          for (const cmd of firewall.enableCommands(ssh)) await run.change(cmd);
+          state.notes.push(`${firewall.name} was enabled, with SSH (port ${ssh.join(", ")}) allowed first`);
         }
         if (found.active && (await firewall.hasRule(state.port))) return { summary: `${firewall.name}: port ${state.port}/tcp already open` };
         for (const cmd of firewall.openCommands(state.port)) await run.change(cmd);
         if (firewall.persistenceNote) state.notes.push(firewall.persistenceNote);
+        // Uninstall closes only ports recorded here: rules the operator added stay.
+        const recordBefore = await target.read(FIREWALL_RECORD);
+        const recorded = readFirewallRecord(recordBefore);
+        if (!recorded.includes(state.port)) await target.write(FIREWALL_RECORD, [...recorded, state.port].join("\n") + "\n", 0o640);
         return {
           summary: `${firewall.name}: ${did("opened", "would open")} ${state.port}/tcp`,
           undo: async () => {
             for (const cmd of await firewall.closeCommands(state.port)) await run.tryChange(cmd);
+            await restorer(target, FIREWALL_RECORD, recordBefore, 0o640)();
           },
           leaves: `${firewall.name} rule for ${state.port}/tcp`,
         };

@@ -29,16 +29,17 @@ async function stubPath(stubs: Record<string, { match: string; out?: string; cod
   return { dir, calls: () => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n").filter(Boolean) : []) };
 }
 
-function dryRun(pathDir: string, extra: string[] = []) {
-  const r = Bun.spawnSync([bun, "cli/main.ts", "install", "--dry-run", "--binary", "/bin/true", "--port", "22555", "--host", "127.0.0.2", ...extra], {
+function dryRun(pathDir: string, extra: string[] = [], host = "0.0.0.0") {
+  const r = Bun.spawnSync([bun, "cli/main.ts", "install", "--dry-run", "--binary", "/bin/true", "--port", "22555", "--host", host, ...extra], {
     cwd: repo,
-    // /usr/bin and /bin for sh and friends; no sbin, where real firewall tools live.
-    env: { ...process.env, PATH: `${pathDir}:/usr/bin:/bin`, NO_COLOR: "1", SSH_CONNECTION: "10.0.0.9 50000 10.0.0.1 2222" },
+    // /usr/bin and /bin for sh and friends; no sbin, where real firewall tools live. No
+    // SSH_CONNECTION, as under sudo (env_reset drops it): the SSH port comes from `sshd -T`.
+    env: { ...process.env, PATH: `${pathDir}:/usr/bin:/bin`, NO_COLOR: "1", SSH_CONNECTION: "" },
   });
   return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 
-const READ_ONLY = [/^ufw status$/, /^firewall-cmd --state$/, /^firewall-cmd --query-port=/, /^nft (-a )?list /, /^systemctl show /, /^getent passwd /];
+const READ_ONLY = [/^sshd -T$/, /^ufw status$/, /^firewall-cmd --state$/, /^firewall-cmd --query-port=/, /^nft (-a )?list /, /^systemctl show /, /^getent passwd /];
 const isReadOnly = (call: string) => READ_ONLY.some((re) => re.test(call));
 
 const CASES = {
@@ -77,8 +78,8 @@ describe("install --dry-run with a firewall", () => {
     });
   }
 
-  test("an inactive ufw is left off; --enable-firewall allows SSH (this session's port) before enabling", async () => {
-    const stubs = await stubPath({ ufw: [{ match: "status", out: "Status: inactive" }] });
+  test("an inactive ufw is left off; --enable-firewall allows SSH (sshd's port from sshd -T) before enabling", async () => {
+    const stubs = await stubPath({ ufw: [{ match: "status", out: "Status: inactive" }], sshd: [{ match: "-T", out: "port 2222" }] });
     const off = dryRun(stubs.dir);
     expect(off.code).toBe(0);
     expect(off.stdout).toContain("ufw is installed but not active: left off");
@@ -94,6 +95,23 @@ describe("install --dry-run with a firewall", () => {
     expect(enable).toBeGreaterThan(ssh);
     expect(open).toBeGreaterThan(enable);
     expect(stubs.calls().filter((call) => !isReadOnly(call))).toEqual([]);
+  });
+
+  test("--enable-firewall refuses when no SSH port can be determined (no sshd -T, no SSH_CONNECTION)", async () => {
+    const stubs = await stubPath({ ufw: [{ match: "status", out: "Status: inactive" }], sshd: [{ match: "-T", code: 1 }] });
+    const r = dryRun(stubs.dir, ["--enable-firewall"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr + r.stdout).toMatch(/cannot tell which port SSH listens on .*refusing to enable the firewall/);
+    expect(r.stdout).not.toContain("ufw --force enable");
+    expect(r.stdout).not.toContain("ufw allow 22/tcp");
+  });
+
+  test("a loopback-only server (tunnel, proxy) gets no firewall opening", async () => {
+    const stubs = await stubPath({ ufw: [{ match: "status", out: "Status: active\n\nTo Action From\n22/tcp ALLOW Anywhere" }] });
+    const r = dryRun(stubs.dir, [], "127.0.0.1");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("127.0.0.1 is loopback only: no firewall opening needed");
+    expect(r.stdout).not.toContain("ufw allow 22555");
   });
 
   test("prints every file it would write, with modes, and the unit's content", async () => {

@@ -100,6 +100,26 @@ describe("voicesrv status (server not run by systemd)", () => {
     expect(j.problems.join("\n")).toMatch(/presents certificate .* not the one on disk/);
   });
 
+  // The certificate belongs to the voicesrv user: a plain user cannot read it, which is not a
+  // fault of the server. Needs root here to drop to `nobody` (setpriv).
+  test.skipIf(process.getuid?.() !== 0 || !Bun.which("setpriv"))("as a user who cannot read the certificate: not degraded, no reload hint, says to use sudo", async () => {
+    const s = await server();
+    const p = Bun.spawn(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bun, "cli/main.ts", "status", "--url", s.url, "--data-dir", s.dataDir, "--config", "/nonexistent", "--json"], {
+      cwd: repo,
+      env: { ...process.env, PATH: "/usr/bin:/bin", NO_COLOR: "1", HOME: "/tmp" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    expect(stderr).toBe("");
+    const j = JSON.parse(stdout);
+    expect(j.problems).toEqual([]);
+    expect(j.state).toBe("healthy");
+    expect(code).toBe(0);
+    expect(j.notes.join("\n")).toMatch(/run with sudo to verify the certificate/);
+    expect(JSON.stringify(j)).not.toContain("systemctl reload");
+  });
+
   test("not running: exit 3", async () => {
     const s = await server();
     const where = { url: s.url, dataDir: s.dataDir };
