@@ -1,17 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { JitterBuffer, type JitterBufferOptions, type PopResult } from "../../pwa/audio/jitter-buffer.ts";
-
-/** Deterministic PRNG (mulberry32) so every run sees the same "network". */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "../helpers/prng.ts";
 
 interface Arrival {
   seq: number;

@@ -1,6 +1,8 @@
 // Browser side of test/browser/audio-pipeline.test.ts: the real call pipeline in loopback,
 // through a lossy, jittery "network", with the played PCM captured for correlation.
 import { startCallAudio, supportedCodecs, type CodecName } from "../../../pwa/audio/call-audio.ts";
+import { prng } from "../../helpers/prng.ts";
+import { toBase64Int16 } from "./pcm-transfer.ts";
 
 export interface PipelineRun {
   codec: CodecName;
@@ -10,27 +12,7 @@ export interface PipelineRun {
   seed: number;
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-function toBase64Int16(frames: Float32Array[]): string {
-  const total = frames.reduce((n, f) => n + f.length, 0);
-  const pcm = new Int16Array(total);
-  let o = 0;
-  for (const f of frames) for (let i = 0; i < f.length; i++) pcm[o++] = Math.max(-32768, Math.min(32767, Math.round(f[i]! * 32767)));
-  const bytes = new Uint8Array(pcm.buffer);
-  let bin = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(bin);
-}
 
 async function runPipeline(run: PipelineRun) {
   const rnd = prng(run.seed);

@@ -4,6 +4,7 @@
 // AudioContext constructed and every resume(), whether a user activation was active then: iOS
 // would refuse exactly the ones made outside it.
 import { prepareCallAudio, startCallAudio, type CodecName, type PreparedCallAudio } from "../../../pwa/audio/call-audio.ts";
+import { toBase64Int16 } from "./pcm-transfer.ts";
 
 interface ContextEvent {
   what: "new" | "resume";
@@ -40,16 +41,6 @@ button.addEventListener("click", () => {
 });
 document.body.append(button);
 
-function toBase64Int16(frames: Float32Array[]): string {
-  const total = frames.reduce((n, f) => n + f.length, 0);
-  const pcm = new Int16Array(total);
-  let o = 0;
-  for (const f of frames) for (let i = 0; i < f.length; i++) pcm[o++] = Math.max(-32768, Math.min(32767, Math.round(f[i]! * 32767)));
-  const bytes = new Uint8Array(pcm.buffer);
-  let bin = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(bin);
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
