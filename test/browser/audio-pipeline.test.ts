@@ -3,9 +3,7 @@
 // What comes out must be speech, and specifically *this* speech.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Page } from "playwright-core";
-import { audioWorkletEntries } from "../../pwa/audio/worklets/entries.ts";
-import { bundlePage, type BundledPage } from "../helpers/bundle-page.ts";
-import { launchChromium, type LaunchedChromium } from "../helpers/chromium.ts";
+import { openAudioTestPage, type AudioTestPage } from "../helpers/audio-test-page.ts";
 import { bestCyclicCorrelation, envelope, rms, segmentedCorrelation } from "../audio/signal.ts";
 import { FIXTURES, readWav } from "../audio/wav.ts";
 
@@ -14,24 +12,16 @@ const CALLEE = FIXTURES + "speech-callee-48k.wav";
 const RUN_MS = 6000;
 const HOP = 480; // 10 ms envelope resolution
 
-let chromium: LaunchedChromium;
-let server: BundledPage;
+let testPage: AudioTestPage;
 let page: Page;
 
 beforeAll(async () => {
-  server = await bundlePage({
-    entry: new URL("../audio/browser/pipeline-page.ts", import.meta.url).pathname,
-    extraEntries: Object.fromEntries(audioWorkletEntries.map((w) => [w.url, w.entry])),
-  });
-  chromium = await launchChromium({ fakeAudioCapture: CALLER });
-  page = await chromium.context.newPage();
-  await page.goto(server.url);
-  await page.waitForFunction(() => (globalThis as { pipelineReady?: boolean }).pipelineReady === true);
+  testPage = await openAudioTestPage({ entry: "pipeline-page.ts", readyFlag: "pipelineReady", mic: CALLER, worklets: true });
+  page = testPage.page;
 });
 
 afterAll(async () => {
-  await chromium?.close();
-  await server?.close();
+  await testPage?.close();
 });
 
 interface RunResult {

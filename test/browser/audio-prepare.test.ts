@@ -3,31 +3,21 @@
 // starts on it later: this proves that path plays the caller's audio and creates no other context.
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { Page } from "playwright-core";
-import { audioWorkletEntries } from "../../pwa/audio/worklets/entries.ts";
-import { bundlePage, type BundledPage } from "../helpers/bundle-page.ts";
-import { launchChromium, type LaunchedChromium } from "../helpers/chromium.ts";
+import { openAudioTestPage, type AudioTestPage } from "../helpers/audio-test-page.ts";
 import { envelope, rms, segmentedCorrelation } from "../audio/signal.ts";
 import { FIXTURES } from "../audio/wav.ts";
 
 const HOP = 480;
-let chromium: LaunchedChromium;
-let server: BundledPage;
+let testPage: AudioTestPage;
 let page: Page;
 
 beforeAll(async () => {
-  server = await bundlePage({
-    entry: new URL("../audio/browser/prepare-page.ts", import.meta.url).pathname,
-    extraEntries: Object.fromEntries(audioWorkletEntries.map((w) => [w.url, w.entry])),
-  });
-  chromium = await launchChromium({ fakeAudioCapture: FIXTURES + "speech-caller-48k.wav" });
-  page = await chromium.context.newPage();
-  await page.goto(server.url);
-  await page.waitForFunction(() => (globalThis as { prepareReady?: boolean }).prepareReady === true);
+  testPage = await openAudioTestPage({ entry: "prepare-page.ts", readyFlag: "prepareReady", mic: FIXTURES + "speech-caller-48k.wav", worklets: true });
+  page = testPage.page;
 });
 
 afterAll(async () => {
-  await chromium?.close();
-  await server?.close();
+  await testPage?.close();
 });
 
 function fromBase64(b64: string): Float32Array {

@@ -1,24 +1,18 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { Page } from "playwright-core";
-import { bundlePage, type BundledPage } from "../helpers/bundle-page.ts";
-import { launchChromium, type LaunchedChromium } from "../helpers/chromium.ts";
+import { openAudioTestPage, type AudioTestPage } from "../helpers/audio-test-page.ts";
 import { FIXTURES } from "../audio/wav.ts";
 
-let chromium: LaunchedChromium;
-let server: BundledPage;
+let testPage: AudioTestPage;
 let page: Page;
 
 beforeAll(async () => {
-  server = await bundlePage({ entry: new URL("../audio/browser/wake-lock-page.ts", import.meta.url).pathname });
-  chromium = await launchChromium({ fakeAudioCapture: FIXTURES + "speech-caller-48k.wav" });
-  page = await chromium.context.newPage();
-  await page.goto(server.url);
-  await page.waitForFunction(() => (globalThis as { wakeLockReady?: boolean }).wakeLockReady === true);
+  testPage = await openAudioTestPage({ entry: "wake-lock-page.ts", readyFlag: "wakeLockReady", mic: FIXTURES + "speech-caller-48k.wav" });
+  page = testPage.page;
 });
 
 afterAll(async () => {
-  await chromium?.close();
-  await server?.close();
+  await testPage?.close();
 });
 
 type State = { supported: boolean; active: boolean };
