@@ -3,12 +3,21 @@ import { defineConfig, type Plugin } from "vitest/config";
 // dist/pwa-assets.ts imports the built PWA files `with { type: "file" }` so the compiled binary
 // embeds them; Bun resolves such an import to the file's path. Vite does not know that import
 // attribute, so tests get the same meaning here: the default export is the file's path.
+// The ids are made virtual ("\0" prefix) so no other plugin (vite:json for build.json) reads the
+// file's contents.
+const VIRTUAL = "\0bun-file:";
 const bunFileImports: Plugin = {
   name: "bun-file-imports",
   enforce: "pre",
+  async resolveId(source, importer, options) {
+    if (!source.includes("/pwa/") || !importer?.includes("/dist/")) return null;
+    const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
+    const path = resolved?.id.split("?")[0];
+    // The ".js" ending keeps extension-based plugins (vite:json for build.json) away.
+    return path?.includes("/dist/pwa/") ? `${VIRTUAL}${path}.js` : null;
+  },
   load(id) {
-    const path = id.split("?")[0]!;
-    if (path.includes("/dist/pwa/")) return `export default ${JSON.stringify(path)};`;
+    if (id.startsWith(VIRTUAL)) return `export default ${JSON.stringify(id.slice(VIRTUAL.length, -".js".length))};`;
     return null;
   },
 };

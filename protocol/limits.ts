@@ -16,6 +16,14 @@ export interface Limits {
   maxKxBodyChars: number;
   /** How long a dropped connection keeps its ID and held call for a resume. */
   resumeGraceMs: number;
+  /** Groups the roster holds at most (IDENTITY.md §4). */
+  groupsPerServer: number;
+  /** Hellos one address may have checked per minute. */
+  joinsPerIpPerMinute: number;
+  /** Bad signatures or invite proofs one address may send per minute before it is refused unchecked. */
+  failedJoinsPerIpPerMinute: number;
+  /** Members not seen for this many days leave the roster. */
+  pruneAfterDays: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -31,4 +39,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxBufferedBytes: 64 * 1024,
   maxKxBodyChars: 2048,
   resumeGraceMs: 15_000,
+  groupsPerServer: 1000,
+  joinsPerIpPerMinute: 60,
+  failedJoinsPerIpPerMinute: 10,
+  pruneAfterDays: 180,
 });

@@ -1,9 +1,13 @@
 // JSON control messages on the WebSocket. Every client message is validated here — by the
 // server before it acts, and by tests — so a malformed message gets a stable error code
 // instead of reaching the call state machine.
+import { base64urlBytes } from "./base64url.ts";
+import { checkName } from "./display-name.ts";
+import { DEVICE_KEY_BYTES, JOIN_KEY_BYTES, PROOF_BYTES, SIGNATURE_BYTES } from "./identity-v2.ts";
 import { isMemberId } from "./member-id.ts";
 
-export const PROTOCOL_VERSION = 1;
+/** v2 (IDENTITY.md): members are device keys with names; v1 hellos are told to update. */
+export const PROTOCOL_VERSION = 2;
 
 export type MemberStatus = "available" | "ringing" | "in-call";
 export type CallRole = "initiator" | "responder";
@@ -17,14 +21,25 @@ export type EndReason =
   | "peer-gone"
   | "server-shutdown";
 
+/** A person in the group's roster, online or not (IDENTITY.md §4). */
 export interface MemberInfo {
   id: string;
+  /** Device public key, base64url of the 65-byte point: the app checks id = H(d) itself. */
+  d: string;
+  name: string;
+  online: boolean;
   status: MemberStatus;
+  /** Epoch ms the member was last connected (now-ish while online). */
+  lastSeen: number;
 }
+
+export type ByeReason = "shutdown" | "replaced" | "removed" | "group-deleted";
 
 // ---- client → server --------------------------------------------------------------------
 export type ClientMessage =
-  | { t: "hello"; v: number; resume?: string }
+  | { t: "hello"; v: 2; d: string; name: string; sig: string; proof?: string; joinKey?: string }
+  | { t: "rename"; name: string }
+  | { t: "leave"; sig: string }
   | { t: "call"; to: string; codecs?: string[] }
   | { t: "answer"; callId: string; codecs?: string[] }
   | { t: "reject"; callId: string }
@@ -44,19 +59,24 @@ export interface WelcomeLimits {
 }
 
 export type ServerMessage =
+  | { t: "challenge"; n: string }
   | {
       t: "welcome";
       v: number;
       id: string;
       group: string;
-      token: string;
+      /** Private groups need the invite secret; the app keeps it, the server only its joinKey. */
+      private: boolean;
       resumed: boolean;
+      /** Everyone else in the roster, online first. */
       members: MemberInfo[];
       limits: WelcomeLimits;
       version: string;
     }
-  | { t: "joined"; member: MemberInfo }
-  | { t: "left"; id: string }
+  /** A roster entry appeared or changed (came online, went offline, renamed). */
+  | { t: "member"; member: MemberInfo }
+  /** Left the group or was removed by the operator: gone from the roster. */
+  | { t: "removed"; id: string }
   | { t: "status"; id: string; status: MemberStatus }
   | { t: "outgoing"; callId: string; to: string }
   | { t: "incoming"; callId: string; from: string; codecs: string[] }
@@ -66,7 +86,7 @@ export type ServerMessage =
   | { t: "peer-away"; callId: string }
   | { t: "peer-back"; callId: string }
   | { t: "pong" }
-  | { t: "bye"; reason: "shutdown" }
+  | { t: "bye"; reason: ByeReason }
   | { t: "error"; code: ErrorCode; message: string; ref?: string };
 
 export type ErrorCode =
@@ -77,7 +97,14 @@ export type ErrorCode =
   | "rate-limited"
   | "hello-required"
   | "already-hello"
-  | "bad-resume"
+  | "upgrade-required"
+  | "bad-signature"
+  | "bad-name"
+  | "not-invited"
+  | "id-taken"
+  | "removed"
+  | "group-exists"
+  | "too-many-groups"
   | "group-full"
   | "not-found"
   | "self-call"
@@ -88,7 +115,6 @@ export type ErrorCode =
 
 export const CALL_ID_RE = /^[0-9a-f]{32}$/;
 const CODEC_RE = /^[a-z0-9-]{1,16}$/;
-const TOKEN_RE = /^[A-Za-z0-9_-]{20,64}$/;
 
 export class MessageError extends Error {
   constructor(
@@ -108,7 +134,14 @@ function fail(message: string, ref?: string): never {
 }
 
 function onlyKeys(m: Obj, allowed: string[], t: string): void {
-  for (const k of Object.keys(m)) if (!allowed.includes(k)) fail(`unexpected field "${k}" in ${t}`, t);
+  for (const k of Object.keys(m)) if (!allowed.includes(k)) fail(`unexpected field "${k.slice(0, 32)}" in ${t}`, t);
+}
+
+function bytesField(m: Obj, k: string, bytes: number, t: string, optional = false): string | undefined {
+  const v = m[k];
+  if (v === undefined && optional) return undefined;
+  if (base64urlBytes(v, bytes) === null) fail(`${t}.${k} must be ${bytes} bytes in base64url`, t);
+  return v as string;
 }
 
 function callId(m: Obj, t: string): string {
@@ -137,11 +170,27 @@ export function parseClientMessage(text: string, maxKxBodyChars: number): Client
   if (typeof t !== "string") fail('message needs a string field "t"');
   switch (t) {
     case "hello": {
-      onlyKeys(o, ["t", "v", "resume"], t);
-      if (o.v !== PROTOCOL_VERSION) fail(`unsupported protocol version; this server speaks v${PROTOCOL_VERSION}`, t);
-      if (o.resume !== undefined && (typeof o.resume !== "string" || !TOKEN_RE.test(o.resume))) fail("hello.resume must be a resume token", t);
-      return o.resume === undefined ? { t, v: PROTOCOL_VERSION } : { t, v: PROTOCOL_VERSION, resume: o.resume as string };
+      if (o.v !== PROTOCOL_VERSION) {
+        throw new MessageError("upgrade-required", `this server speaks protocol v${PROTOCOL_VERSION}: reload the app to update it`, t);
+      }
+      onlyKeys(o, ["t", "v", "d", "name", "sig", "proof", "joinKey"], t);
+      const d = bytesField(o, "d", DEVICE_KEY_BYTES, t)!;
+      const sig = bytesField(o, "sig", SIGNATURE_BYTES, t)!;
+      const proof = bytesField(o, "proof", PROOF_BYTES, t, true);
+      const joinKey = bytesField(o, "joinKey", JOIN_KEY_BYTES, t, true);
+      const name = checkName(o.name);
+      if (!name.ok) throw new MessageError("bad-name", `hello.name: ${name.message}`, t);
+      return { t, v: PROTOCOL_VERSION, d, name: name.name, sig, ...(proof ? { proof } : {}), ...(joinKey ? { joinKey } : {}) };
     }
+    case "rename": {
+      onlyKeys(o, ["t", "name"], t);
+      const name = checkName(o.name);
+      if (!name.ok) throw new MessageError("bad-name", `rename.name: ${name.message}`, t);
+      return { t, name: name.name };
+    }
+    case "leave":
+      onlyKeys(o, ["t", "sig"], t);
+      return { t, sig: bytesField(o, "sig", SIGNATURE_BYTES, t)! };
     case "call": {
       onlyKeys(o, ["t", "to", "codecs"], t);
       if (!isMemberId(o.to)) fail("call.to must be a 6-character member ID", t);

@@ -93,6 +93,12 @@ export async function buildPwa(): Promise<string[]> {
   for (const [name, png] of Object.entries(renderIconPngs())) await writeFile(join(out, "icons", name), png);
   await writeFile(join(out, "manifest.webmanifest"), JSON.stringify(manifest(), null, 2) + "\n");
 
+  // The build hash shown in Settings (IDENTITY.md §3's honest limit): one SHA-256 over every
+  // precached file's content hash, so a published release can be compared with what a server
+  // actually serves. build.json itself is precached too, so it works offline.
+  const appFiles = await precacheManifest();
+  const hash = createHash("sha256").update(JSON.stringify(appFiles)).digest("hex").slice(0, 32);
+  await writeFile(join(out, "build.json"), JSON.stringify({ version: pkg.version, hash }) + "\n");
   await bundle([join(import.meta.dir, "sw.ts")], out, { __PRECACHE_MANIFEST__: JSON.stringify(await precacheManifest()) });
 
   // A concurrent build can put its own folder back between our two renames; then go again.

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.ts";
+import { GROUP_POLICIES, type GroupPolicyName } from "./group-policy.ts";
 
 export interface ServerConfig {
   port: number;
@@ -21,6 +22,8 @@ export interface ServerConfig {
   /** Extra Origins allowed to open WebSockets besides the server's own. */
   allowedOrigins: string[];
   logIps: boolean;
+  /** Which groups are accepted: any URL ("open"), app-created private ones ("private"), or only the operator's. */
+  groups: GroupPolicyName;
   limits: Limits;
 }
 
@@ -74,6 +77,7 @@ export function configFromEnv(env: Record<string, string | undefined>): PartialC
     trustProxy: (env.VOICESRV_TRUST_PROXY || undefined) as TrustProxy | undefined,
     allowedOrigins: env.VOICESRV_ALLOWED_ORIGINS ? env.VOICESRV_ALLOWED_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean) : undefined,
     logIps: bool(env.VOICESRV_LOG_IPS),
+    groups: (env.VOICESRV_GROUPS || undefined) as GroupPolicyName | undefined,
     limits,
   };
   return c;
@@ -105,6 +109,7 @@ export function resolveConfig(layers: PartialConfig[]): ServerConfig {
     trustProxy: "none",
     allowedOrigins: [],
     logIps: false,
+    groups: "open",
     limits: { ...DEFAULT_LIMITS },
   };
   for (const layer of layers) {
@@ -126,6 +131,9 @@ export function validateConfig(c: ServerConfig): void {
   }
   if (!TRUST_PROXY_VALUES.includes(c.trustProxy)) {
     throw new ConfigError(`trustProxy must be one of ${TRUST_PROXY_VALUES.join(", ")}, got ${JSON.stringify(c.trustProxy)}`);
+  }
+  if (!GROUP_POLICIES.includes(c.groups)) {
+    throw new ConfigError(`groups must be one of ${GROUP_POLICIES.join(", ")}, got ${JSON.stringify(c.groups)}`);
   }
   if (!Array.isArray(c.allowedOrigins) || !c.allowedOrigins.every((o) => typeof o === "string")) {
     throw new ConfigError("allowedOrigins must be a list of origins such as [\"https://voice.example.com\"]");

@@ -14,7 +14,11 @@ export interface Connection {
   readonly socket: Socket;
   readonly group: string;
   readonly ip: string;
+  /** The 32 random bytes this socket's hello must sign (IDENTITY.md §2). */
+  readonly challenge: Uint8Array;
   member: Member | null;
+  /** A hello is being verified (signatures are checked asynchronously). */
+  helloPending: boolean;
   helloTimer: ReturnType<typeof setTimeout> | null;
   control: TokenBucket;
   media: TokenBucket;

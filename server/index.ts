@@ -9,10 +9,13 @@ import { Hub } from "./hub.ts";
 import { listen, type Tls } from "./listener.ts";
 import type { Logger } from "./logger.ts";
 import { portInUse } from "./port-check.ts";
+import { openRoster } from "./roster/open-roster.ts";
+import type { RosterStore } from "./roster/roster-store.ts";
 import { VERSION } from "./version.ts";
 
 export interface RunningServer {
   readonly hub: Hub;
+  readonly roster: RosterStore;
   readonly port: number;
   readonly url: string;
   readonly secure: boolean;
@@ -48,13 +51,22 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     throw new StartError(`port ${config.port} is already in use — is voicesrv already running? (voicesrv status)`);
   }
   const tls = await loadTls(config, log);
-  const hub = new Hub(config.limits, log, VERSION);
+  let roster: RosterStore;
+  try {
+    roster = openRoster(config.dataDir);
+  } catch (e) {
+    throw new StartError((e as Error).message);
+  }
+  const hub = new Hub({ limits: config.limits, log, version: VERSION, roster, groupPolicy: config.groups });
+  const watch = watchRoster(roster, hub, log);
   const app = createHttpApp(hub, VERSION, Date.now(), join(config.dataDir, "certs", "ca", "ca.pem"));
   const http = (req: Request) => app.handle(req);
   let server: Server<unknown>;
   try {
     server = listen(config, tls, hub, http, log) as Server<unknown>;
   } catch (e) {
+    watch.stop();
+    roster.close();
     throw new StartError(`cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`);
   }
   const port = server.port!;
@@ -66,6 +78,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   let stopping: Promise<void> | null = null;
   return {
     hub,
+    roster,
     port,
     url,
     secure: tls !== null,
@@ -87,9 +100,43 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
         const timer = new Promise<void>((r) => setTimeout(r, timeoutMs).unref?.());
         await Promise.race([done, timer]);
         server.stop(true);
+        watch.stop();
+        roster.close();
         log.info("stopped");
       })();
       return stopping;
+    },
+  };
+}
+
+/** How often the server looks for roster changes made by the CLI (a cheap PRAGMA read). */
+const ROSTER_POLL_MS = 1000;
+const PRUNE_EVERY_MS = 24 * 3600_000;
+
+/**
+ * The operator's CLI writes the same database while the server runs (group remove, delete);
+ * SQLite's data_version changes when another connection commits, and the hub applies it.
+ */
+function watchRoster(roster: RosterStore, hub: Hub, log: Logger): { stop(): void } {
+  const prune = () => {
+    const n = hub.presence.prune();
+    if (n > 0) log.info(`pruned ${n} members not seen for a long time`);
+  };
+  prune();
+  let version = roster.externalVersion();
+  const poll = setInterval(() => {
+    const v = roster.externalVersion();
+    if (v === version) return;
+    version = v;
+    hub.rosterChanged();
+  }, ROSTER_POLL_MS);
+  const pruner = setInterval(prune, PRUNE_EVERY_MS);
+  poll.unref?.();
+  pruner.unref?.();
+  return {
+    stop() {
+      clearInterval(poll);
+      clearInterval(pruner);
     },
   };
 }

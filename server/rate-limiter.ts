@@ -19,10 +19,14 @@ export class TokenBucket {
     this.windowStart = this.last;
   }
 
+  /** Tokens available now, without taking one. */
+  peek(): number {
+    this.refill();
+    return this.tokens;
+  }
+
   take(): boolean {
-    const t = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.perSecond);
-    this.last = t;
+    const t = this.refill();
     if (t - this.windowStart > 10_000) {
       this.windowStart = t;
       this.refusedInWindow = 0;
@@ -33,5 +37,12 @@ export class TokenBucket {
     }
     this.refusedInWindow++;
     return false;
+  }
+
+  private refill(): number {
+    const t = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.perSecond);
+    this.last = t;
+    return t;
   }
 }

@@ -2,7 +2,9 @@
 // call's rate) of the size an Opus 24 kbit/s frame has after encryption. Each frame carries its
 // send time, so the receiver measures relay latency through the real TLS + WebSocket path.
 import { encodeMediaHeader, MEDIA_HEADER_BYTES } from "../../protocol/media-header.ts";
-import type { ServerMessage } from "../../protocol/messages.ts";
+import { base64urlDecode, base64urlEncode } from "../../protocol/base64url.ts";
+import { helloSignedBytes, signWithDevice } from "../../protocol/identity-v2.ts";
+import { PROTOCOL_VERSION, type ServerMessage } from "../../protocol/messages.ts";
 import { cpuSeconds, rssBytes } from "./proc-stats.ts";
 
 export interface BenchOptions {
@@ -29,7 +31,16 @@ export interface BenchResult {
 
 type Client = { ws: WebSocket; id: string; queue: ServerMessage[]; wait: (t: string) => Promise<ServerMessage> };
 
+/** A bench member: a fresh device key each, signing the hello as the app does (IDENTITY.md §2). */
+async function helloFor(challenge: string, group: string): Promise<string> {
+  const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign"])) as CryptoKeyPair;
+  const d = new Uint8Array(await crypto.subtle.exportKey("raw", keys.publicKey));
+  const sig = await signWithDevice(keys.privateKey, helloSignedBytes(base64urlDecode(challenge)!, group));
+  return JSON.stringify({ t: "hello", v: PROTOCOL_VERSION, d: base64urlEncode(d), name: "Bench", sig: base64urlEncode(sig) });
+}
+
 function openClient(url: string): Promise<Client> {
+  const group = url.split("/").at(-1)!;
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { tls: { rejectUnauthorized: false } } as any);
     ws.binaryType = "arraybuffer";
@@ -54,7 +65,8 @@ function openClient(url: string): Promise<Client> {
     });
     ws.onerror = () => reject(new Error(`cannot connect to ${url}`));
     ws.onopen = async () => {
-      ws.send(JSON.stringify({ t: "hello", v: 1 }));
+      const ch = (await c.wait("challenge")) as Extract<ServerMessage, { t: "challenge" }>;
+      ws.send(await helloFor(ch.n, group));
       const w = (await c.wait("welcome")) as Extract<ServerMessage, { t: "welcome" }>;
       c.id = w.id;
       resolve(c);

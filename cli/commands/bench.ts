@@ -26,6 +26,8 @@ export function registerBench(program: Command): void {
       const server = await spawnServer({
         VOICESRV_CONNECTIONS_PER_IP: String(calls * 2 + 10),
         VOICESRV_MEMBERS_PER_GROUP: "100",
+        // Every bench client joins from 127.0.0.1 within seconds.
+        VOICESRV_JOINS_PER_IP_PER_MINUTE: String(calls * 2 * 60 + 600),
       });
       const log = (line: string) => !f.json && console.error(`bench: ${line}`);
       try {

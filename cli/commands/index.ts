@@ -7,6 +7,8 @@ import { registerUninstall } from "./uninstall.ts";
 import { registerStatus } from "./status.ts";
 import { registerDoctor } from "./doctor.ts";
 import { registerLogs } from "./logs.ts";
+import { registerGroup } from "./group.ts";
+import { registerBackup } from "./backup.ts";
 
 // One file per command; each registers itself on the program.
 export function registerCommands(program: Command): void {
@@ -18,4 +20,6 @@ export function registerCommands(program: Command): void {
   registerStatus(program);
   registerDoctor(program);
   registerLogs(program);
+  registerGroup(program);
+  registerBackup(program);
 }

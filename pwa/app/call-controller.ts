@@ -193,6 +193,11 @@ export class CallController {
 
   // ---- user actions (called from taps) --------------------------------------------------
 
+  /** The roster's name for a member ID (the ID itself if the roster has none). */
+  private nameOf(id: string): string {
+    return this.conn.members.get(id)?.name ?? id;
+  }
+
   async call(peer: string): Promise<void> {
     if (this.view.phase !== "idle" && this.view.phase !== "ended") return;
     this.clearEnded();
@@ -359,7 +364,7 @@ export class CallController {
     }
     if (phase === "in-call") return this.showEnded("The connection dropped for too long — the call ended.");
     // A ringing call does not survive a dropped connection (the server ends it).
-    if (phase === "incoming") return this.showEnded(`Missed call from ${this.view.peer} — the connection dropped.`);
+    if (phase === "incoming") return this.showEnded(`Missed call from ${this.nameOf(this.view.peer)} — the connection dropped.`);
     // Placed but the `outgoing` was lost with the old link: the server ended that call too.
     if (phase === "outgoing" && (this.view.callId || this.session?.placed)) return this.showEnded("The connection dropped — the call wasn't placed.");
   }
@@ -493,10 +498,10 @@ export class CallController {
       return this.showEnded("Couldn't secure the call — it ended before the keys were confirmed.");
     }
     if (phase === "in-call") {
-      const text = reason === "hangup" && by && by !== this.conn.me ? `${by} hung up` : ENDED_TEXT[reason];
+      const text = reason === "hangup" && by && by !== this.conn.me ? `${this.nameOf(by)} hung up` : ENDED_TEXT[reason];
       return this.showEnded(text, 2500);
     }
-    if (phase === "incoming") return this.showEnded(reason === "cancelled" || reason === "no-answer" || reason === "peer-gone" ? `Missed call from ${peer}` : ENDED_TEXT[reason]);
+    if (phase === "incoming") return this.showEnded(reason === "cancelled" || reason === "no-answer" || reason === "peer-gone" ? `Missed call from ${this.nameOf(peer)}` : ENDED_TEXT[reason]);
     this.showEnded(ENDED_TEXT[reason]);
   }
 
@@ -513,7 +518,7 @@ export class CallController {
       return;
     }
     // The server ends a ringing call when either side's link drops; ringing on would be a lie.
-    if (phase === "incoming") return this.showEnded(`Missed call from ${this.view.peer} — the connection dropped.`);
+    if (phase === "incoming") return this.showEnded(`Missed call from ${this.nameOf(this.view.peer)} — the connection dropped.`);
     if (phase === "outgoing" && (this.view.callId || this.session?.placed)) return this.showEnded("The connection dropped — the call wasn't placed.");
     if (phase !== "in-call") return;
     // A connected call survives a drop only within the server's grace; past it the overlay,

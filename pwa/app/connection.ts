@@ -1,12 +1,25 @@
 // One WebSocket to /ws/<group>, kept alive across network blips and server restarts.
 //
-// The resume token lives in sessionStorage (per tab, survives a reload) so that a reload or a
-// dropped connection comes back with the same ID and, within the server's grace period, the
-// same connected call. Reconnects back off so a dead server is not hammered; the countdown is
-// exposed so the UI can say "Retrying in 5 s…" honestly.
-import { PROTOCOL_VERSION, parseServerMessage, type ClientMessage, type MemberInfo, type ServerMessage } from "../../protocol/messages.ts";
+// Identity is the device key (IDENTITY.md §2): every socket answers the server's challenge with
+// a signed hello, so a reload, a network change or a server restart comes back as the same
+// member and, within the server's grace period, with the same connected call. Reconnects back
+// off so a dead server is not hammered; the countdown is exposed so the UI can say "Retrying in
+// 5 s…" honestly.
+import { parseServerMessage, type ClientMessage, type ErrorCode, type MemberInfo, type ServerMessage } from "../../protocol/messages.ts";
 
-export type LinkStatus = "connecting" | "online" | "reconnecting" | "offline" | "replaced";
+export type LinkStatus = "connecting" | "online" | "reconnecting" | "offline" | "replaced" | "refused";
+
+/** Makes the signed hello for a socket's challenge `n` (the device key never enters this file). */
+export type HelloSigner = (n: string) => Promise<ClientMessage>;
+
+/** A join the server refused for good: retrying the same hello cannot succeed. */
+export interface Refusal {
+  code: ErrorCode | "removed-by-operator" | "group-deleted";
+  message: string;
+}
+
+/** Error codes of a hello that mean "stop retrying" (anything else is retried with backoff). */
+const FINAL_REFUSALS = new Set<string>(["upgrade-required", "bad-name", "not-invited", "id-taken", "removed", "group-exists", "too-many-groups", "group-full", "bad-signature"]);
 
 const PING_EVERY_MS = 25_000;
 const PONG_DEADLINE_MS = 10_000;
@@ -16,6 +29,8 @@ const GRACE_MS = 15_000;
 /** Media is real-time: a frame that would sit behind this much queued data is better dropped. */
 const MAX_BUFFERED_MEDIA = 32 * 1024;
 const CLOSE_REPLACED = 4001;
+const CLOSE_REFUSED = 4002;
+const CLOSE_GROUP_FULL = 4003;
 /**
  * Sent when the page goes away. Browsers close with 1001 on unload, which the server treats as
  * leaving and frees the ID; a reload must instead resume within the grace period, and a page
@@ -34,8 +49,14 @@ export class Connection {
   /** Seconds until the next attempt while disconnected; null while connected or connecting. */
   retryIn: number | null = null;
   me: string | null = null;
+  /** The roster: everyone in the group but this device, online or not. */
   members = new Map<string, MemberInfo>();
+  /** The group is private (joined with an invite secret). */
+  isPrivate = false;
+  refusal: Refusal | null = null;
   serverVersion = "";
+  /** This socket's challenge, for a signed leave. */
+  private challenge = "";
   droppedMedia = 0;
 
   private ws: WebSocket | null = null;
@@ -54,6 +75,7 @@ export class Connection {
 
   constructor(
     readonly group: string,
+    private readonly signHello: HelloSigner,
     private readonly url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/${group}`,
   ) {
     addEventListener("online", this.onBrowserOnline);
@@ -88,12 +110,18 @@ export class Connection {
     return true;
   }
 
-  /** After "replaced" (the same identity was resumed in another tab): start over as someone new. */
+  /** After "replaced" (this device opened the group in another tab): take it back here. */
   takeOver(): void {
-    sessionStorage.removeItem(this.tokenKey);
     this.stopped = false;
     this.attempt = 0;
+    this.refusal = null;
     this.open();
+  }
+
+  /** A signed leave (IDENTITY.md §4): this device is removed from the group's roster. */
+  async leaveGroup(sign: (n: string) => Promise<ClientMessage>): Promise<boolean> {
+    if (!this.online || !this.challenge) return false;
+    return this.send(await sign(this.challenge));
   }
 
   /** Leaving the group: a clean close tells the server to free the ID at once. */
@@ -104,13 +132,8 @@ export class Connection {
     removeEventListener("pagehide", this.onPageHide);
     removeEventListener("pageshow", this.onPageShow);
     this.clearTimers();
-    sessionStorage.removeItem(this.tokenKey);
     this.ws?.close(1000, "leaving");
     this.ws = null;
-  }
-
-  private get tokenKey(): string {
-    return `voicesrv.resume.${this.group}`;
   }
 
   private open(): void {
@@ -133,9 +156,8 @@ export class Connection {
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     ws.onopen = () => {
+      // The server speaks first (its challenge); nothing to send yet.
       if (ws !== this.ws) return void ws.close(CLOSE_PAGE_HIDDEN, "superseded");
-      const resume = sessionStorage.getItem(this.tokenKey);
-      ws.send(JSON.stringify(resume ? { t: "hello", v: PROTOCOL_VERSION, resume } : { t: "hello", v: PROTOCOL_VERSION }));
     };
     ws.onmessage = (ev) => {
       if (ws !== this.ws) return;
@@ -144,6 +166,7 @@ export class Connection {
         return;
       }
       const msg = parseServerMessage(ev.data);
+      if (msg?.t === "challenge") return void this.answerChallenge(ws, msg.n);
       if (msg) this.handle(msg);
     };
     ws.onclose = (ev) => {
@@ -155,28 +178,51 @@ export class Connection {
         this.stopped = true;
         return this.setStatus("replaced");
       }
+      if (this.refusal || ev.code === CLOSE_REFUSED || ev.code === CLOSE_GROUP_FULL) {
+        this.stopped = true;
+        this.refusal ??= { code: "not-invited", message: "The server refused to let this device join." };
+        return this.setStatus("refused");
+      }
       this.scheduleRetry();
     };
+  }
+
+  private async answerChallenge(ws: WebSocket, n: string): Promise<void> {
+    let hello: ClientMessage;
+    try {
+      hello = await this.signHello(n);
+    } catch {
+      // No key storage (e.g. a browser that refuses IndexedDB): nothing to retry with.
+      this.refusal = { code: "bad-signature", message: "This browser can't keep this app's key. Try another browser, or leave private browsing." };
+      return void ws.close(1000, "no identity");
+    }
+    if (ws !== this.ws || ws.readyState !== WebSocket.OPEN) return;
+    this.challenge = n;
+    ws.send(JSON.stringify(hello));
   }
 
   private handle(msg: ServerMessage): void {
     switch (msg.t) {
       case "welcome":
-        sessionStorage.setItem(this.tokenKey, msg.token);
         this.me = msg.id;
         this.serverVersion = msg.version;
-        this.members = new Map(msg.members.map((m) => [m.id, m]));
+        this.isPrivate = msg.private;
+        this.refusal = null;
+        this.members = new Map(msg.members.filter((m) => m.id !== msg.id).map((m) => [m.id, m]));
         this.attempt = 0;
         this.lostAt = null;
         this.retryIn = null;
         this.startPing();
         this.setStatus("online");
         break;
-      case "joined":
-        this.members.set(msg.member.id, msg.member);
+      case "member":
+        if (msg.member.id !== this.me) this.members.set(msg.member.id, msg.member);
         break;
-      case "left":
+      case "removed":
         this.members.delete(msg.id);
+        break;
+      case "error":
+        if (msg.ref === "hello" && FINAL_REFUSALS.has(msg.code)) this.refusal = { code: msg.code, message: msg.message };
         break;
       case "status": {
         const m = this.members.get(msg.id);
@@ -188,8 +234,10 @@ export class Connection {
         this.pongTimer = null;
         break;
       case "bye":
+        if (msg.reason === "removed") this.refusal = { code: "removed-by-operator", message: "You were removed from this group." };
+        else if (msg.reason === "group-deleted") this.refusal = { code: "group-deleted", message: "This group was deleted by the server's operator." };
         // The server is restarting: reconnect soon instead of waiting for a close that may lag.
-        this.attempt = 0;
+        else if (msg.reason === "shutdown") this.attempt = 0;
         break;
     }
     for (const fn of this.listeners.message) fn(msg);

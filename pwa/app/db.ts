@@ -1,4 +1,7 @@
-// The app's only persistent storage: settings and recently used groups, on this device only.
+// The app's only persistent storage, on this device only: settings, recently used groups, this
+// device's key pair (IDENTITY.md §1: the private key is a non-extractable CryptoKey, which
+// IndexedDB stores without ever exposing its bytes) and the secrets of private groups it
+// joined (§3). Never localStorage: it holds strings only and is readable by any script.
 // Nothing about calls is stored.
 import { openDB, type DBSchema, type IDBPDatabase } from "idb";
 
@@ -7,18 +10,41 @@ export interface RecentGroup {
   lastUsed: number;
 }
 
+export interface StoredIdentity {
+  keys: CryptoKeyPair;
+  /** The 65-byte public point D. */
+  publicKey: Uint8Array;
+  createdAt: number;
+}
+
+export interface StoredGroupSecret {
+  group: string;
+  /** G, 16 bytes, from the invite link's fragment. */
+  secret: Uint8Array;
+  /** This device made the group and has not yet seen the server accept it. */
+  creating: boolean;
+}
+
 interface Schema extends DBSchema {
   settings: { key: string; value: unknown };
   recent: { key: string; value: RecentGroup; indexes: { lastUsed: number } };
+  identity: { key: string; value: StoredIdentity };
+  groupSecrets: { key: string; value: StoredGroupSecret };
 }
 
 let db: Promise<IDBPDatabase<Schema>> | null = null;
 
 export function database(): Promise<IDBPDatabase<Schema>> {
-  db ??= openDB<Schema>("voicesrv", 1, {
-    upgrade(d) {
-      d.createObjectStore("settings");
-      d.createObjectStore("recent", { keyPath: "group" }).createIndex("lastUsed", "lastUsed");
+  db ??= openDB<Schema>("voicesrv", 2, {
+    upgrade(d, oldVersion) {
+      if (oldVersion < 1) {
+        d.createObjectStore("settings");
+        d.createObjectStore("recent", { keyPath: "group" }).createIndex("lastUsed", "lastUsed");
+      }
+      if (oldVersion < 2) {
+        d.createObjectStore("identity");
+        d.createObjectStore("groupSecrets", { keyPath: "group" });
+      }
     },
   });
   return db;

@@ -64,10 +64,17 @@ test("an `online` event during a retry does not open a second socket that resume
   const { Connection } = await import("../../pwa/app/connection.ts");
   vi.useFakeTimers();
   try {
-    const conn = new Connection("fam");
+    const signed: string[] = [];
+    const conn = new Connection("fam", async (n) => {
+      signed.push(n);
+      return { t: "hello", v: 2, d: "D", name: "Ann", sig: `sig-over-${n}` };
+    });
     const first = ScriptedSocket.all[0]!;
     first.open();
-    first.receive({ t: "welcome", v: 1, id: "AAAAAA", group: "fam", token: "tok", resumed: false, members: [], limits: {}, version: "1" });
+    first.receive({ t: "challenge", n: "n0" });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(JSON.parse(first.sent[0]!)).toMatchObject({ t: "hello", sig: "sig-over-n0" });
+    first.receive({ t: "welcome", v: 2, id: "AAAAAA", group: "fam", private: false, resumed: false, members: [], limits: {}, version: "1" });
     expect(conn.status).toBe("online");
 
     first.drop(1006); // a network switch
@@ -77,14 +84,20 @@ test("an `online` event during a retry does not open a second socket that resume
     for (const f of windowListeners.online ?? []) f(); // the browser reports the network back
 
     // Whichever sockets complete their handshake, in whatever order, only one says hello.
-    for (const s of ScriptedSocket.all.slice(1).reverse()) s.open();
+    for (const s of ScriptedSocket.all.slice(1).reverse()) {
+      s.open();
+      s.receive({ t: "challenge", n: `n${ScriptedSocket.all.indexOf(s)}` });
+    }
+    await vi.advanceTimersByTimeAsync(0);
     const hellos = ScriptedSocket.all.slice(1).filter((s) => s.sent.some((d) => JSON.parse(d).t === "hello"));
     expect(hellos).toHaveLength(1);
-    expect(JSON.parse(hellos[0]!.sent[0]!)).toMatchObject({ t: "hello", resume: "tok" });
+    // Each hello signs its own socket's challenge: a signature is never reused on another socket.
+    const n = `n${ScriptedSocket.all.indexOf(hellos[0]!)}`;
+    expect(JSON.parse(hellos[0]!.sent[0]!)).toMatchObject({ t: "hello", sig: `sig-over-${n}` });
     // Any other socket was closed by the client in a way the server does not read as leaving.
     for (const s of ScriptedSocket.all.slice(1)) if (s !== hellos[0]) expect(s.closedByClient).toBe(4100);
 
-    hellos[0]!.receive({ t: "welcome", v: 1, id: "AAAAAA", group: "fam", token: "tok", resumed: true, members: [], limits: {}, version: "1" });
+    hellos[0]!.receive({ t: "welcome", v: 2, id: "AAAAAA", group: "fam", private: false, resumed: true, members: [], limits: {}, version: "1" });
     expect(conn.status).toBe("online");
     expect(retry === hellos[0] || retry.closedByClient === 4100).toBe(true);
     conn.close();

@@ -132,6 +132,8 @@ type Msg = { t: string; [k: string]: unknown };
 export class FakeConn {
   status = "online";
   out: Msg[] = [];
+  /** The roster, as the real Connection keeps it (the controller names people from it). */
+  members = new Map<string, { id: string; name: string }>();
   /** Makes sending a kx message throw, as any failure inside the key exchange's send would. */
   throwOnKx = false;
   /** The other person's link: kx messages sent here arrive there (as the server relays them). */
@@ -174,6 +176,6 @@ export class FakeConn {
   /** What the server sends on a (re)connect; `connected` follows a resume that kept the call. */
   welcome(resumed: boolean, ringTimeoutMs = 45_000): void {
     this.setStatus("online");
-    this.deliver({ t: "welcome", v: 1, id: this.me, group: "g", token: "t", resumed, members: [], limits: { ringTimeoutMs }, version: "test" });
+    this.deliver({ t: "welcome", v: 2, id: this.me, group: "g", private: false, resumed, members: [], limits: { ringTimeoutMs }, version: "test" });
   }
 }

@@ -13,7 +13,8 @@ import { join, resolve } from "node:path";
 import type { Page } from "playwright-core";
 import { pwaAssets } from "../../dist/pwa-assets.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { axeViolations, hook, openAppBrowser, PHONE, type AppBrowser } from "../helpers/browser-app.ts";
+import { axeViolations, hook, joinGroup, openAppBrowser, passOnboarding, PHONE, type AppBrowser } from "../helpers/browser-app.ts";
+import { TestClient } from "../helpers/ws-client.ts";
 
 const MIC = resolve("test/fixtures/speech-caller-48k.wav");
 const SHOTS = process.env.VOICESRV_SHOTS;
@@ -98,8 +99,7 @@ describe("installing and updating the app", () => {
     const server = await freshServer();
     const page = await newPage();
     try {
-      await page.goto(`${server.url}/install-check`);
-      await expect.poll(() => hook<string | null>(page, "me"), { timeout: 10_000 }).toMatch(/^[A-Z0-9]{6}$/);
+      await joinGroup(page, `${server.url}/install-check`);
       await workerControls(page);
       const cdp = await app.chromium.context.newCDPSession(page);
       const manifest = (await cdp.send("Page.getAppManifest")) as { errors: unknown[]; url: string };
@@ -115,8 +115,8 @@ describe("installing and updating the app", () => {
   test("a first visit never shows 'Update available', even when a new build appears during it", async () => {
     const server = await freshServer();
     const page = await newPage();
-    const other = await newPage();
     const toastSeen: string[] = [];
+    let other: TestClient | undefined;
     await page.exposeFunction("__toastSeen", (t: string) => toastSeen.push(t));
     // Records any toast, however briefly it shows.
     await page.addInitScript(() => {
@@ -133,11 +133,12 @@ describe("installing and updating the app", () => {
     });
     try {
       await page.goto(`${server.url}/`);
+      await passOnboarding(page);
       await workerControls(page);
-      await page.goto(`${server.url}/family`);
-      await other.goto(`${server.url}/family`);
-      await expect.poll(() => hook<string | null>(other, "me"), { timeout: 10_000 }).toMatch(/^[A-Z0-9]{6}$/);
-      const otherId = await hook<string>(other, "me");
+      await joinGroup(page, `${server.url}/family`);
+      // Someone else in the group (another device: a tab of this browser would be this person).
+      other = await TestClient.open(server.wsUrl("family"), { name: "Other" });
+      const otherId = other.id;
       await page.locator(`[data-member="${otherId}"]`).waitFor({ timeout: 10_000 });
       await workerSettled(page);
       await page.waitForTimeout(500); // workbox-window reports "waiting" 200 ms after install
@@ -156,14 +157,15 @@ describe("installing and updating the app", () => {
       expect(toastSeen).toEqual([]);
       expect(errors).toEqual([]);
     } finally {
-      await Promise.all([page.close(), other.close()]);
+      other?.close();
+      await page.close();
     }
   }, 40_000);
 
   test("a returning visitor gets a readable 'Update available — Reload' that loads the new version", async () => {
     const server = await freshServer();
     const first = await newPage();
-    await first.goto(`${server.url}/update-check`);
+    await joinGroup(first, `${server.url}/update-check`);
     await workerControls(first);
     await workerSettled(first);
     await first.close();

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { resolve } from "node:path";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { hook, openAppBrowser, type AppBrowser } from "../helpers/browser-app.ts";
+import { hook, openAppBrowser, type AppBrowser, joinGroup } from "../helpers/browser-app.ts";
+import { MEMBER_ID_RE } from "../../protocol/member-id.ts";
 
 const CALLER_WAV = resolve("test/fixtures/speech-caller-48k.wav");
 const CALLEE_WAV = resolve("test/fixtures/speech-callee-48k.wav");
@@ -52,13 +53,11 @@ afterAll(async () => {
 });
 
 async function placeCall(group: string): Promise<void> {
-  await Promise.all([caller.page.goto(`${server.url}/${group}`), callee.page.goto(`${server.url}/${group}`)]);
-  await expect.poll(() => hook<string | null>(caller.page, "me"), { timeout: 10_000 }).toMatch(/^[A-Z0-9]{6}$/);
-  await expect.poll(() => hook<string | null>(callee.page, "me"), { timeout: 10_000 }).toMatch(/^[A-Z0-9]{6}$/);
-  const callerId = (await hook<string>(caller.page, "me"))!;
-  const calleeId = (await hook<string>(callee.page, "me"))!;
-  await caller.page.getByRole("button", { name: `Call ${calleeId}` }).click();
-  await callee.page.getByRole("button", { name: `Accept call from ${callerId}` }).click();
+  await Promise.all([joinGroup(caller.page, `${server.url}/${group}`, "Caller"), joinGroup(callee.page, `${server.url}/${group}`, "Callee")]);
+  await expect.poll(() => hook<string | null>(caller.page, "me"), { timeout: 10_000 }).toMatch(MEMBER_ID_RE);
+  await expect.poll(() => hook<string | null>(callee.page, "me"), { timeout: 10_000 }).toMatch(MEMBER_ID_RE);
+  await caller.page.getByRole("button", { name: "Call Callee" }).click();
+  await callee.page.getByRole("button", { name: "Accept call from Caller" }).click();
 }
 
 describe("a hostile relay", () => {

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { resolve } from "node:path";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { axeViolations, hook, openAppBrowser, type AppBrowser } from "../helpers/browser-app.ts";
+import { MEMBER_ID_RE } from "../../protocol/member-id.ts";
+import { axeViolations, hook, openAppBrowser, passOnboarding, type AppBrowser } from "../helpers/browser-app.ts";
 
 const MIC = resolve("test/fixtures/speech-caller-48k.wav");
 
@@ -35,23 +36,31 @@ function pngSize(bytes: Uint8Array): { w: number; h: number } {
 }
 
 describe("the app shell", () => {
-  test("landing sanitises the group name live, joins, remembers the group, and keeps the ID over a reload", async () => {
+  test("first start asks for a name; landing sanitises the group name live, joins, remembers the group, and keeps the ID over a reload", async () => {
     const { page } = app;
     await page.goto(`${server.url}/`);
+    await page.getByText("What should your family call you?").waitFor({ timeout: 10_000 });
+    expect(await axeViolations(page)).toEqual([]);
+    // Names with invisible or direction-changing characters are refused on the device too.
+    await page.locator("vs-onboarding input").fill("Gran\u202Ema");
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByText("Use letters, numbers, spaces and punctuation only.").waitFor({ timeout: 5000 });
+    await passOnboarding(page, "Grandma");
     await page.locator("#group").fill("My Family!");
     await expect(page.locator("#preview").textContent()).resolves.toContain("/my-family");
     expect(await axeViolations(page)).toEqual([]);
     await page.getByRole("button", { name: "Join", exact: true }).click();
     await page.waitForURL(/\/my-family$/);
-    await expect.poll(() => hook<string | null>(page, "me"), { timeout: 10_000 }).toMatch(/^[A-Z0-9]{6}$/);
+    await expect.poll(() => hook<string | null>(page, "me"), { timeout: 10_000 }).toMatch(MEMBER_ID_RE);
     const id = await hook<string>(page, "me");
-    await expect(page.getByText("No one else is here yet — share the invite.").isVisible()).resolves.toBe(true);
+    await expect(page.locator("vs-group [data-testid=my-name]").textContent()).resolves.toBe("Grandma");
+    await expect(page.getByText("No one else has joined yet — invite them.").isVisible()).resolves.toBe(true);
     expect(await axeViolations(page)).toEqual([]);
 
     await page.reload();
     await expect.poll(() => hook<string | null>(page, "me"), { timeout: 10_000 }).toBe(id);
 
-    await page.getByRole("button", { name: "Leave group" }).click();
+    await page.getByRole("button", { name: "Back to all groups" }).click();
     await page.getByRole("button", { name: "Open group my-family" }).waitFor({ timeout: 5000 });
     expect(cspViolations).toEqual([]);
     expect(app.errors).toEqual([]);
@@ -76,6 +85,7 @@ describe("the app shell", () => {
   test("the service worker serves the app for any group while offline", async () => {
     const { page, chromium } = app;
     await page.goto(`${server.url}/offline-check`);
+    await passOnboarding(page);
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     await chromium.context.setOffline(true);
     try {
@@ -91,6 +101,7 @@ describe("the app shell", () => {
     const own = await startTestServer();
     const { page } = app;
     await page.goto(`${own.url}/retry-check`);
+    await passOnboarding(page);
     await expect.poll(() => hook<string | null>(page, "link"), { timeout: 10_000 }).toBe("online");
     await own.close();
     await page.getByText(/Couldn't reach the server\. Retrying in \d+ s…/).waitFor({ timeout: 10_000 });

@@ -18,7 +18,9 @@ import {
   segmentedCorrelation,
   trimLeadingSilence,
   type AppBrowser,
+  joinGroup,
 } from "../helpers/browser-app.ts";
+import { MEMBER_ID_RE } from "../../protocol/member-id.ts";
 
 const CALLER_WAV = resolve("test/fixtures/speech-caller-48k.wav");
 const CALLEE_WAV = resolve("test/fixtures/speech-callee-48k.wav");
@@ -64,11 +66,11 @@ async function shot(b: AppBrowser, name: string): Promise<void> {
 describe("a call between two browsers", () => {
   test("connects, shows the same safety code, carries each voice one way, relays only ciphertext, hangs up", async () => {
     const group = `e2e-${Math.random().toString(36).slice(2, 8)}`;
-    await Promise.all([caller.page.goto(`${server.url}/${group}`), callee.page.goto(`${server.url}/${group}`)]);
+    await Promise.all([joinGroup(caller.page, `${server.url}/${group}`, "Caller"), joinGroup(callee.page, `${server.url}/${group}`, "Callee")]);
 
     // Both see each other in the member list.
-    await expect.poll(() => hook<string | null>(caller.page, "me"), { timeout: 10_000 }).toMatch(/^[A-Z0-9]{6}$/);
-    await expect.poll(() => hook<string | null>(callee.page, "me"), { timeout: 10_000 }).toMatch(/^[A-Z0-9]{6}$/);
+    await expect.poll(() => hook<string | null>(caller.page, "me"), { timeout: 10_000 }).toMatch(MEMBER_ID_RE);
+    await expect.poll(() => hook<string | null>(callee.page, "me"), { timeout: 10_000 }).toMatch(MEMBER_ID_RE);
     const callerId = (await hook<string>(caller.page, "me"))!;
     const calleeId = (await hook<string>(callee.page, "me"))!;
     await caller.page.locator(`[data-member="${calleeId}"]`).waitFor({ timeout: 10_000 });
@@ -76,13 +78,13 @@ describe("a call between two browsers", () => {
     await shot(caller, "group");
 
     // Caller taps Call; callee sees the full-screen incoming call and taps Accept.
-    await caller.page.getByRole("button", { name: `Call ${calleeId}` }).click();
+    await caller.page.getByRole("button", { name: "Call Callee" }).click();
     await callee.page.getByText("Incoming call", { exact: true }).waitFor({ timeout: 10_000 });
-    await expect(callee.page.locator("vs-incoming [data-testid=peer]").textContent()).resolves.toBe(callerId);
+    await expect(callee.page.locator("vs-incoming [data-testid=peer]").textContent()).resolves.toBe("Caller");
     await shot(callee, "incoming");
     expect(await axeViolations(callee.page)).toEqual([]);
     await shot(caller, "outgoing");
-    await callee.page.getByRole("button", { name: `Accept call from ${callerId}` }).click();
+    await callee.page.getByRole("button", { name: "Accept call from Caller" }).click();
 
     // Both reach "Encrypted" only after the key exchange, and show the same four symbols.
     for (const b of [caller, callee]) {
@@ -220,7 +222,7 @@ describe("a call between two browsers", () => {
     }
 
     // Hang up: both return to the group screen.
-    await caller.page.getByRole("button", { name: `Hang up call with ${calleeId}` }).click();
+    await caller.page.getByRole("button", { name: "Hang up call with Callee" }).click();
     for (const b of [caller, callee]) {
       await b.page.locator("vs-group").waitFor({ state: "visible", timeout: 10_000 });
       await expect.poll(() => hook<string>(b.page, "state"), { timeout: 10_000 }).toBe("idle");

@@ -98,10 +98,26 @@ export async function openAppPeople(count: number, fakeMicWav: string): Promise<
   };
 }
 
-/** Opens a group page and waits until the server has given this person an ID. */
-export async function joinGroup(page: Page, url: string): Promise<string> {
+/**
+ * First start asks for a name ("What should your family call you?"); answers it when it shows,
+ * and returns once the app shows its landing or group screen.
+ */
+export async function passOnboarding(page: Page, name = "Tester"): Promise<void> {
+  const onboarding = page.locator("vs-onboarding input");
+  const app = page.locator("vs-landing, vs-group");
+  await onboarding.or(app).first().waitFor({ timeout: 10_000 });
+  if (await onboarding.isVisible()) {
+    await onboarding.fill(name);
+    await page.getByRole("button", { name: "Continue" }).click();
+    await app.first().waitFor({ timeout: 10_000 });
+  }
+}
+
+/** Opens a group page (naming this person on first start) and waits until it has an ID. */
+export async function joinGroup(page: Page, url: string, name?: string): Promise<string> {
   await page.goto(url);
-  await page.locator("vs-group [data-testid=my-id]", { hasText: /^[A-Z0-9]{6}$/ }).waitFor({ timeout: 10_000 });
+  await passOnboarding(page, name);
+  await page.locator("vs-group [data-testid=my-id]", { hasText: /^[0-9A-HJKMNP-TV-Z]{6}$/ }).waitFor({ timeout: 10_000 });
   return (await hook<string>(page, "me"))!;
 }
 

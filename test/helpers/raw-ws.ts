@@ -1,6 +1,7 @@
 // A WebSocket client on a raw TLS socket, for what a normal client cannot do: stop reading
 // (a slow receiver) while the server keeps sending.
 import { connect, type TLSSocket } from "node:tls";
+import { TestDevice } from "./test-device.ts";
 
 export class RawWs {
   private buf = Buffer.alloc(0);
@@ -8,6 +9,16 @@ export class RawWs {
   private waiting: ((t: string) => void) | null = null;
 
   private constructor(private readonly sock: TLSSocket) {}
+
+  /** Opens /ws/<group> and joins it as `device` (a new one unless given); resolves after welcome. */
+  static async join(port: number, group: string, device?: TestDevice): Promise<{ raw: RawWs; id: string; device: TestDevice }> {
+    const dev = device ?? (await TestDevice.create());
+    const raw = await RawWs.open(port, `/ws/${group}`);
+    const ch = await raw.nextText((m) => m.t === "challenge");
+    raw.sendText(await dev.hello(ch.n as string, group));
+    const w = await raw.nextText((m) => m.t === "welcome");
+    return { raw, id: w.id as string, device: dev };
+  }
 
   static async open(port: number, path: string): Promise<RawWs> {
     const sock = connect({ host: "127.0.0.1", port, rejectUnauthorized: false, servername: "localhost" });

@@ -15,7 +15,9 @@ export interface TestServer extends RunningServer {
 
 export async function startTestServer(opts: PartialConfig & { limits?: Partial<Limits> } = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "voicesrv-test-"));
-  const config = resolveConfig([{ host: "127.0.0.1", port: 0, dataDir, ...opts }]);
+  // Every test client comes from 127.0.0.1; the per-address join budget is tested on its own.
+  const limits = { joinsPerIpPerMinute: 1_000_000, ...opts.limits };
+  const config = resolveConfig([{ host: "127.0.0.1", port: 0, dataDir, ...opts, limits }]);
   const server = await startServer(config, silentLogger);
   const base = server.url.replace(/^http/, "ws");
   return Object.assign(server, {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { encodeMediaHeader } from "../../protocol/media-header.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { MEMBER_ID_RE } from "../../protocol/member-id.ts";
 import { TestClient } from "../helpers/ws-client.ts";
 import { connectedCall } from "../helpers/calls.ts";
 
@@ -31,7 +32,8 @@ describe("malformed and hostile clients", () => {
       ["{oops", "bad-json"],
       ['{"t":"teleport"}', "unknown-type"],
       [{ t: "call", to: "nope" }, "bad-message"],
-      [{ t: "hello", v: 1 }, "already-hello"],
+      [{ t: "hello", v: 1 }, "upgrade-required"],
+      [await c.device.hello(c.n, `bad${n - 1}`), "already-hello"],
       ["x".repeat(9000), "too-large"],
       [{ t: "hangup", callId: "f".repeat(32) }, "no-such-call"],
     ];
@@ -53,7 +55,7 @@ describe("malformed and hostile clients", () => {
     const c = await TestClient.open(server.wsUrl(`pre${n++}`), { hello: false });
     c.send({ t: "call", to: "ABCDEF" });
     expect(await c.next("error")).toMatchObject({ code: "hello-required", ref: "call" });
-    c.send({ t: "hello", v: 1 });
+    await c.sendHello();
     await c.next("welcome");
     c.ws.send(new Uint8Array([2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9]));
     expect((await c.next("error")).code).toBe("bad-frame");
@@ -129,7 +131,7 @@ describe("limits at the door", () => {
     await cs[0]!.waitClosed();
     await Bun.sleep(50);
     const again = await TestClient.open(s.wsUrl("ip"));
-    expect(again.id).toMatch(/^[A-Z0-9]{6}$/);
+    expect(again.id).toMatch(MEMBER_ID_RE);
     for (const c of [...cs, again]) c.close();
     await s.close();
   });
@@ -139,9 +141,19 @@ describe("limits at the door", () => {
     const a = await TestClient.open(s.wsUrl("full"));
     const b = await TestClient.open(s.wsUrl("full"));
     const c = await TestClient.open(s.wsUrl("full"), { hello: false });
-    c.send({ t: "hello", v: 1 });
+    await c.sendHello();
     expect((await c.next("error")).code).toBe("group-full");
     expect((await c.waitClosed()).code).toBe(4003);
+    // The roster counts people, not connections: a member who went offline still holds a place,
+    // and comes back in.
+    a.close();
+    await Bun.sleep(50);
+    const late = await TestClient.open(s.wsUrl("full"), { hello: false });
+    await late.sendHello();
+    expect((await late.next("error")).code).toBe("group-full");
+    const aBack = await TestClient.open(s.wsUrl("full"), { device: a.device });
+    expect(aBack.id).toBe(a.id);
+    aBack.close();
     const other = await TestClient.open(s.wsUrl("other"));
     expect(other.id).toBeTruthy();
     for (const x of [a, b, other]) x.close();

@@ -7,7 +7,9 @@ import { ConfigError, resolveConfig } from "../../server/config.ts";
 import type { Socket } from "../../server/connection.ts";
 import { Hub } from "../../server/hub.ts";
 import { silentLogger } from "../../server/logger.ts";
+import { SqliteRoster } from "../../server/roster/sqlite-roster.ts";
 import { RawWs } from "../helpers/raw-ws.ts";
+import { TestDevice } from "../helpers/test-device.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { TestClient } from "../helpers/ws-client.ts";
 import { connectedCall } from "../helpers/calls.ts";
@@ -31,14 +33,12 @@ describe("hardening", () => {
     for (let i = 0; i < 20; i++) {
       let raw: RawWs;
       try {
-        raw = await RawWs.open(s.port, "/ws/ghosts");
+        raw = (await RawWs.join(s.port, "ghosts")).raw;
       } catch (e) {
         expect(String(e)).toContain("429");
         refused++;
         continue;
       }
-      raw.sendText({ t: "hello", v: 1 });
-      await raw.nextText((m) => m.t === "welcome");
       raw.destroy();
       ghosts++;
       await Bun.sleep(20);
@@ -55,7 +55,7 @@ describe("hardening", () => {
     const b = await TestClient.open(s.wsUrl("ring"));
     a.send({ t: "call", to: b.id });
     const inc = await b.next("incoming");
-    const a2 = await TestClient.open(s.wsUrl("ring"), { resume: a.token });
+    const a2 = await TestClient.open(s.wsUrl("ring"), { device: a.device });
     expect(a2.id).toBe(a.id);
     expect(await b.next("ended")).toMatchObject({ callId: inc.callId, reason: "peer-gone" });
     expect((await a.waitClosed()).code).toBe(4001);
@@ -161,8 +161,8 @@ describe("configuration types", () => {
 });
 
 describe("hub re-entrancy (sockets that close synchronously, as Bun's do)", () => {
-  test("a caller whose socket is closed while being told 'outgoing' never leaves the callee ringing", () => {
-    const hub = new Hub({ ...DEFAULT_LIMITS, resumeGraceMs: 0 }, silentLogger, "test");
+  test("a caller whose socket is closed while being told 'outgoing' never leaves the callee ringing", async () => {
+    const hub = new Hub({ limits: { ...DEFAULT_LIMITS, resumeGraceMs: 0 }, log: silentLogger, version: "test", roster: new SqliteRoster(":memory:") });
     const inbox = new Map<string, ServerMessage[]>();
     const make = (name: string, buffered: () => number) => {
       inbox.set(name, []);
@@ -178,9 +178,14 @@ describe("hub re-entrancy (sockets that close synchronously, as Bun's do)", () =
     let stuck = false;
     const attacker = make("attacker", () => (stuck ? 10 * 1024 * 1024 : 0));
     const victim = make("victim", () => 0);
-    hub.text(attacker, JSON.stringify({ t: "hello", v: 1 }));
-    hub.text(victim, JSON.stringify({ t: "hello", v: 1 }));
-    const victimId = (inbox.get("victim")![0] as Extract<ServerMessage, { t: "welcome" }>).id;
+    const join = async (conn: ReturnType<typeof make>, name: string) => {
+      const n = (inbox.get(name)![0] as Extract<ServerMessage, { t: "challenge" }>).n;
+      hub.text(conn, JSON.stringify(await (await TestDevice.create()).hello(n, "g")));
+      while (!inbox.get(name)!.some((m) => m.t === "welcome")) await Bun.sleep(1);
+      return (inbox.get(name)!.find((m) => m.t === "welcome") as Extract<ServerMessage, { t: "welcome" }>).id;
+    };
+    await join(attacker, "attacker");
+    const victimId = await join(victim, "victim");
     stuck = true; // the attacker stops reading: its send queue is hopeless
     hub.text(attacker, JSON.stringify({ t: "call", to: victimId }));
     return Promise.resolve().then(() => {

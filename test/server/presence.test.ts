@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { MEMBER_ID_RE } from "../../protocol/member-id.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { RawWs } from "../helpers/raw-ws.ts";
 import { TestClient } from "../helpers/ws-client.ts";
@@ -13,25 +14,37 @@ afterAll(async () => {
 });
 
 describe("presence", () => {
-  test("members see their own group only, with live joined/left events", async () => {
-    const a = await TestClient.open(server.wsUrl("work"));
-    const b = await TestClient.open(server.wsUrl("work"));
-    const x = await TestClient.open(server.wsUrl("family"));
-    expect(a.id).toMatch(/^[A-Z0-9]{6}$/);
+  test("members see their own group only, by name, with live online/offline events", async () => {
+    const a = await TestClient.open(server.wsUrl("work"), { name: "Ann" });
+    const b = await TestClient.open(server.wsUrl("work"), { name: "Bob" });
+    const x = await TestClient.open(server.wsUrl("family"), { name: "Xena" });
+    expect(a.id).toMatch(MEMBER_ID_RE);
+    expect(a.id).toBe(a.device.id);
     expect(new Set([a.id, b.id, x.id]).size).toBe(3);
 
-    const joined = await a.next("joined");
-    expect(joined.member).toEqual({ id: b.id, status: "available" });
+    const joined = await a.next("member", (m) => m.member.id === b.id);
+    expect(joined.member).toMatchObject({ id: b.id, d: b.device.d, name: "Bob", online: true, status: "available" });
     const bWelcome = b.messages.find((m) => m.t === "welcome")!;
-    expect(bWelcome.t === "welcome" && bWelcome.members).toEqual([{ id: a.id, status: "available" }]);
+    expect(bWelcome.t === "welcome" && bWelcome.members).toEqual([expect.objectContaining({ id: a.id, name: "Ann", online: true })]);
     const xWelcome = x.messages.find((m) => m.t === "welcome")!;
     expect(xWelcome.t === "welcome" && xWelcome.members).toEqual([]);
 
-    const c = await TestClient.open(server.wsUrl("work"));
-    await a.next("joined", (m) => m.member.id === c.id);
+    const c = await TestClient.open(server.wsUrl("work"), { name: "Cat" });
+    await a.next("member", (m) => m.member.id === c.id && m.member.online);
     c.close();
-    await a.next("left", (m) => m.id === c.id);
-    await b.next("left", (m) => m.id === c.id);
+    // Gone offline, still in the roster, with a last-seen time.
+    const off = await a.next("member", (m) => m.member.id === c.id && !m.member.online);
+    expect(off.member.lastSeen).toBeGreaterThan(Date.now() - 60_000);
+    await b.next("member", (m) => m.member.id === c.id && !m.member.online);
+
+    // A newcomer sees online members first, then offline ones.
+    const d = await TestClient.open(server.wsUrl("work"));
+    const dw = d.messages.find((m) => m.t === "welcome")!;
+    expect(dw.t === "welcome" && dw.members.map((m) => [m.name, m.online])).toEqual([
+      [expect.stringMatching(/Ann|Bob/), true],
+      [expect.stringMatching(/Ann|Bob/), true],
+      ["Cat", false],
+    ]);
 
     // Nothing of group "work" ever reached the "family" member, and vice versa.
     await Bun.sleep(100);
@@ -43,62 +56,89 @@ describe("presence", () => {
     a.send({ t: "call", to: x.id });
     expect((await a.next("ended")).reason).toBe("unavailable");
     expect(x.messages.some((m) => m.t === "incoming")).toBe(false);
-    for (const cl of [a, b, x]) cl.close();
+    for (const cl of [a, b, x, d]) cl.close();
   });
 
-  test("a resume token from another group does not resume there", async () => {
+  test("the same device key is the same member in another group, and gets the same ID", async () => {
     const a = await TestClient.open(server.wsUrl("alpha"));
-    const spy = await TestClient.open(server.wsUrl("beta"), { resume: a.token });
-    expect(spy.id).not.toBe(a.id);
+    const again = await TestClient.open(server.wsUrl("beta"), { device: a.device });
+    expect(again.id).toBe(a.id);
+    // …but it is a different roster: alpha's members are not listed in beta.
+    const w = again.messages.find((m) => m.t === "welcome")!;
+    expect(w.t === "welcome" && w.members).toEqual([]);
     a.close();
-    spy.close();
+    again.close();
   });
 
   test("a dropped connection resumes its ID and its connected call within the grace period", async () => {
     const { a, b, callId } = await connectedCall(server, "resume");
-    const inc = { callId };
-
     a.close(4100); // the app's "page hidden, back soon" close keeps the member
-    await b.next("peer-away", (m) => m.callId === inc.callId);
-    const a2 = await TestClient.open(server.wsUrl("resume"), { resume: a.token });
+    await b.next("peer-away", (m) => m.callId === callId);
+    const a2 = await TestClient.open(server.wsUrl("resume"), { device: a.device });
     expect(a2.id).toBe(a.id);
     const w = a2.messages.find((m) => m.t === "welcome")!;
     expect(w.t === "welcome" && w.resumed).toBe(true);
     const again = await a2.next("connected");
-    expect(again.callId).toBe(inc.callId);
-    await b.next("peer-back", (m) => m.callId === inc.callId);
-    expect(b.messages.some((m) => m.t === "left")).toBe(false);
+    expect(again.callId).toBe(callId);
+    await b.next("peer-back", (m) => m.callId === callId);
+    expect(b.messages.some((m) => m.t === "member" && m.member.id === a.id && !m.member.online)).toBe(false);
 
-    // Without a resume the grace runs out: the peer learns the call ended and the member left.
+    // Without a resume the grace runs out: the peer learns the call ended and the member is offline.
     a2.close(4100);
     const ended = await b.next("ended", () => true, 4000);
     expect(ended.reason).toBe("peer-gone");
-    await b.next("left", (m) => m.id === a.id, 4000);
+    await b.next("member", (m) => m.member.id === a.id && !m.member.online, 4000);
     b.close();
   });
 
   test("a real network drop (no close frame) also keeps the member for a resume", async () => {
     const b = await TestClient.open(server.wsUrl("drop"));
-    const raw = await RawWs.open(server.port, "/ws/drop");
-    raw.sendText({ t: "hello", v: 1 });
-    const w = await raw.nextText((m) => m.t === "welcome");
-    await b.next("joined", (m) => m.member.id === w.id);
+    const { raw, id, device: dev } = await RawWs.join(server.port, "drop");
+    const w = { id };
+    await b.next("member", (m) => m.member.id === w.id);
     raw.destroy();
     await Bun.sleep(300);
-    expect(b.messages.some((m) => m.t === "left")).toBe(false);
-    const back = await TestClient.open(server.wsUrl("drop"), { resume: w.token });
+    expect(b.messages.some((m) => m.t === "member" && m.member.id === w.id && !m.member.online)).toBe(false);
+    const back = await TestClient.open(server.wsUrl("drop"), { device: dev });
     expect(back.id).toBe(w.id);
+    expect(back.messages.find((m) => m.t === "welcome")).toMatchObject({ resumed: true });
     back.close();
     b.close();
   });
 
-  test("a clean close leaves at once", async () => {
-    const a = await TestClient.open(server.wsUrl("clean"));
+  test("a second tab with the same device replaces the first, which is told why", async () => {
+    const a = await TestClient.open(server.wsUrl("tabs"));
+    const b = await TestClient.open(server.wsUrl("tabs"));
+    const a2 = await TestClient.open(server.wsUrl("tabs"), { device: a.device });
+    expect(a2.id).toBe(a.id);
+    expect(await a.next("bye")).toMatchObject({ reason: "replaced" });
+    expect((await a.waitClosed()).code).toBe(4001);
+    // One person, not two: b saw no second member and no offline event.
+    await Bun.sleep(100);
+    expect(b.messages.filter((m) => m.t === "member" && m.member.id === a.id && !m.member.online)).toHaveLength(0);
+    expect(server.hub.counts().members).toBeGreaterThanOrEqual(2);
+    a2.send({ t: "call", to: b.id });
+    expect((await b.next("incoming")).from).toBe(a.id);
+    a2.close();
+    b.close();
+  });
+
+  test("a clean close goes offline at once; rename and a signed leave reach the group", async () => {
+    const a = await TestClient.open(server.wsUrl("clean"), { name: "Ann" });
     const b = await TestClient.open(server.wsUrl("clean"));
+    a.send({ t: "rename", name: "Grandma" });
+    expect((await b.next("member", (m) => m.member.id === a.id && m.member.name === "Grandma")).member.online).toBe(true);
     const t0 = performance.now();
     a.close(1000);
-    await b.next("left", (m) => m.id === a.id, 1000);
+    await b.next("member", (m) => m.member.id === a.id && !m.member.online, 1000);
     expect(performance.now() - t0).toBeLessThan(1000);
+    expect(server.roster.member("clean", a.id)?.name).toBe("Grandma");
+
+    const a2 = await TestClient.open(server.wsUrl("clean"), { device: a.device, name: "Grandma" });
+    a2.send(await a.device.leave(a2.n, "clean"));
+    await b.next("removed", (m) => m.id === a.id);
+    expect((await a2.waitClosed()).code).toBe(1000);
+    expect(server.roster.member("clean", a.id)).toBeNull();
     b.close();
   });
 });

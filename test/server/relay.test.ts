@@ -70,9 +70,8 @@ describe("media relay", () => {
   test("a receiver that stops reading gets frames dropped and counted, never buffered without bound", async () => {
     const group = `slow${n++}`;
     const fast = await TestClient.open(server.wsUrl(group));
-    const slow = await RawWs.open(server.port, `/ws/${group}`);
-    slow.sendText({ t: "hello", v: 1 });
-    const w = await slow.nextText((m) => m.t === "welcome");
+    const { raw: slow, id: slowId } = await RawWs.join(server.port, group);
+    const w = { id: slowId };
     fast.send({ t: "call", to: w.id });
     const inc = await slow.nextText((m) => m.t === "incoming");
     slow.sendText({ t: "answer", callId: inc.callId });

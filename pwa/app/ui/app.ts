@@ -4,6 +4,9 @@ import { LitElement, html, css } from "lit";
 import { isValidGroupName } from "../../../protocol/group-name.ts";
 import { CallController, type CallView } from "../call-controller.ts";
 import { Connection } from "../connection.ts";
+import { DeviceIdentity } from "../device-identity.ts";
+import { forgetGroupSecret, groupSecret, inviteLink, markGroupCreated, newGroupSecret, saveGroupSecret, secretFromFragment } from "../group-secrets.ts";
+import { loadMyName, saveMyName } from "../my-name.ts";
 import { recentGroups, rememberGroup } from "../recent-groups.ts";
 import { applyUpdate, caCertificateOffered, registerServiceWorker, type WorkerState } from "../service-worker.ts";
 import { settings } from "../settings.ts";
@@ -14,13 +17,15 @@ import "./about.ts";
 import "./group.ts";
 import "./in-call.ts";
 import "./incoming.ts";
+import "./invite-sheet.ts";
+import "./onboarding.ts";
 import type { VsLanding } from "./landing.ts";
 import "./landing.ts";
 import "./outgoing.ts";
 import "./security-failure.ts";
 import "./settings-panel.ts";
 
-type Overlay = null | "settings" | "about" | "trust";
+type Overlay = null | "settings" | "about" | "trust" | "invite";
 
 function groupFromPath(): string | null {
   const seg = decodeURIComponent(location.pathname.slice(1));
@@ -38,7 +43,14 @@ export class VsApp extends LitElement {
     updateReady: { state: true },
     caAvailable: { state: true },
     tick: { state: true },
+    myName: { state: true },
+    identity: { state: true },
+    inviteUrl: { state: true },
   };
+  /** undefined while loading; null until the person has chosen a name. */
+  declare myName: string | null | undefined;
+  declare identity: DeviceIdentity | null;
+  declare inviteUrl: string;
   declare group: string | null;
   declare overlay: Overlay;
   declare toast: string;
@@ -83,6 +95,9 @@ export class VsApp extends LitElement {
     this.updateReady = false;
     this.caAvailable = false;
     this.tick = 0;
+    this.myName = undefined;
+    this.identity = null;
+    this.inviteUrl = "";
     installTestHook(() => ({ conn: this.conn, calls: this.calls }));
   }
 
@@ -101,6 +116,13 @@ export class VsApp extends LitElement {
   }
 
   private async boot(): Promise<void> {
+    this.myName = await loadMyName();
+    try {
+      this.identity = await DeviceIdentity.load();
+    } catch {
+      // No IndexedDB (some private modes): the connection reports that joining is impossible.
+      this.identity = null;
+    }
     // A home-screen launch (manifest start_url) goes straight back to the last group.
     const params = new URLSearchParams(location.search);
     if (location.pathname === "/" && params.get("launch") === "home") {
@@ -112,7 +134,25 @@ export class VsApp extends LitElement {
 
   private route(): void {
     const g = groupFromPath();
-    if (g === this.group) return;
+    const secret = g ? secretFromFragment(location.hash) : null;
+    if (g && location.hash) {
+      // The invite's secret must not stay in the address bar, history or a copied URL.
+      history.replaceState(null, "", `/${g}${location.search}`);
+    }
+    if (g && secret) {
+      void saveGroupSecret(g, secret, false).then(() => this.connectTo(g, true));
+      return;
+    }
+    this.connectTo(g);
+  }
+
+  private connectTo(g: string | null, force = false): void {
+    if (g === this.group && !force) return;
+    if (this.myName == null) {
+      // Onboarding first; the group opens once a name is chosen.
+      this.group = g;
+      return;
+    }
     this.calls?.hangup();
     this.conn?.close();
     this.conn = null;
@@ -121,12 +161,27 @@ export class VsApp extends LitElement {
     this.group = g;
     if (!g) return;
     void rememberGroup(g);
-    const conn = new Connection(g);
+    const name = this.myName;
+    const identity = this.identity;
+    const conn = new Connection(g, async (n) => {
+      if (!identity) throw new Error("no device identity");
+      return identity.hello(n, g, this.myName ?? name, await groupSecret(g));
+    });
     const calls = new CallController(conn);
     this.conn = conn;
     this.calls = calls;
     conn.on("status", () => this.tick++);
-    conn.on("message", () => this.tick++);
+    conn.on("message", (m) => {
+      if (m.t === "welcome") void markGroupCreated(g);
+      this.tick++;
+    });
+    conn.on("status", () => {
+      // A name taken by someone else's group: the secret this device made is of no use.
+      if (conn.refusal?.code !== "group-exists") return;
+      void groupSecret(g).then(async (s) => {
+        if (s?.creating) await forgetGroupSecret(g);
+      });
+    });
     calls.subscribe((v) => this.onCallView(v));
   }
 
@@ -143,6 +198,7 @@ export class VsApp extends LitElement {
     const say = (t: string): void => {
       this.announcement = t;
     };
+    v = { ...v, peer: this.nameOf(v.peer) };
     switch (v.phase) {
       case "outgoing":
         return say(v.outgoing === "ringing" ? `Ringing ${v.peer}` : `Calling ${v.peer}`);
@@ -170,39 +226,47 @@ export class VsApp extends LitElement {
     this.toastTimer = setTimeout(() => (this.toast = ""), 2500);
   }
 
-  private async copyId(): Promise<void> {
-    const id = this.conn?.me;
-    if (!id) return;
-    try {
-      await navigator.clipboard.writeText(id);
-      this.showToast(`ID ${id} copied`);
-    } catch {
-      this.showToast(`Your ID is ${id}`);
+  private async invite(): Promise<void> {
+    const g = this.group;
+    if (!g) return;
+    const secret = this.conn?.isPrivate ? ((await groupSecret(g))?.secret ?? null) : null;
+    this.inviteUrl = inviteLink(location.origin, g, secret);
+    this.overlay = "invite";
+  }
+
+  private async onName(name: string): Promise<void> {
+    const first = this.myName == null;
+    const c = await saveMyName(name).catch(() => null);
+    if (!c?.ok) return this.showToast("Couldn't save your name on this device.");
+    this.myName = c.name;
+    if (first) this.connectTo(this.group, true);
+    else {
+      this.conn?.send({ t: "rename", name: c.name });
+      this.showToast("Name saved");
     }
   }
 
-  private async invite(): Promise<void> {
-    const url = `${location.origin}/${this.group}`;
-    if (navigator.share) {
-      try {
-        await navigator.share({ title: "Join my voicesrv group", text: "Private calls with me on voicesrv:", url });
-        return;
-      } catch (e) {
-        if ((e as Error).name === "AbortError") return;
-      }
-    }
-    try {
-      await navigator.clipboard.writeText(url);
-      this.showToast("Invite link copied");
-    } catch {
-      this.showToast(url);
-    }
+  private async createPrivate(group: string): Promise<void> {
+    await saveGroupSecret(group, newGroupSecret(), true);
+    this.navigate(`/${group}`);
+  }
+
+  private async resetIdentity(): Promise<void> {
+    this.calls?.hangup();
+    await DeviceIdentity.reset();
+    location.reload();
+  }
+
+  /** People are shown by the name the roster gives them; the ID only where no name is known. */
+  private nameOf(id: string): string {
+    return this.conn?.members.get(id)?.name ?? id;
   }
 
   private callScreen() {
     const calls = this.calls;
-    const v = calls?.view;
-    if (!calls || !v) return null;
+    const view = calls?.view;
+    if (!calls || !view) return null;
+    const v = { ...view, peer: this.nameOf(view.peer) };
     switch (v.phase) {
       case "outgoing":
       case "ended":
@@ -232,8 +296,12 @@ export class VsApp extends LitElement {
   private overlayScreen() {
     const close = () => (this.overlay = null);
     switch (this.overlay) {
+      case "invite":
+        return html`<vs-invite-sheet .link=${this.inviteUrl} .group=${this.group ?? ""} ?isPrivate=${this.conn?.isPrivate ?? false} @close=${close}></vs-invite-sheet>`;
       case "settings":
         return html`<vs-settings ?updateReady=${this.updateReady} .serverVersion=${this.conn?.serverVersion ?? ""}
+          .myName=${this.myName ?? ""} .memberId=${this.identity?.id ?? ""} .fingerprint=${this.identity?.fingerprint ?? ""}
+          @rename=${(e: CustomEvent<string>) => void this.onName(e.detail)} @reset-identity=${() => void this.resetIdentity()}
           @close=${close} @apply-update=${() => void applyUpdate()} @forgot-groups=${() => {
             this.showToast("Recent groups forgotten");
             this.renderRoot.querySelector<VsLanding>("vs-landing")?.refresh();
@@ -248,15 +316,18 @@ export class VsApp extends LitElement {
   }
 
   override render() {
+    if (this.myName === undefined) return null;
+    if (this.myName === null) return html`<vs-onboarding @name=${(e: CustomEvent<string>) => void this.onName(e.detail)}></vs-onboarding>`;
     const conn = this.conn;
     const phase = this.calls?.view.phase ?? "idle";
     this.toggleAttribute("banner", this.worker === "untrusted" && phase === "idle");
     const main = this.group && conn
-      ? html`<vs-group .group=${this.group} .me=${conn.me} .members=${[...conn.members.values()]} .link=${conn.status} .retryIn=${conn.retryIn}
+      ? html`<vs-group .group=${this.group} .me=${conn.me} .myName=${this.myName} ?isPrivate=${conn.isPrivate} .refusal=${conn.refusal}
+          .members=${[...conn.members.values()]} .link=${conn.status} .retryIn=${conn.retryIn}
           @leave=${() => this.navigate("/")} @call=${(e: CustomEvent<string>) => void this.calls?.call(e.detail)}
-          @copy-id=${() => void this.copyId()} @invite=${() => void this.invite()} @take-over=${() => conn.takeOver()}
+          @invite=${() => void this.invite()} @take-over=${() => conn.takeOver()}
           @open-settings=${() => (this.overlay = "settings")}></vs-group>`
-      : html`<vs-landing @join=${(e: CustomEvent<string>) => this.navigate(`/${e.detail}`)}
+      : html`<vs-landing @join=${(e: CustomEvent<string>) => this.navigate(`/${e.detail}`)} @create-private=${(e: CustomEvent<string>) => void this.createPrivate(e.detail)}
           @open-settings=${() => (this.overlay = "settings")} @open-about=${() => (this.overlay = "about")}></vs-landing>`;
     return html`
       ${phase === "idle" ? this.trustBanner() : null}

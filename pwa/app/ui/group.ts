@@ -1,8 +1,10 @@
-// Screen 2 (UX.md): who is here, your own ID, invite, and a Call button per person.
+// Screen 2 (UX.md): the people in this group by name — online first, then offline with "last
+// seen" — this person's own name and ID, invite, and a Call button per available person.
 import { LitElement, html, css } from "lit";
 import type { MemberInfo } from "../../../protocol/messages.ts";
-import type { LinkStatus } from "../connection.ts";
-import { backIcon, gearIcon, phoneIcon } from "./icons.ts";
+import type { LinkStatus, Refusal } from "../connection.ts";
+import { lastSeenText } from "../last-seen.ts";
+import { backIcon, gearIcon, lockIcon, phoneIcon } from "./icons.ts";
 import { base } from "./styles.ts";
 
 const LINK_TEXT: Record<LinkStatus, string> = {
@@ -11,6 +13,7 @@ const LINK_TEXT: Record<LinkStatus, string> = {
   reconnecting: "Reconnecting…",
   offline: "Offline",
   replaced: "Open in another tab",
+  refused: "Not joined",
 };
 
 const STATUS_TEXT: Record<MemberInfo["status"], string> = {
@@ -19,36 +22,70 @@ const STATUS_TEXT: Record<MemberInfo["status"], string> = {
   "in-call": "On a call",
 };
 
+/** What a refused join means for the person, and what they can do next. */
+function refusalText(r: Refusal): { title: string; next: string } {
+  switch (r.code) {
+    case "not-invited":
+      return { title: "This group is private.", next: "Ask someone in it to send you an invite link, and open that link on this phone." };
+    case "group-exists":
+      return { title: "A group with this name already exists.", next: "Go back and choose another name for your new group." };
+    case "removed":
+    case "removed-by-operator":
+      return { title: "You were removed from this group.", next: "Ask the person who runs this server if that was a mistake." };
+    case "group-deleted":
+      return { title: "This group was deleted.", next: "Ask the person who runs this server, or start a new group." };
+    case "id-taken":
+      return { title: "Another phone already uses this app's ID in this group.", next: "In Settings, reset this phone's identity, then open the group again." };
+    case "upgrade-required":
+      return { title: "This app is out of date.", next: "Reload the page to get the current version." };
+    case "group-full":
+      return { title: "This group is full.", next: "Ask the person who runs this server to raise the limit." };
+    case "too-many-groups":
+      return { title: "This server has no room for another group.", next: "Ask the person who runs it." };
+    default:
+      return { title: "The server didn't let this phone join.", next: r.message };
+  }
+}
+
 export class VsGroup extends LitElement {
   static properties = {
     group: {},
     me: {},
+    myName: {},
+    isPrivate: { type: Boolean },
     members: { attribute: false },
     link: {},
     retryIn: { attribute: false },
+    refusal: { attribute: false },
   };
   declare group: string;
   declare me: string | null;
+  declare myName: string;
+  declare isPrivate: boolean;
   declare members: MemberInfo[];
   declare link: LinkStatus;
   declare retryIn: number | null;
+  declare refusal: Refusal | null;
 
   static styles = [
     base,
     css`
       header { display: flex; align-items: center; gap: 10px; }
       .title { flex: 1; min-width: 0; display: grid; }
-      .title h1 { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+      .title h1 { display: flex; align-items: center; gap: 6px; min-width: 0; }
+      .title h1 span { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
       .link { display: inline-flex; align-items: center; gap: 6px; }
       .status-line { background: var(--surface-2); border-radius: 12px; padding: 10px 14px; }
       .me { display: grid; gap: 4px; text-align: center; }
-      .me .id { font-size: 2.6rem; font-weight: 700; }
+      .me .name { font-size: 1.8rem; font-weight: 700; overflow-wrap: anywhere; }
       .me-actions { display: flex; gap: 10px; justify-content: center; flex-wrap: wrap; }
       ul { list-style: none; margin: 0; padding: 0; display: grid; gap: 10px; }
-      li { display: flex; align-items: center; gap: 12px; }
-      li .who { display: grid; }
-      li .id { font-size: 1.25rem; font-weight: 600; }
+      li { display: flex; align-items: center; gap: 12px; flex-wrap: wrap; }
+      li .who { display: grid; min-width: 0; flex: 1; }
+      li .name { font-size: 1.25rem; font-weight: 600; overflow-wrap: anywhere; }
+      li.offline .name { color: var(--muted); }
       .empty { text-align: center; padding: 24px 8px; }
+      .refused { display: grid; gap: 12px; }
     `,
   ];
 
@@ -56,9 +93,12 @@ export class VsGroup extends LitElement {
     super();
     this.group = "";
     this.me = null;
+    this.myName = "";
+    this.isPrivate = false;
     this.members = [];
     this.link = "connecting";
     this.retryIn = null;
+    this.refusal = null;
   }
 
   private fire(name: string, detail?: unknown): void {
@@ -66,24 +106,47 @@ export class VsGroup extends LitElement {
   }
 
   private statusLine() {
-    if (this.link === "online" || this.link === "connecting") return null;
+    if (this.link === "online" || this.link === "connecting" || this.link === "refused") return null;
     if (this.link === "replaced")
       return html`<div class="status-line row" role="status">
-        <span>This group is open in another tab.</span><span class="spacer"></span>
+        <span>You opened this group in another tab or window.</span><span class="spacer"></span>
         <button @click=${() => this.fire("take-over")}>Use here</button>
       </div>`;
     const wait = this.retryIn ? ` Retrying in ${this.retryIn} s…` : navigator.onLine ? " Retrying…" : " Waiting for a network…";
     return html`<div class="status-line" role="status">Couldn't reach the server.${wait}</div>`;
   }
 
-  override render() {
-    const others = this.members.filter((m) => m.id !== this.me);
+  private person(m: MemberInfo, online: boolean) {
+    const detail = m.online ? STATUS_TEXT[m.status] : lastSeenText(m.lastSeen);
+    return html`<li class="card ${m.online ? "" : "offline"}" data-member=${m.id}>
+      <span class="who">
+        <span class="name">${m.name}</span>
+        <span class="small muted" data-testid="member-status">${detail}</span>
+      </span>
+      ${m.online
+        ? html`<button class="primary" aria-label=${`Call ${m.name}`} ?disabled=${!online || m.status !== "available"} @click=${() => this.fire("call", m.id)}>
+            ${phoneIcon} Call
+          </button>`
+        : null}
+    </li>`;
+  }
+
+  private people() {
     const online = this.link === "online";
+    const others = this.members.filter((m) => m.id !== this.me).sort((a, b) => Number(b.online) - Number(a.online) || b.lastSeen - a.lastSeen);
+    if (others.length > 0) return html`<ul>${others.map((m) => this.person(m, online))}</ul>`;
+    if (!online) return html`<p class="empty muted">The list of people appears when you are connected.</p>`;
+    return html`<p class="empty muted">No one else has joined yet — invite them.</p>`;
+  }
+
+  override render() {
+    const online = this.link === "online";
+    const refused = this.link === "refused" && this.refusal ? refusalText(this.refusal) : null;
     return html`<main class="screen">
       <header>
-        <button class="ghost" aria-label="Leave group" @click=${() => this.fire("leave")}>${backIcon}</button>
+        <button class="ghost" aria-label="Back to all groups" @click=${() => this.fire("leave")}>${backIcon}</button>
         <div class="title">
-          <h1>${this.group}</h1>
+          <h1>${this.isPrivate ? html`${lockIcon}<span class="sr-only">Private group</span>` : null}<span>${this.group}</span></h1>
           <span class="link small muted" role="status" aria-label=${`Connection: ${LINK_TEXT[this.link]}`}>
             <span class="dot ${this.link} ${this.link === "reconnecting" ? "pulse" : ""}"></span>${LINK_TEXT[this.link]}
           </span>
@@ -91,30 +154,24 @@ export class VsGroup extends LitElement {
         <button class="ghost" aria-label="Settings" @click=${() => this.fire("open-settings")}>${gearIcon}</button>
       </header>
       ${this.statusLine()}
-      <section class="me card" aria-label="Your ID">
-        <span class="muted small">Your ID</span>
-        <span class="id mono" data-testid="my-id">${this.me ?? "……"}</span>
-        <div class="me-actions">
-          <button ?disabled=${!this.me} @click=${() => this.fire("copy-id")}>Copy ID</button>
-          <button class="primary" aria-label="Invite someone to this group" @click=${() => this.fire("invite")}>Invite</button>
-        </div>
-      </section>
-      <section aria-labelledby="people-h">
-        <h2 id="people-h">People here</h2>
-        ${others.length === 0
-          ? html`<p class="empty muted">No one else is here yet — share the invite.</p>`
-          : html`<ul>
-              ${others.map(
-                (m) => html`<li class="card" data-member=${m.id}>
-                  <span class="who"><span class="id mono">${m.id}</span><span class="small muted">${STATUS_TEXT[m.status]}</span></span>
-                  <span class="spacer"></span>
-                  <button class="primary" aria-label=${`Call ${m.id}`} ?disabled=${!online || m.status !== "available"} @click=${() => this.fire("call", m.id)}>
-                    ${phoneIcon} Call
-                  </button>
-                </li>`,
-              )}
-            </ul>`}
-      </section>
+      ${refused
+        ? html`<section class="refused card" role="alert">
+            <h2>${refused.title}</h2>
+            <p>${refused.next}</p>
+            <button @click=${() => this.fire("leave")}>Back to all groups</button>
+          </section>`
+        : html`<section class="me card" aria-label="You">
+              <span class="muted small">You appear as</span>
+              <span class="name" data-testid="my-name">${this.myName}</span>
+              <span class="small muted">ID <span class="mono" data-testid="my-id">${this.me ?? "……"}</span></span>
+              <div class="me-actions">
+                <button class="primary" ?disabled=${!online} aria-label="Invite someone to this group" @click=${() => this.fire("invite")}>Invite</button>
+              </div>
+            </section>
+            <section aria-labelledby="people-h">
+              <h2 id="people-h">People in this group</h2>
+              ${this.people()}
+            </section>`}
     </main>`;
   }
 }

@@ -10,10 +10,12 @@ import { base } from "./styles.ts";
 export class VsLanding extends LitElement {
   static properties = {
     raw: { state: true },
+    privateRaw: { state: true },
     recent: { state: true },
     suggestions: { state: true },
   };
   declare raw: string;
+  declare privateRaw: string;
   declare recent: RecentGroup[];
   declare suggestions: string[];
 
@@ -38,7 +40,8 @@ export class VsLanding extends LitElement {
     super();
     this.raw = "";
     this.recent = [];
-    this.suggestions = suggestGroupNames(3);
+    this.suggestions = suggestGroupNames(4);
+    this.privateRaw = this.suggestions.pop()!;
   }
 
   override connectedCallback(): void {
@@ -62,6 +65,13 @@ export class VsLanding extends LitElement {
   private onSubmit(e: Event): void {
     e.preventDefault();
     this.join(this.clean);
+  }
+
+  private onCreatePrivate(e: Event): void {
+    e.preventDefault();
+    const group = sanitizeGroupName(this.privateRaw);
+    if (!isValidGroupName(group)) return;
+    this.dispatchEvent(new CustomEvent("create-private", { detail: group, bubbles: true, composed: true }));
   }
 
   override render() {
@@ -91,6 +101,16 @@ export class VsLanding extends LitElement {
         <div class="chips">
           ${this.suggestions.map((s) => html`<button aria-label=${`Join new group ${s}`} @click=${() => this.join(s)}>${s}</button>`)}
         </div>
+      </section>
+      <section aria-labelledby="private-h" class="card">
+        <h2 id="private-h">New private group</h2>
+        <p class="small muted">Only people you send the invite link to can join — nobody can guess their way in.</p>
+        <form @submit=${this.onCreatePrivate}>
+          <label for="private-name" class="small">Name of the new group</label>
+          <input id="private-name" type="text" autocomplete="off" autocapitalize="off" spellcheck="false"
+            .value=${this.privateRaw} @input=${(e: Event) => (this.privateRaw = (e.target as HTMLInputElement).value)} />
+          <button class="primary" type="submit" ?disabled=${!sanitizeGroupName(this.privateRaw)}>Create private group</button>
+        </form>
       </section>
       ${this.recent.length > 0
         ? html`<section aria-labelledby="recent-h">

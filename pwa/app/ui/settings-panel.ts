@@ -1,5 +1,6 @@
 // Screen 8 (UX.md): preferences, the app version, and the update prompt.
 import { LitElement, html, css } from "lit";
+import { checkName } from "../../../protocol/display-name.ts";
 import { forgetRecentGroups } from "../recent-groups.ts";
 import { settings, type Settings, type Theme } from "../settings.ts";
 import { backIcon } from "./icons.ts";
@@ -13,7 +14,19 @@ export class VsSettings extends LitElement {
     updateReady: { type: Boolean },
     serverVersion: {},
     notify: { state: true },
+    myName: {},
+    memberId: {},
+    fingerprint: {},
+    nameDraft: { state: true },
+    buildHash: { state: true },
+    confirmReset: { state: true },
   };
+  declare myName: string;
+  declare memberId: string;
+  declare fingerprint: string;
+  declare nameDraft: string | null;
+  declare buildHash: string;
+  declare confirmReset: boolean;
   declare prefs: Settings;
   declare updateReady: boolean;
   declare serverVersion: string;
@@ -30,6 +43,11 @@ export class VsSettings extends LitElement {
       .choice { display: flex; gap: 8px; flex-wrap: wrap; }
       .toggle { display: flex; align-items: center; gap: 12px; min-height: var(--tap); }
       .toggle input { width: 24px; height: 24px; accent-color: var(--accent); }
+      .name-form { display: flex; gap: 8px; flex-wrap: wrap; }
+      .name-form input { flex: 1 1 12rem; }
+      dl { margin: 0; display: grid; gap: 4px; }
+      dt { font-weight: 600; font-size: 0.9rem; }
+      dd { margin: 0 0 8px; overflow-wrap: anywhere; }
       .update { background: var(--surface-2); border-radius: 12px; padding: 12px 14px; display: flex; align-items: center; gap: 10px; flex-wrap: wrap; }
     `,
   ];
@@ -40,6 +58,51 @@ export class VsSettings extends LitElement {
     this.updateReady = false;
     this.serverVersion = "";
     this.notify = "Notification" in window ? Notification.permission : "unsupported";
+    this.myName = "";
+    this.memberId = "";
+    this.fingerprint = "";
+    this.nameDraft = null;
+    this.buildHash = "";
+    this.confirmReset = false;
+  }
+
+  override firstUpdated(): void {
+    // The hash of the app files this server served, to compare with the published release.
+    void fetch("/build.json")
+      .then((r) => (r.ok ? r.json() : null))
+      .then((b: { hash?: string } | null) => (this.buildHash = typeof b?.hash === "string" ? b.hash : "unknown"))
+      .catch(() => (this.buildHash = "unknown"));
+  }
+
+  private saveName(e: Event): void {
+    e.preventDefault();
+    const c = checkName(this.nameDraft ?? "");
+    if (!c.ok) return;
+    this.dispatchEvent(new CustomEvent("rename", { detail: c.name, bubbles: true, composed: true }));
+    this.nameDraft = null;
+  }
+
+  private you() {
+    const draft = this.nameDraft ?? this.myName;
+    const valid = checkName(draft).ok;
+    return html`<fieldset>
+      <legend>You</legend>
+      <form class="name-form" @submit=${this.saveName}>
+        <label class="sr-only" for="my-name">Your name</label>
+        <input id="my-name" type="text" maxlength="64" .value=${draft} @input=${(e: Event) => (this.nameDraft = (e.target as HTMLInputElement).value)} />
+        <button type="submit" ?disabled=${!valid || draft.trim() === this.myName}>Save name</button>
+      </form>
+      <dl>
+        <dt>Your ID</dt><dd class="mono" data-testid="settings-id">${this.memberId || "—"}</dd>
+        <dt>Safety key of this phone</dt><dd class="mono small" data-testid="fingerprint">${this.fingerprint || "—"}</dd>
+        <dt>App build</dt><dd class="mono small" data-testid="build-hash">${this.buildHash || "…"}</dd>
+      </dl>
+      <p class="small muted">The build can be compared with the published release: the server sends this app's code, so a server that changed it could change everything else too.</p>
+      ${this.confirmReset
+        ? html`<p class="small">A new identity makes you a new person in every group (the old one stays listed until it is removed). This phone stays able to join its private groups.</p>
+            <div class="choice"><button class="danger" @click=${() => this.fire("reset-identity")}>Reset identity</button><button @click=${() => (this.confirmReset = false)}>Keep it</button></div>`
+        : html`<button @click=${() => (this.confirmReset = true)}>Reset this phone's identity…</button>`}
+    </fieldset>`;
   }
 
   override connectedCallback(): void {
@@ -81,6 +144,7 @@ export class VsSettings extends LitElement {
       ${this.updateReady
         ? html`<div class="update" role="status"><span>Update available.</span><span class="spacer"></span><button class="primary" @click=${() => this.fire("apply-update")}>Reload</button></div>`
         : null}
+      ${this.you()}
       <fieldset>
         <legend>Calls start on</legend>
         ${this.choice("Default audio output", p.mode, [["private", "Private (quiet, at your ear)"], ["speaker", "Speaker"]], (mode) => void settings.update({ mode }))}

@@ -74,7 +74,7 @@ export const base = css`
   .dot { width: 10px; height: 10px; border-radius: 50%; display: inline-block; flex: none; }
   .dot.online { background: var(--good); }
   .dot.reconnecting, .dot.connecting { background: var(--warn); }
-  .dot.offline, .dot.replaced { background: var(--bad); }
+  .dot.offline, .dot.replaced, .dot.refused { background: var(--bad); }
   @media (prefers-reduced-motion: no-preference) {
     .pulse { animation: pulse 1.6s ease-in-out infinite; }
     @keyframes pulse { 50% { opacity: 0.45; } }
