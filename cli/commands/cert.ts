@@ -124,6 +124,7 @@ export function registerCert(program: Command): void {
       .option("--no-reload", "write the files but do not signal the running server")
       .option("--json", "print JSON")
       .addHelpText("after", commonHelp("sudo voicesrv cert renew --hostname voice.example.lan --san 192.168.1.20")),
+    { port: true },
   ).action(async (flags: CertFlags) => {
     const { certDir, dataDir } = managedDir(flags);
     const c = configFor(flags);
@@ -199,6 +200,7 @@ export function registerCert(program: Command): void {
       .option("--no-reload", "write the files but do not signal the running server")
       .option("--json", "print JSON")
       .addHelpText("after", commonHelp("sudo voicesrv cert acme --domain voice.example.org --email you@example.org\n  needs: the domain's DNS A record points at this box, and TCP port 80 reaches it from the internet")),
+    { port: true },
   ).action(async (flags: CertFlags) => {
     const { certDir, dataDir } = managedDir(flags);
     const c = configFor(flags);
