@@ -124,6 +124,7 @@ export async function renewCertificate(certDir: string, opts: RenewOptions = {})
 
 async function renewAcme(certDir: string, current: CertInfo, opts: RenewOptions): Promise<RenewResult> {
   if (opts.names) throw new CliError("an ACME certificate names exactly its domain: change it with `voicesrv cert acme --domain NAME`", 2);
+  if (opts.days !== undefined) throw new CliError("the CA decides how long an ACME certificate lasts: drop --days", 2);
   if (opts.ifExpiringWithin !== undefined) {
     const next = nextAcmeRenewal(current, await readAcmeSettings(certDir), opts.ifExpiringWithin);
     if (Date.now() < next.getTime()) return { renewed: false, kind: "acme", info: current, reason: `${current.daysLeft} days left: next ACME renewal attempt after ${next.toISOString()}` };

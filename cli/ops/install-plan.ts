@@ -56,6 +56,7 @@ export interface InstallState {
 }
 
 const CERT_FILE = join(INSTALL_PATHS.certDir, "cert.pem");
+const ACME_HTTP_PORT = 80;
 const EXTRA_NAMES = join(INSTALL_PATHS.certDir, EXTRA_NAMES_FILE);
 const ACME_SETTINGS = join(INSTALL_PATHS.certDir, "acme", "settings.json");
 const KEY_FILE = join(INSTALL_PATHS.certDir, "key.pem");
@@ -363,7 +364,6 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
         throw new Error(`voicesrv did not answer its health check: ${last}`);
       },
     },
-    ...(opts.acme ? [acmeStep(run, target, opts.acme, state, () => cfg)] : []),
     {
       title: `Open port ${state.port}/tcp in the firewall`,
       fix: "open the port yourself (ufw allow PORT/tcp, or firewall-cmd --permanent --add-port=PORT/tcp) and install again",
@@ -407,6 +407,8 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
         };
       },
     },
+    // Last: it needs the running service (to reload) and the firewall step's openings.
+    ...(opts.acme ? [acmeStep(run, target, opts.acme, state, () => cfg)] : []),
   ];
 }
 
@@ -424,6 +426,14 @@ function acmeStep(run: Runner, target: Target, acme: { domain: string; email?: s
       const paths = certPaths(cfg());
       if (!paths.managed) return { summary: `skipped: the config names its own certificate (${paths.certFile})` };
       const certDir = target.path(INSTALL_PATHS.certDir);
+      // The CA connects to port 80: an active firewall must let it in (recorded, so uninstall closes it).
+      const found = isLoopbackHost(state.host) ? null : await detectFirewall(run);
+      if (found?.active && !(await found.firewall.hasRule(ACME_HTTP_PORT))) {
+        for (const cmd of found.firewall.openCommands(ACME_HTTP_PORT)) await run.change(cmd);
+        const recorded = readFirewallRecord(await target.read(FIREWALL_RECORD));
+        if (!recorded.includes(ACME_HTTP_PORT)) await target.write(FIREWALL_RECORD, [...recorded, ACME_HTTP_PORT].join("\n") + "\n", 0o640);
+        state.notes.push(`${found.firewall.name}: opened ${ACME_HTTP_PORT}/tcp for ACME validation and the redirect to https`);
+      }
       try {
         const r = await obtainAcme(certDir, { domain: acme.domain, email: acme.email, host: state.host, httpsPort: state.port }, state.certificate ?? null);
         await run.change(["chown", "-R", `${SERVICE_USER}:${SERVICE_USER}`, INSTALL_PATHS.certDir]);
