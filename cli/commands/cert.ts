@@ -8,7 +8,8 @@ import { color, printJson } from "../ops/output.ts";
 import { signalReload, type ReloadOutcome } from "../ops/reload-signal.ts";
 import { createRunner } from "../ops/runner.ts";
 import { readFile } from "node:fs/promises";
-import { inspectCertificate, type CertInfo } from "../../certs/index.ts";
+import { join } from "node:path";
+import { CA_CERT_FILE, CA_DIR, inspectCertificate, type CertInfo } from "../../certs/index.ts";
 
 interface CertFlags extends ConfigFlags {
   json?: boolean;
@@ -107,9 +108,16 @@ export function registerCert(program: Command): void {
     const installed = c.managed ? await readInstalled(c.certDir) : await readExplicit(c.certFile);
     if (!installed) throw new CliError(`no certificate at ${c.certFile}: one is generated when the server first starts (or run \`voicesrv cert renew\`)`, 3);
     const plan = await renewalPlan(c.certDir, installed.info, c.managed ? installed.kind : "external");
-    if (flags.json) return printJson({ file: c.certFile, kind: installed.kind, ...certJson(installed.info), nextRenewal: plan.next, renewal: plan.text });
+    // In private-CA mode the CA's fingerprint is what each phone compares before trusting it.
+    const caPem = c.managed && installed.kind === "ca" ? await readFile(join(c.certDir, CA_DIR, CA_CERT_FILE), "utf8").catch(() => null) : null;
+    const ca = caPem ? inspectCertificate(caPem) : null;
+    if (flags.json) return printJson({ file: c.certFile, kind: installed.kind, ...certJson(installed.info), nextRenewal: plan.next, renewal: plan.text, ca: ca ? { subject: ca.subject, fingerprint256: ca.fingerprint256, notAfter: ca.notAfter.toISOString() } : undefined });
     console.log(`file         ${c.certFile}`);
     for (const l of describeCert(installed.info, installed.kind, plan.text)) console.log(l);
+    if (ca) {
+      console.log(`CA           ${ca.subject}`);
+      console.log(`CA SHA-256   ${ca.fingerprint256}   (compare on each phone before trusting it)`);
+    }
   });
 
   addConfigFlags(
