@@ -25,7 +25,8 @@ export interface OpenUrls {
 export function openUrls(host: string, port: number, cert: CertInfo | null, scheme = cert ? "https" : "http"): OpenUrls {
   const out: OpenUrls = { covered: [], uncovered: [] };
   for (const h of candidateHosts(host, cert)) {
-    const url = `${scheme}://${h}:${port}`;
+    const defaultPort = (scheme === "https" && port === 443) || (scheme === "http" && port === 80);
+    const url = `${scheme}://${h}${defaultPort ? "" : `:${port}`}`;
     if (!cert || certificateCovers(cert.sans, h)) out.covered.push(url);
     else out.uncovered.push(url);
   }
