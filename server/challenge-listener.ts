@@ -23,7 +23,13 @@ export interface ChallengeListenerOptions {
 
 export function challengeResponder(opts: Pick<ChallengeListenerOptions, "challengeDir" | "httpsPort">): (req: Request) => Promise<Response> {
   return async (req) => {
-    const url = new URL(req.url);
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      // Bun builds req.url from the Host header: a malformed one makes it unparsable.
+      return new Response("bad request\n", { status: 400 });
+    }
     const m = CHALLENGE_PATH.exec(url.pathname);
     if (m) {
       if (req.method !== "GET" && req.method !== "HEAD") return new Response("method not allowed\n", { status: 405 });

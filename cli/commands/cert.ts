@@ -4,6 +4,7 @@ import { readAcmeSettings } from "../../certs/acme-state.ts";
 import { nextAcmeRenewal, obtainAcme } from "../ops/acme-ops.ts";
 import { readInstalled, importCertificate, namesFromFlags, renewCertificate, switchToPrivateCA } from "../ops/cert-ops.ts";
 import { addConfigFlags, configFor, type ConfigFlags } from "../ops/config-flags.ts";
+import { INSTALL_PATHS } from "../ops/install-paths.ts";
 import { color, printJson } from "../ops/output.ts";
 import { signalReload, type ReloadOutcome } from "../ops/reload-signal.ts";
 import { createRunner } from "../ops/runner.ts";
@@ -233,6 +234,11 @@ export function registerCert(program: Command): void {
     for (const l of describeCert(result.info, "acme", plan.text)) console.log(l);
     console.log(reloadLine(r));
     console.log(`phones open https://${result.settings.domain}${c.port === 443 ? "" : `:${c.port}`}/<group> with no trust steps; the renewal timer renews it`);
+    // Units from an install without --domain: no port 80 for the service, no network for renewals.
+    const renewUnit = c.dataDir === INSTALL_PATHS.stateDir ? await readFile(INSTALL_PATHS.renewService, "utf8").catch(() => null) : null;
+    if (renewUnit?.includes("PrivateNetwork=yes")) {
+      console.log(color.warn("note: re-run `sudo voicesrv install` once: the installed units keep the renewal timer off the network and the service off port 80, so ACME renewals would fail"));
+    }
   });
 }
 
