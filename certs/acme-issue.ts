@@ -57,8 +57,26 @@ export function checkAcmeDomain(domain: string): string {
   return d;
 }
 
+/**
+ * One quick look at the directory before the order: acme-client retries network errors for over a
+ * minute (right for a CA that is briefly down, with Retry-After honoured) and then fails with an
+ * internal TypeError, so an unreachable or mistyped directory is reported here instead, at once.
+ */
+async function checkDirectory(url: string, caPem: string | undefined): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(url, { tls: caPem ? { ca: caPem } : undefined, signal: AbortSignal.timeout(20_000) } as RequestInit);
+  } catch (e) {
+    throw new AcmeError(`cannot reach the ACME directory ${url}: ${(e as Error).message}`, true, { cause: e });
+  }
+  if (!res.ok) throw new AcmeError(`the ACME directory ${url} answered HTTP ${res.status}`, res.status >= 500 || res.status === 429);
+  const body = (await res.json().catch(() => null)) as { newOrder?: unknown } | null;
+  if (!body || typeof body.newOrder !== "string") throw new AcmeError(`${url} is not an ACME directory (no newOrder in its answer)`, false);
+}
+
 export async function obtainAcmeCertificate(order: AcmeOrder): Promise<AcmeCertificate> {
   const domain = checkAcmeDomain(order.domain);
+  await checkDirectory(order.directoryUrl, order.directoryCaPem);
   // acme-client talks through its own axios instance; the agent decides which roots it trusts.
   acme.axios.defaults.httpsAgent = order.directoryCaPem ? new https.Agent({ ca: order.directoryCaPem, rejectUnauthorized: true }) : undefined;
   const client = new acme.Client({
@@ -100,7 +118,8 @@ function explain(e: unknown, domain: string, order: AcmeOrder): AcmeError {
   const detail = (err.message || String(e)).replace(/\s+/g, " ").trim();
   const port = order.challengePort;
   // An HTTP-level failure talking to the directory itself (no answer at all, or its TLS refused).
-  if ((err as { isAxiosError?: boolean }).isAxiosError && !err.response) {
+  // acme-client's retry interceptor ends with this TypeError once a connection kept failing.
+  if (((err as { isAxiosError?: boolean }).isAxiosError && !err.response) || /response\.config/.test(detail)) {
     return new AcmeError(`cannot reach the ACME directory ${order.directoryUrl}: ${detail}`, true, { cause: e });
   }
   if (/no such host|NXDOMAIN|SERVFAIL|resolving|DNS problem|no valid A records|no A/i.test(detail)) {

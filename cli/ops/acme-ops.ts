@@ -123,9 +123,11 @@ export async function obtainAcme(certDir: string, req: AcmeRequest, previous: Ce
     const message = e instanceof AcmeError || e instanceof CertificateError ? e.message : `${(e as Error).message}`;
     const failures = settings.failures + 1;
     const retryAfter = new Date(Date.now() + retryDelay(failures, previous?.notAfter ?? null));
-    await writeAcmeSettings(certDir, { ...settings, failures, lastError: message, lastAttempt: new Date().toISOString(), retryAfter: retryAfter.toISOString() }, owner).catch(() => {});
+    // A failed switch to another domain or CA leaves the working settings (and their renewals) alone.
+    const sameOrder = !saved || (saved.domain === domain && saved.directoryUrl === directoryUrl);
+    if (sameOrder) await writeAcmeSettings(certDir, { ...settings, failures, lastError: message, lastAttempt: new Date().toISOString(), retryAfter: retryAfter.toISOString() }, owner).catch(() => {});
     const kept = previous ? ` The current certificate stays in use (${previous.daysLeft} days left); the timer tries again after ${retryAfter.toISOString()}.` : "";
-    throw new CliError(`no certificate for ${domain}: ${message}.${kept}`, 1);
+    throw new CliError(`no certificate for ${domain}: ${message}${/[.?!]$/.test(message) ? "" : "."}${kept}`, 1);
   } finally {
     listener?.stop(true);
   }

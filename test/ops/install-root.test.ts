@@ -194,7 +194,7 @@ describe("install --root", () => {
   });
 
   test("every command has --help with an example", () => {
-    for (const cmd of [["install"], ["uninstall"], ["status"], ["doctor"], ["logs"], ["cert"], ["cert", "show"], ["cert", "renew"], ["cert", "import"], ["cert", "ca"]]) {
+    for (const cmd of [["install"], ["uninstall"], ["status"], ["doctor"], ["logs"], ["cert"], ["cert", "show"], ["cert", "renew"], ["cert", "import"], ["cert", "ca"], ["cert", "acme"]]) {
       const r = cli([...cmd, "--help"]);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/Examples?:\n  (sudo )?(\.\/)?voicesrv /);
