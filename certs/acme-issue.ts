@@ -122,7 +122,7 @@ function explain(e: unknown, domain: string, order: AcmeOrder): AcmeError {
   if (((err as { isAxiosError?: boolean }).isAxiosError && !err.response) || /response\.config/.test(detail)) {
     return new AcmeError(`cannot reach the ACME directory ${order.directoryUrl}: ${detail}`, true, { cause: e });
   }
-  if (/no such host|NXDOMAIN|SERVFAIL|resolving|DNS problem|no valid A records|no A/i.test(detail)) {
+  if (/no such host|NXDOMAIN|SERVFAIL|resolving|DNS problem|no valid A records/i.test(detail)) {
     return new AcmeError(`${domain} does not resolve to this box's public address (check its DNS A record, or your dynamic DNS): ${detail}`, true, { cause: e });
   }
   if (/connection refused|timeout|timed out|i\/o timeout|no route to host|network is unreachable|connect:|Connection reset|Fetching/i.test(detail)) {
