@@ -131,6 +131,16 @@ describe("cert acme against pebble", () => {
     expect(certOf(dir)).toBe(before);
   }, 60_000);
 
+  test("another program on the challenge port is named before the CA is asked; nothing is written", async () => {
+    const dir = await dataDir();
+    const other = Bun.serve({ hostname: "127.0.0.1", port: pebble.challengePort, fetch: () => new Response("it works", { status: 200 }) });
+    cleanups.push(() => other.stop(true));
+    const r = await cli(acmeArgs(dir));
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(new RegExp(`^voicesrv: no certificate for localhost: port ${pebble.challengePort} is taken by another program, which does not answer voicesrv's ACME challenges: stop it`));
+    expect(() => certOf(dir)).toThrow();
+  }, 60_000);
+
   test("the renewal timer renews through the running server's challenge listener while a call keeps every frame", async () => {
     const dir = await dataDir();
     expect((await cli(acmeArgs(dir))).code).toBe(0);
