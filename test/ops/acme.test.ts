@@ -90,9 +90,14 @@ describe("cert acme against pebble", () => {
     // …and one trusting nothing but the system roots refuses it: the trust comes from the CA.
     expect((await verifiedPeer(s.port, readFileSync(pebble.directoryCaFile, "utf8"))).authorized).toBe(false);
 
-    // `cert show` reports the issuer and the next renewal.
+    // `cert show` and `status` report the issuer and the next renewal (a third of the lifetime before expiry).
     const show = await cli(["cert", "show", "-d", dir, "--config", "/nonexistent", "--json"]);
-    expect(JSON.parse(show.stdout)).toMatchObject({ kind: "acme", issuer: expect.stringMatching(/Pebble/), nextRenewal: expect.any(String) });
+    const shown = JSON.parse(show.stdout);
+    expect(shown).toMatchObject({ kind: "acme", issuer: expect.stringMatching(/Pebble/), nextRenewal: expect.any(String) });
+    const lifetime = Date.parse(shown.notAfter) - Date.parse(shown.notBefore);
+    expect(Math.abs(Date.parse(shown.nextRenewal) - (Date.parse(shown.notAfter) - Math.max(30 * 86_400_000, lifetime / 3)))).toBeLessThan(1000);
+    const status = await cli(["status", "--url", `https://127.0.0.1:${s.port}`, "-d", dir, "--config", "/nonexistent", "--json"]);
+    expect(JSON.parse(status.stdout).certificate).toMatchObject({ kind: "acme", issuer: expect.stringMatching(/Pebble/), nextRenewal: shown.nextRenewal });
 
     // Renewing asks the same account again: same key file, same account URL, a new certificate.
     const before = certOf(dir);
