@@ -11,7 +11,9 @@
 // - A private directory CA (--directory-ca, for a test CA such as pebble) replaces the trusted
 //   roots for the directory connection only; certificate verification is never turned off.
 import https from "node:https";
-import * as acme from "acme-client";
+// Loaded on first use: acme-client (with axios and node-forge) takes a noticeable share of CLI
+// start-up, and only `cert acme|renew` need it. A literal specifier, so the compiled binary embeds it.
+const loadAcme = () => import("acme-client");
 import { exportPrivateKeyPem, generateServerKeyPair } from "./keys.ts";
 import { isValidDnsName } from "./leaf-profile.ts";
 
@@ -77,6 +79,7 @@ async function checkDirectory(url: string, caPem: string | undefined): Promise<v
 export async function obtainAcmeCertificate(order: AcmeOrder): Promise<AcmeCertificate> {
   const domain = checkAcmeDomain(order.domain);
   await checkDirectory(order.directoryUrl, order.directoryCaPem);
+  const acme = await loadAcme();
   // acme-client talks through its own axios instance; the agent decides which roots it trusts.
   acme.axios.defaults.httpsAgent = order.directoryCaPem ? new https.Agent({ ca: order.directoryCaPem, rejectUnauthorized: true }) : undefined;
   const client = new acme.Client({

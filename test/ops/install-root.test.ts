@@ -199,5 +199,6 @@ describe("install --root", () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/Examples?:\n  (sudo )?(\.\/)?voicesrv /);
     }
-  });
+    // Eleven CLI start-ups in a row: generous, since other work may share the machine.
+  }, 120_000);
 });
