@@ -1,5 +1,6 @@
 export { CertificateError, type CertificateErrorCode } from "./errors.ts";
-export { defaultNames, type SubjectNames } from "./default-names.ts";
+export { defaultNames, lanAddresses, machineHostnames, mergeNames, namesForCertDir, readExtraNames, sortNames, writeExtraNames, EXTRA_NAMES_FILE, type SubjectNames } from "./default-names.ts";
+export { certificateCovers, type Sans } from "./name-coverage.ts";
 export { generateSelfSigned, type SelfSignedOptions } from "./self-signed.ts";
 export { inspectCertificate, type CertInfo } from "./inspect.ts";
 export {

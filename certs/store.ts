@@ -1,7 +1,7 @@
 import { access } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic, ensurePrivateDirectory, refuseSymlink, syncDirectory, type FileOwner } from "./atomic-write.ts";
-import { defaultNames } from "./default-names.ts";
+import { namesForCertDir } from "./default-names.ts";
 import { generateSelfSigned } from "./self-signed.ts";
 
 export const CERT_FILE = "cert.pem";
@@ -59,7 +59,9 @@ export async function ensureCertificate(
   if ((await exists(paths.certPath)) && (await exists(paths.keyPath))) {
     return { ...paths, generated: false };
   }
-  const names = defaultNames();
+  // The box's names and LAN addresses now, plus any remembered from --san (a staged install
+  // leaves only those behind: the key is made here, on the machine that uses it).
+  const names = namesForCertDir(dir);
   const { certPem, keyPem } = await generateSelfSigned({
     hostnames: opts.hostnames ?? names.hostnames,
     ips: opts.ips ?? names.ips,

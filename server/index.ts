@@ -2,7 +2,9 @@
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Server } from "bun";
+import { acmePaths, readAcmeSettingsSync } from "../certs/acme-state.ts";
 import { ensureCertificate } from "../certs/store.ts";
+import { startChallengeListener } from "./challenge-listener.ts";
 import { certPaths, type ServerConfig } from "./config.ts";
 import { createHttpApp } from "./http-app.ts";
 import { Hub } from "./hub.ts";
@@ -75,6 +77,24 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   const url = `${scheme}://${shownHost}:${port}`;
   log.info(`voicesrv ${VERSION} listening on ${scheme}://${config.host}:${port}`);
 
+  // With an ACME certificate (voicesrv cert acme), the server also holds the HTTP-01 port so the
+  // renewal timer finds its challenge answered; a failure to bind costs renewals, never calls.
+  let challenge: Server<unknown> | null = null;
+  const ensureChallengeListener = () => {
+    const paths = certPaths(config);
+    if (challenge || !tls || !paths.managed) return;
+    const certDir = dirname(paths.certFile);
+    const acme = readAcmeSettingsSync(certDir);
+    if (!acme) return;
+    try {
+      challenge = startChallengeListener({ host: config.host, port: acme.challengePort, challengeDir: acmePaths(certDir).challenges, httpsPort: port });
+      log.info(`answering ACME challenges for ${acme.domain} on http://${config.host}:${challenge.port} (everything else redirects to https)`);
+    } catch (e) {
+      log.warn(`cannot listen on port ${acme.challengePort} for ACME renewals of ${acme.domain}: ${(e as Error).message}`);
+    }
+  };
+  ensureChallengeListener();
+
   let stopping: Promise<void> | null = null;
   return {
     hub,
@@ -92,6 +112,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       server = fresh;
       old.stop(false);
       log.info("certificate reloaded");
+      ensureChallengeListener();
     },
     stop(timeoutMs = 5000) {
       stopping ??= (async () => {
@@ -100,6 +121,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
         const timer = new Promise<void>((r) => setTimeout(r, timeoutMs).unref?.());
         await Promise.race([done, timer]);
         server.stop(true);
+        challenge?.stop(true);
         watch.stop();
         roster.close();
         log.info("stopped");

@@ -3,7 +3,10 @@ import { readFile, stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { inspectCertificate, validateCertificatePair } from "../../certs/index.ts";
 import { portInUse } from "../../server/port-check.ts";
+import { readAcmeSettings } from "../../certs/acme-state.ts";
+import { readCertKind } from "../ops/cert-kind.ts";
 import { addConfigFlags, configFor, type ConfigFlags } from "../ops/config-flags.ts";
+import { coverageFix, openUrls } from "../ops/lan-urls.ts";
 import { detectFirewall } from "../ops/firewall.ts";
 import { fetchHealth, localUrl } from "../ops/health-probe.ts";
 import { INSTALL_PATHS } from "../ops/install-paths.ts";
@@ -53,6 +56,14 @@ export function registerDoctor(program: Command): void {
         fingerprint = info.fingerprint256;
         if (info.daysLeft <= 14) add("certificate", "warn", `valid, but expires in ${info.daysLeft} days`, "voicesrv cert renew");
         else add("certificate", "ok", `valid for ${info.daysLeft} more days (${[...info.sans.dns, ...info.sans.ip].join(", ")})`);
+        // The addresses the box has now (DHCP may have moved it since the certificate was made).
+        const kind = c.managed ? readCertKind(c.certDir, info) : "external";
+        const urls = openUrls(c.host, c.port, info);
+        if (urls.uncovered.length === 0) add("certificate names", "ok", `covers every address this server answers on (${urls.covered.length})`);
+        else if (kind === "acme" && urls.covered.length > 0) add("certificate names", "info", `covers ${urls.covered.join(", ")}; not the LAN addresses (${urls.uncovered.length}), which a public certificate cannot name`);
+        else add("certificate names", "warn", `does not cover ${urls.uncovered.join(", ")}: phones opening ${urls.uncovered.length > 1 ? "them" : "it"} get a name-mismatch error`, coverageFix(kind).replace(/^`([^`]+)`/, "$1"));
+        const acme = kind === "acme" ? await readAcmeSettings(c.certDir) : null;
+        if (acme?.failures) add("ACME renewal", "warn", `the last ${acme.failures > 1 ? `${acme.failures} attempts` : "attempt"} failed: ${acme.lastError}`, `fix that, then: sudo voicesrv cert renew`);
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
         if (err.code === "ENOENT") add("certificate", c.managed ? "info" : "fail", `no certificate at ${err.path}`, c.managed ? "one is generated on first start" : "fix --cert/--key in the config");

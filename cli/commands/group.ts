@@ -15,7 +15,9 @@ import type { RosterStore } from "../../server/roster/roster-store.ts";
 import { CliError } from "../cli-error.ts";
 import { addConfigFlags, configFor, type ConfigFlags } from "../ops/config-flags.ts";
 import { becomeDataDirOwner } from "../ops/data-dir-owner.ts";
-import { reachableUrls } from "../ops/lan-urls.ts";
+import { readFileSync } from "node:fs";
+import { inspectCertificate, type CertInfo } from "../../certs/index.ts";
+import { openUrls } from "../ops/lan-urls.ts";
 import { printJson } from "../ops/output.ts";
 import { terminalQr } from "../ops/terminal-qr.ts";
 
@@ -60,8 +62,19 @@ function baseUrl(flags: GroupFlags): string {
     if (u.protocol !== "https:" && u.protocol !== "http:") throw new CliError("--url must start with https://", 2);
     return u.origin;
   }
+  // The first address the server's certificate covers, as install and serve print them.
   const c = configFor(flags);
-  return reachableUrls(c.host, c.port, c.http ? "http" : "https")[0]!;
+  if (c.http) throw new CliError("behind a tunnel or proxy only you know the public address: give it with --url https://voice.example.org", 2);
+  let cert: CertInfo;
+  try {
+    cert = inspectCertificate(readFileSync(c.certFile, "utf8"));
+  } catch {
+    throw new CliError(`no certificate at ${c.certFile} to tell which address phones open: give it with --url https://your.host:${c.port}`, 2);
+  }
+  const urls = openUrls(c.host, c.port, cert);
+  const first = urls.covered[0];
+  if (!first) throw new CliError(`the certificate covers none of this machine's addresses: give the address phones open with --url`, 2);
+  return first;
 }
 
 export function registerGroup(program: Command): void {

@@ -5,10 +5,11 @@ import type { Command } from "commander";
 import { DEFAULT_PORT } from "../../server/config.ts";
 import { CliError } from "../cli-error.ts";
 import { binaryToInstall } from "../ops/binary-source.ts";
+import { readCertKind } from "../ops/cert-kind.ts";
 import { namesFromFlags } from "../ops/cert-ops.ts";
 import { INSTALL_PATHS } from "../ops/install-paths.ts";
 import { installSteps, readInstalledConfig, type InstallState } from "../ops/install-plan.ts";
-import { reachableUrls } from "../ops/lan-urls.ts";
+import { openUrlLines, openUrls } from "../ops/lan-urls.ts";
 import { color } from "../ops/output.ts";
 import { createRunner, shellLine, type RunMode } from "../ops/runner.ts";
 import { NO_SERVICE } from "../ops/service-state.ts";
@@ -24,6 +25,8 @@ interface InstallFlags {
   root?: string;
   dryRun?: boolean;
   enableFirewall?: boolean;
+  domain?: string;
+  email?: string;
 }
 
 export function parseInstallPort(v: string): number {
@@ -56,8 +59,10 @@ export function registerInstall(program: Command): void {
     .description("install voicesrv as a hardened systemd service (re-run to upgrade in place)")
     .option("-p, --port <port>", `port to serve on (default ${DEFAULT_PORT}, or the installed config's)`)
     .option("-H, --host <address>", "address to bind (default 0.0.0.0, or the installed config's)")
-    .option("--hostname <name>", "main name for a new certificate (default: this machine's hostname)")
-    .option("--san <name>", "extra DNS name or IP for a new certificate; repeat or comma-separate", (v: string, p: string[] = []) => [...p, ...v.split(",").map((s) => s.trim()).filter(Boolean)])
+    .option("--hostname <name>", "main name for a new certificate, added to this machine's own names and addresses")
+    .option("--san <name>", "extra DNS name or IP for the certificate, added to this machine's own names and addresses; repeat or comma-separate", (v: string, p: string[] = []) => [...p, ...v.split(",").map((s) => s.trim()).filter(Boolean)])
+    .option("--domain <name>", "public DNS name pointing at this box: get a trusted certificate through ACME (Let's Encrypt, HTTP-01 on port 80)")
+    .option("--email <address>", "with --domain: contact address for the CA")
     .option("--enable-firewall", "turn on an installed but inactive firewall (allowing SSH first)")
     .option("--dry-run", "print every file and command install would write or run, changing nothing")
     .option("--root <dir>", "write the files under a staging directory and run no system commands")
@@ -65,6 +70,10 @@ export function registerInstall(program: Command): void {
     .addHelpText("after", "\nExamples:\n  sudo ./voicesrv install --port 22000\n  ./voicesrv install --dry-run\n  ./install.sh --port 443")
     .action(async (flags: InstallFlags) => {
       const mode = modeFrom(flags);
+      if (flags.email && !flags.domain) throw new CliError("--email goes with --domain", 2);
+      if (flags.domain && mode === "staged") {
+        throw new CliError(`--domain needs the machine itself: the CA checks ${flags.domain} over the internet. Install the staged tree, then run \`sudo voicesrv cert acme --domain ${flags.domain}\` on it`, 2);
+      }
       const run = createRunner(mode);
       const target = createTarget(mode, flags.root ? resolve(flags.root) : "/");
       const installed = await readInstalledConfig(target).catch((e: Error) => {
@@ -92,7 +101,7 @@ export function registerInstall(program: Command): void {
       };
       const heading = mode === "dry-run" ? "voicesrv install — dry run: nothing is changed" : mode === "staged" ? `voicesrv install into staging root ${target.root}` : "voicesrv install";
       console.log(color.bold(heading));
-      const steps = installSteps(run, target, { binarySource, enableFirewall: Boolean(flags.enableFirewall), names: namesFromFlags(flags.hostname, flags.san ?? []), installed }, state);
+      const steps = installSteps(run, target, { binarySource, enableFirewall: Boolean(flags.enableFirewall), names: namesFromFlags(flags.hostname, flags.san ?? []), installed, acme: flags.domain ? { domain: flags.domain, email: flags.email } : null }, state);
       try {
         await runSteps(steps);
       } catch (e) {
@@ -114,15 +123,18 @@ export function registerInstall(program: Command): void {
       console.log(color.ok(state.upgrade ? "voicesrv is upgraded." : mode === "staged" ? `Staged install written to ${target.root}.` : "voicesrv is installed and running."));
       if (mode === "live") {
         console.log("\nOpen on a phone or laptop (add a group name, e.g. /family):");
-        for (const u of reachableUrls(state.host, state.port)) console.log(`  ${u}/family`);
+        const kind = state.certificate ? readCertKind(INSTALL_PATHS.certDir, state.certificate) : "external";
+        for (const l of openUrlLines(openUrls(state.host, state.port, state.certificate ?? null, state.http ? "http" : "https"), kind)) console.log(l);
       }
       if (state.fingerprint) console.log(`\nCertificate SHA-256 fingerprint (compare it when a browser asks):\n  ${state.fingerprint}`);
       for (const n of state.notes) console.log(`note: ${n}`);
+      if (state.acmeFailed) process.exitCode = 1;
       console.log(`
 Next steps:
   voicesrv status                 health, certificate, firewall
-  voicesrv cert ca                phones trust one private CA instead of a self-signed warning (docs/PHONE-TRUST.md)
-  voicesrv cert import --cert fullchain.pem --key privkey.pem   a certificate for a public name
+  voicesrv cert ca                phones trust one private CA instead of a self-signed warning (docs/SETUP.md)
+  voicesrv cert acme --domain voice.example.org   a publicly trusted certificate: no trust steps on phones
+  voicesrv cert import --cert fullchain.pem --key privkey.pem   a certificate from elsewhere
   Behind Cloudflare Tunnel or a reverse proxy: set "http": true and "host": "127.0.0.1" in ${INSTALL_PATHS.configFile}
   (serve --http), point the tunnel at http://127.0.0.1:${state.port}, then systemctl restart voicesrv (docs/OPERATIONS.md)
   voicesrv logs                   follow the service log`);

@@ -3,6 +3,12 @@ import { ConfigError, INSTALLED_CONFIG_FILE, type TrustProxy, configFromEnv, con
 import { StartError, startServer } from "../../server/index.ts";
 import { consoleLogger } from "../../server/logger.ts";
 import { CliError } from "../cli-error.ts";
+import { readFile } from "node:fs/promises";
+import { inspectCertificate, type CertInfo } from "../../certs/index.ts";
+import { certPaths } from "../../server/config.ts";
+import { dirname } from "node:path";
+import { readCertKind } from "../ops/cert-kind.ts";
+import { openUrls, uncoveredWarning } from "../ops/lan-urls.ts";
 import { removePidFile, writePidFile } from "../ops/pid-file.ts";
 
 interface ServeFlags {
@@ -76,7 +82,6 @@ export function registerServe(program: Command): void {
         if (e instanceof StartError) throw new CliError(e.message, 1);
         throw e;
       }
-      log.info(`open ${server.url}/<group> — for example ${server.url}/family`);
       // The PID file lets `voicesrv cert renew|import|ca` send SIGHUP to a server not run by
       // systemd (cli/ops/pid-file.ts); a read-only data dir only costs that convenience.
       try {
@@ -94,5 +99,22 @@ export function registerServe(program: Command): void {
       process.on("SIGHUP", () => {
         server.reloadCertificate().catch((e) => log.error(`certificate reload failed, keeping the old one: ${(e as Error).message}`));
       });
+      // Every address this server answers on that its certificate covers, and the fingerprint to
+      // compare on a phone; addresses it misses are named in a warning, never offered as links.
+      let cert: CertInfo | null = null;
+      if (server.secure) {
+        try {
+          cert = inspectCertificate(await readFile(certPaths(config).certFile, "utf8"));
+        } catch (e) {
+          log.warn(`cannot read the certificate to list its names: ${(e as Error).message}`);
+        }
+      }
+      const urls = openUrls(config.host, server.port, cert, server.secure ? "https" : "http");
+      log.info(`open ${server.url}/<group> — for example ${server.url}/family`);
+      for (const u of urls.covered) log.info(`reachable at ${u}/<group>`);
+      const paths = certPaths(config);
+      const warning = cert ? uncoveredWarning(urls, paths.managed ? readCertKind(dirname(paths.certFile), cert) : "external") : null;
+      if (warning) log.warn(warning);
+      if (cert) log.info(`certificate SHA-256 ${cert.fingerprint256} (${cert.issuer}; compare it on a phone when asked)`);
     });
 }

@@ -10,7 +10,7 @@ import { color, mark, printJson } from "../ops/output.ts";
 import { readLivePid } from "../ops/pid-file.ts";
 import { createRunner } from "../ops/runner.ts";
 import { serviceState } from "../ops/service-state.ts";
-import { certJson } from "./cert.ts";
+import { certJson, renewalPlan } from "./cert.ts";
 
 interface StatusFlags extends ConfigFlags {
   url?: string;
@@ -99,13 +99,18 @@ export function registerStatus(program: Command): void {
       if (needsRule && !rulePresent) problems.push(`${fw!.firewall.name} has no rule for ${port}/tcp: sudo voicesrv install (or open it yourself)`);
       if (state === "healthy" && problems.length) state = "degraded";
 
+      const certKind = cert ? (c.managed ? readCertKind(c.certDir, cert) : "external") : null;
+      const renewal = cert && certKind ? await renewalPlan(c.certDir, cert, certKind) : null;
+      if (renewal?.lastError) problems.push(`the last ACME renewal failed: ${renewal.lastError}`);
+      if (state === "healthy" && problems.length) state = "degraded";
+
       const result = {
         state: state === "notRunning" ? "not-running" : state,
         url: url.origin,
         service: { manager: svc.known ? "systemd" : pid ? "pid-file" : "none", active: svc.known ? svc.active : h !== null, enabled: svc.enabled, pid, uptimeSeconds: svc.uptimeSeconds ?? h?.uptimeSeconds ?? null },
         version: h?.version ?? null,
         health: h ? { groups: h.groups, members: h.members, calls: h.calls, connections: h.connections } : null,
-        certificate: cert ? { file: c.certFile, kind: readCertKind(c.certDir, cert), ...certJson(cert) } : null,
+        certificate: cert ? { file: c.certFile, kind: certKind, ...certJson(cert), nextRenewal: renewal?.next ?? null } : null,
         firewall: fw ? { name: fw.firewall.name, active: fw.active, rulePresent } : null,
         problems,
         notes,
@@ -121,6 +126,7 @@ export function registerStatus(program: Command): void {
       if (cert) {
         console.log(`  certificate  ${cert.subject} (${result.certificate!.kind}), ${[...cert.sans.dns, ...cert.sans.ip].join(", ")}`);
         console.log(`               ${cert.daysLeft} days left, SHA-256 ${cert.fingerprint256}`);
+        console.log(`               issuer ${cert.issuer}; renewal ${renewal?.text ?? "unknown"}`);
       }
       console.log(`  firewall     ${fw ? `${fw.firewall.name} ${fw.active ? (rulePresent ? `active, ${port}/tcp open` : `active, no rule for ${port}/tcp`) : "inactive"}` : "none found"}`);
       for (const p of problems) console.log(`  ${mark(state === "notRunning" ? "fail" : "warn")} ${p}`);

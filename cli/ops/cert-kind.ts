@@ -1,13 +1,14 @@
 // Which kind of certificate is installed decides whether the renewal timer may replace it:
-// a self-signed or private-CA one is ours to renew; an imported one belongs to whoever issued it.
+// a self-signed or private-CA one is ours to renew, an ACME one is renewed by asking its CA again;
+// an imported one belongs to whoever issued it.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { assertRealDirectory, refuseSymlink, writeFileAtomic, type FileOwner } from "../../certs/atomic-write.ts";
 import { CA_CERT_FILE, CA_DIR } from "../../certs/index.ts";
 import type { CertInfo } from "../../certs/index.ts";
 
-export type CertKind = "self-signed" | "ca" | "imported";
-const KINDS: CertKind[] = ["self-signed", "ca", "imported"];
+export type CertKind = "self-signed" | "ca" | "imported" | "acme";
+const KINDS: CertKind[] = ["self-signed", "ca", "imported", "acme"];
 export const KIND_FILE = "kind";
 
 export function readCertKind(certDir: string, info?: CertInfo): CertKind {

@@ -1,12 +1,17 @@
 // Certificate changes behind `voicesrv cert …` and the renewal timer. Each writes the pair
 // atomically (certs/store.ts) and records the kind; signalling the server is the caller's job.
 import { readFile } from "node:fs/promises";
-import { isIP } from "node:net";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
+import { acmePaths, readAcmeSettings } from "../../certs/acme-state.ts";
 import {
   CertificateError,
   defaultNames,
   ensureCA,
+  mergeNames,
+  readExtraNames,
+  sortNames,
+  writeExtraNames,
   generateSelfSigned,
   inspectCertificate,
   issueServerCertificate,
@@ -16,6 +21,7 @@ import {
 } from "../../certs/index.ts";
 import { CliError } from "../cli-error.ts";
 import type { FileOwner } from "../../certs/atomic-write.ts";
+import { nextAcmeRenewal, obtainAcme } from "./acme-ops.ts";
 import { readCertKind, writeCertKind, type CertKind } from "./cert-kind.ts";
 import { ownerForWrites } from "./file-owner.ts";
 
@@ -35,11 +41,24 @@ export async function readInstalled(certDir: string): Promise<{ info: CertInfo; 
   return { info, kind: readCertKind(certDir, info), certPem };
 }
 
-/** --hostname first (it becomes the subject), then each --san sorted into DNS names and IPs. */
+/**
+ * The names given with --hostname (first: it becomes the subject) and --san, sorted into DNS
+ * names and IPs. They are added to the machine's own names, never instead of them.
+ */
 export function namesFromFlags(hostname: string | undefined, sans: string[]): Names | null {
   const all = [...(hostname ? [hostname] : []), ...sans];
   if (all.length === 0) return null;
-  return { hostnames: all.filter((n) => isIP(n.replace(/^\[(.*)\]$/, "$1")) === 0), ips: all.filter((n) => isIP(n.replace(/^\[(.*)\]$/, "$1")) !== 0) };
+  return sortNames(all);
+}
+
+/**
+ * What a certificate issued now in certDir covers: the extra names (given now, which are then
+ * remembered, or remembered from before) followed by this box's own names and LAN addresses as
+ * they are today, so a renewal also picks up an address DHCP has changed.
+ */
+export async function certificateNames(certDir: string, given: Names | null | undefined, owner?: FileOwner): Promise<Names> {
+  if (given) await writeExtraNames(certDir, given, owner);
+  return mergeNames(given ?? readExtraNames(certDir), defaultNames());
 }
 
 /** `owner` (from ownerForWrites) gets exactly the files written here; ca/* only via ensureCA when it creates them. */
@@ -59,8 +78,11 @@ export interface RenewOptions {
   names?: Names | null;
   /** Renew only when at most this many days are left (the timer's mode). */
   ifExpiringWithin?: number;
-  /** Replace an imported certificate with a self-signed one. */
+  /** Replace an imported (or ACME) certificate with a self-signed one. */
   selfSigned?: boolean;
+  /** For an ACME certificate: where a temporary challenge listener binds and redirects to. */
+  host?: string;
+  httpsPort?: number;
 }
 
 export type RenewResult = { renewed: true; kind: CertKind; previous: CertInfo | null; info: CertInfo } | { renewed: false; reason: string; info: CertInfo; kind: CertKind };
@@ -77,13 +99,19 @@ export async function renewCertificate(certDir: string, opts: RenewOptions = {})
     }
     kind = "self-signed";
   }
+  if (current && kind === "acme") {
+    if (opts.selfSigned) {
+      kind = "self-signed";
+      // The server stops holding the challenge port once the settings are gone (next start).
+      await rm(acmePaths(certDir).settings, { force: true });
+    } else return renewAcme(certDir, current.info, opts);
+  }
   if (current && opts.ifExpiringWithin !== undefined && current.info.daysLeft > opts.ifExpiringWithin) {
     return { renewed: false, kind, info: current.info, reason: `${current.info.daysLeft} days left, more than ${opts.ifExpiringWithin}: nothing to do` };
   }
-  // Renewal keeps the names the certificate already answers to unless new ones are given.
-  const names = opts.names ?? (current ? { hostnames: current.info.sans.dns, ips: current.info.sans.ip } : defaultNames());
   const owner = await ownerForWrites(certDir);
   try {
+    const names = await certificateNames(certDir, opts.names, owner);
     const pair =
       kind === "ca"
         ? await issueServerCertificate(await ensureCA(certDir, { owner }), { ...names, days: opts.days })
@@ -92,6 +120,17 @@ export async function renewCertificate(certDir: string, opts: RenewOptions = {})
   } catch (e) {
     asCliError(e);
   }
+}
+
+async function renewAcme(certDir: string, current: CertInfo, opts: RenewOptions): Promise<RenewResult> {
+  if (opts.names) throw new CliError("an ACME certificate names exactly its domain: change it with `voicesrv cert acme --domain NAME`", 2);
+  if (opts.days !== undefined) throw new CliError("the CA decides how long an ACME certificate lasts: drop --days", 2);
+  if (opts.ifExpiringWithin !== undefined) {
+    const next = nextAcmeRenewal(current, await readAcmeSettings(certDir), opts.ifExpiringWithin);
+    if (Date.now() < next.getTime()) return { renewed: false, kind: "acme", info: current, reason: `${current.daysLeft} days left: next ACME renewal attempt after ${next.toISOString()}` };
+  }
+  const r = await obtainAcme(certDir, { host: opts.host ?? "0.0.0.0", httpsPort: opts.httpsPort ?? 443 }, current);
+  return { renewed: true, kind: "acme", previous: current, info: r.info };
 }
 
 export async function importCertificate(certDir: string, certFile: string, keyFile: string): Promise<CertInfo> {
@@ -119,10 +158,11 @@ export async function importCertificate(certDir: string, certFile: string, keyFi
 
 /** Private-CA mode: the CA stays in certDir/ca; the server certificate is issued from it. */
 export async function switchToPrivateCA(certDir: string, opts: { days?: number; names?: Names | null } = {}): Promise<{ info: CertInfo; ca: CertInfo; caCreated: boolean }> {
-  const current = await readInstalled(certDir);
-  const names = opts.names ?? (current ? { hostnames: current.info.sans.dns, ips: current.info.sans.ip } : defaultNames());
   const owner = await ownerForWrites(certDir);
+  // Leaving ACME: the server stops answering challenges at its next start.
+  await rm(acmePaths(certDir).settings, { force: true });
   try {
+    const names = await certificateNames(certDir, opts.names, owner);
     const ca = await ensureCA(certDir, { owner });
     const pair = await issueServerCertificate(ca, { ...names, days: opts.days });
     const info = await publish(certDir, pair, "ca", owner);

@@ -3,10 +3,12 @@
 // command goes through `run`, so neither mode can change this machine.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { CA_CERT_FILE, CA_DIR, CA_KEY_FILE, defaultNames, ensureCA, ensureCertificate, inspectCertificate, issueServerCertificate, writeCertificatePair } from "../../certs/index.ts";
+import { CA_CERT_FILE, CA_DIR, CA_KEY_FILE, certificateCovers, EXTRA_NAMES_FILE, ensureCA, ensureCertificate, inspectCertificate, issueServerCertificate, mergeNames, namesForCertDir, readExtraNames, defaultNames, writeCertificatePair, writeExtraNames, type CertInfo } from "../../certs/index.ts";
 import { certPaths, resolveConfig, type PartialConfig, type ServerConfig } from "../../server/config.ts";
 import { portInUse } from "../../server/port-check.ts";
+import { obtainAcme } from "./acme-ops.ts";
 import { KIND_FILE, writeCertKind } from "./cert-kind.ts";
+import { signalReload } from "./reload-signal.ts";
 import { detectFirewall, FIREWALL_RECORD, isLoopbackHost, readFirewallRecord, sshPorts } from "./firewall.ts";
 import { fetchHealth, localUrl } from "./health-probe.ts";
 import { INSTALL_PATHS, RENEW_TIMER, SERVICE_NAME, SERVICE_USER } from "./install-paths.ts";
@@ -26,6 +28,8 @@ export interface InstallOptions {
   healthTimeoutMs?: number;
   /** The installed config.json (readInstalledConfig), if any: http, certFile, dataDir… shape every later step. */
   installed?: Record<string, unknown> | null;
+  /** --domain: obtain a publicly trusted certificate through ACME once the service runs. */
+  acme?: { domain: string; email?: string } | null;
 }
 
 /** What the steps learn as they go, for later steps and the closing summary. */
@@ -39,6 +43,12 @@ export interface InstallState {
   /** config.json was rewritten (--port/--host changed): the running service must restart to see it. */
   configChanged?: boolean;
   fingerprint: string | null;
+  /** The certificate the service will serve, for the URLs printed at the end (null: none yet or http). */
+  certificate?: CertInfo | null;
+  /** The service answers plain HTTP ("http": true behind a tunnel). */
+  http?: boolean;
+  /** --domain was given but the ACME order failed (the reason is in notes). */
+  acmeFailed?: boolean;
   firewall: string;
   notes: string[];
   /** Files to delete once every step has succeeded (the previous binary kept for rollback). */
@@ -46,6 +56,9 @@ export interface InstallState {
 }
 
 const CERT_FILE = join(INSTALL_PATHS.certDir, "cert.pem");
+const ACME_HTTP_PORT = 80;
+const EXTRA_NAMES = join(INSTALL_PATHS.certDir, EXTRA_NAMES_FILE);
+const ACME_SETTINGS = join(INSTALL_PATHS.certDir, "acme", "settings.json");
 const KEY_FILE = join(INSTALL_PATHS.certDir, "key.pem");
 
 export async function readInstalledConfig(target: Target): Promise<{ port?: number; host?: string; [k: string]: unknown } | null> {
@@ -78,6 +91,11 @@ function restorer(target: Target, path: string, previous: string | null, mode: n
     if (previous === null) await target.remove(path);
     else await target.write(path, previous, mode);
   };
+}
+
+function noteCertificate(state: InstallState, pem: string | null): void {
+  state.certificate = pem === null ? null : inspectCertificate(pem);
+  state.fingerprint = state.certificate?.fingerprint256 ?? null;
 }
 
 export function installSteps(run: Runner, target: Target, opts: InstallOptions, state: InstallState): Step[] {
@@ -190,6 +208,7 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
         // Re-installs keep the operator's settings (dataDir included); only --port/--host given now replace them.
         const next = nextConfig(previous, state);
         cfg = effectiveConfig(next);
+        state.http = cfg.http;
         const content = JSON.stringify(next, null, 2) + "\n";
         let summary = "config kept";
         if (content !== previousRaw) {
@@ -210,46 +229,69 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
         const own = certPaths(cfg);
         if (!own.managed) {
           // The operator's own certFile/keyFile: the service never reads the managed one.
-          const pem = await target.read(own.certFile);
-          state.fingerprint = pem === null ? null : inspectCertificate(pem).fingerprint256;
+          noteCertificate(state, await target.read(own.certFile));
           await run.change(["chown", "-R", `${SERVICE_USER}:${SERVICE_USER}`, INSTALL_PATHS.stateDir]);
           return { summary: `config names its own certificate (${own.certFile}): nothing to create` };
         }
+        const dir = target.path(INSTALL_PATHS.certDir);
+        const namesBefore = await target.read(EXTRA_NAMES);
+        const undoNames = restorer(target, EXTRA_NAMES, namesBefore, 0o644);
+        // --san/--hostname are remembered next to the certificate: the first start on a staged
+        // target and every renewal add them to the machine's own names.
+        const rememberNames = async () => {
+          if (!opts.names) return;
+          if (run.mode === "dry-run") target.written.push(EXTRA_NAMES);
+          else await writeExtraNames(dir, opts.names);
+        };
+        if (staged) {
+          // A staged tree may become a package installed on many machines: one key for all of them
+          // would let each impersonate the others. The service makes its own on first start.
+          await rememberNames();
+          return {
+            summary: `no key staged: the certificate is made on the target at its first start, for its own names and addresses${opts.names ? ` plus ${[...opts.names.hostnames, ...opts.names.ips].join(", ")}` : ""}`,
+            undo: undoNames,
+          };
+        }
         const existing = await target.read(CERT_FILE);
         if (existing !== null && target.exists(KEY_FILE)) {
-          state.fingerprint = inspectCertificate(existing).fingerprint256;
+          noteCertificate(state, existing);
+          await rememberNames();
+          const missing = opts.names ? [...opts.names.hostnames, ...opts.names.ips].filter((n) => !certificateCovers(state.certificate!.sans, n)) : [];
+          if (missing.length) state.notes.push(`the existing certificate does not cover ${missing.join(", ")}: \`sudo voicesrv cert renew\` adds them`);
           await run.change(["chown", "-R", `${SERVICE_USER}:${SERVICE_USER}`, INSTALL_PATHS.stateDir]);
-          return { summary: `kept the existing certificate (SHA-256 ${state.fingerprint})` };
+          return { summary: `kept the existing certificate (SHA-256 ${state.fingerprint})`, undo: undoNames };
         }
-        const names = opts.names ?? defaultNames();
-        const dir = target.path(INSTALL_PATHS.certDir);
         // A private CA (voicesrv cert ca) stays the issuer: phones already trust it, and `kind`
         // stays "ca" so the renewal timer keeps issuing from it.
         // Both halves: with ca.pem but no key, ensureCA would mint a new CA over the trusted one.
         const hasCA = existsSync(join(dir, CA_DIR, CA_CERT_FILE)) && existsSync(join(dir, CA_DIR, CA_KEY_FILE));
-        // Undo restores exactly these three files; anything else in certs/ (the CA) is left alone.
+        // Undo restores exactly these files; anything else in certs/ (the CA) is left alone.
         const KIND = join(INSTALL_PATHS.certDir, KIND_FILE);
         const before = await Promise.all([CERT_FILE, KEY_FILE, KIND].map(async (f) => [f, await target.read(f)] as const));
         if (run.mode === "dry-run") {
+          await rememberNames();
+          const names = mergeNames(opts.names ?? readExtraNames(dir), defaultNames());
           target.written.push(CERT_FILE, KEY_FILE);
           console.log(`      would ${hasCA ? "issue a certificate from the private CA" : "generate a self-signed ECDSA P-256 certificate"} for ${[...names.hostnames, ...names.ips].join(", ")}: ${CERT_FILE} (0644), ${KEY_FILE} (0600)`);
         } else {
+          await rememberNames();
           if (hasCA) {
-            const pair = await issueServerCertificate(await ensureCA(dir), names);
+            const pair = await issueServerCertificate(await ensureCA(dir), namesForCertDir(dir));
             await writeCertificatePair(dir, pair.certPem, pair.keyPem);
             await writeCertKind(dir, "ca");
           } else {
-            await ensureCertificate(dir, names);
+            await ensureCertificate(dir);
             await writeCertKind(dir, "self-signed");
           }
           target.written.push(CERT_FILE, KEY_FILE);
-          state.fingerprint = inspectCertificate((await target.read(CERT_FILE))!).fingerprint256;
+          noteCertificate(state, await target.read(CERT_FILE));
         }
         await run.change(["chown", "-R", `${SERVICE_USER}:${SERVICE_USER}`, INSTALL_PATHS.stateDir]);
         return {
           summary: state.fingerprint ? `${hasCA ? "issued from the private CA" : "generated"}, SHA-256 ${state.fingerprint}` : undefined,
           undo: async () => {
             for (const [f, previous] of before) await restorer(target, f, previous, f === CERT_FILE ? 0o644 : 0o600)();
+            await undoNames();
             // Restored files are written by root; the service reads its key as voicesrv.
             await run.tryChange(["chown", "-R", `${SERVICE_USER}:${SERVICE_USER}`, INSTALL_PATHS.certDir]);
           },
@@ -261,7 +303,9 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
       fix: "check /etc/systemd/system is writable",
       async run() {
         const undo: (() => Promise<void>)[] = [];
-        for (const unit of renderUnits({ binary: INSTALL_PATHS.binary, config: INSTALL_PATHS.configFile, stateDir: INSTALL_PATHS.stateDir, user: SERVICE_USER, port: state.port })) {
+        // An ACME certificate (now or from before) needs port 80 for the server and the network for renewals.
+        const acme = Boolean(opts.acme) || target.exists(ACME_SETTINGS);
+        for (const unit of renderUnits({ binary: INSTALL_PATHS.binary, config: INSTALL_PATHS.configFile, stateDir: INSTALL_PATHS.stateDir, user: SERVICE_USER, port: state.port, acme })) {
           const previous = await target.read(unit.path);
           if (previous === unit.content) continue;
           await target.write(unit.path, unit.content, 0o644, true);
@@ -363,5 +407,45 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
         };
       },
     },
+    // Last: it needs the running service (to reload) and the firewall step's openings.
+    ...(opts.acme ? [acmeStep(run, target, opts.acme, state, () => cfg)] : []),
   ];
+}
+
+/**
+ * --domain: once the service answers, ask the CA (HTTP-01 on port 80, answered by this process
+ * or by the service) and reload the service onto the result. A failure is not rolled back: the
+ * service keeps running on the self-signed certificate, and the reason is printed with the fix.
+ */
+function acmeStep(run: Runner, target: Target, acme: { domain: string; email?: string }, state: InstallState, cfg: () => ServerConfig): Step {
+  return {
+    title: `Get a certificate for ${acme.domain} through ACME (HTTP-01 on port 80)`,
+    fix: `point ${acme.domain}'s DNS at this box and forward TCP port 80 to it, then run \`sudo voicesrv cert acme --domain ${acme.domain}\``,
+    async run() {
+      if (run.mode !== "live") return { summary: `would obtain a certificate for ${acme.domain} from Let's Encrypt and reload the service` };
+      const paths = certPaths(cfg());
+      if (!paths.managed) return { summary: `skipped: the config names its own certificate (${paths.certFile})` };
+      const certDir = target.path(INSTALL_PATHS.certDir);
+      // The CA connects to port 80: an active firewall must let it in (recorded, so uninstall closes it).
+      const found = isLoopbackHost(state.host) ? null : await detectFirewall(run);
+      if (found?.active && !(await found.firewall.hasRule(ACME_HTTP_PORT))) {
+        for (const cmd of found.firewall.openCommands(ACME_HTTP_PORT)) await run.change(cmd);
+        const recorded = readFirewallRecord(await target.read(FIREWALL_RECORD));
+        if (!recorded.includes(ACME_HTTP_PORT)) await target.write(FIREWALL_RECORD, [...recorded, ACME_HTTP_PORT].join("\n") + "\n", 0o640);
+        state.notes.push(`${found.firewall.name}: opened ${ACME_HTTP_PORT}/tcp for ACME validation and the redirect to https`);
+      }
+      try {
+        const r = await obtainAcme(certDir, { domain: acme.domain, email: acme.email, host: state.host, httpsPort: state.port }, state.certificate ?? null);
+        await run.change(["chown", "-R", `${SERVICE_USER}:${SERVICE_USER}`, INSTALL_PATHS.certDir]);
+        const reload = await signalReload(run, cfg().dataDir);
+        state.certificate = r.info;
+        state.fingerprint = r.info.fingerprint256;
+        return { summary: `issued by ${r.info.issuer} in ${(r.elapsedMs / 1000).toFixed(1)} s; ${reload.signalled ? "the service switched to it" : reload.reason}` };
+      } catch (e) {
+        state.acmeFailed = true;
+        state.notes.push(`${(e as Error).message} The service runs with its self-signed certificate meanwhile; once fixed, run \`sudo voicesrv cert acme --domain ${acme.domain}\`.`);
+        return { summary: "failed (see the note below); the service keeps its self-signed certificate" };
+      }
+    },
+  };
 }

@@ -11,6 +11,8 @@ export interface UnitOptions {
   stateDir: string;
   user: string;
   port: number;
+  /** An ACME certificate: the server holds port 80 for challenges and the renewal reaches the CA. */
+  acme?: boolean;
 }
 
 export function defaultUnitOptions(port: number): UnitOptions {
@@ -20,7 +22,8 @@ export function defaultUnitOptions(port: number): UnitOptions {
 function fill(template: string, o: UnitOptions): string {
   // Ports below 1024 need CAP_NET_BIND_SERVICE, which a private user namespace would make
   // useless on the host's network; above it the service holds no capability at all.
-  const privileged = o.port > 0 && o.port < 1024;
+  // The ACME challenge listener is on port 80, so an ACME install needs the capability too.
+  const privileged = (o.port > 0 && o.port < 1024) || o.acme === true;
   const vars: Record<string, string> = {
     BINARY: o.binary,
     CONFIG: o.config,
@@ -29,6 +32,9 @@ function fill(template: string, o: UnitOptions): string {
     CAPABILITIES: privileged
       ? "CapabilityBoundingSet=CAP_NET_BIND_SERVICE\nAmbientCapabilities=CAP_NET_BIND_SERVICE"
       : "CapabilityBoundingSet=\nAmbientCapabilities=",
+    RENEW_NETWORK: o.acme
+      ? "# Network allowed: ACME renewal talks to the CA over HTTPS (no PrivateNetwork).\nRestrictAddressFamilies=AF_UNIX AF_INET AF_INET6"
+      : "PrivateNetwork=yes\n# AF_UNIX only: it asks systemd (D-Bus) for the server's MainPID; it never needs the network.\nRestrictAddressFamilies=AF_UNIX",
     PRIVATE_USERS: privileged ? "# PrivateUsers is off: it would void CAP_NET_BIND_SERVICE for a port below 1024." : "PrivateUsers=yes",
   };
   return template.replace(/\{\{([A-Z_]+)\}\}/g, (whole, name: string) => {

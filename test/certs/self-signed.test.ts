@@ -1,6 +1,6 @@
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { describe, expect, test } from "vitest";
-import { defaultNames, generateSelfSigned, inspectCertificate, MAX_SERVER_DAYS } from "../../certs/index.ts";
+import { defaultNames, generateSelfSigned, lanAddresses, inspectCertificate, MAX_SERVER_DAYS } from "../../certs/index.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -72,8 +72,23 @@ describe("generateSelfSigned", () => {
 });
 
 describe("defaultNames", () => {
-  test("loopback names plus the machine's hostname", () => {
-    expect(defaultNames("pi5")).toEqual({ hostnames: ["localhost", "pi5"], ips: ["127.0.0.1", "::1"] });
+  test("loopback, the machine's hostname and <hostname>.local, and its LAN addresses", () => {
+    expect(defaultNames("pi5", ["192.168.1.20", "10.0.0.7"])).toEqual({ hostnames: ["localhost", "pi5", "pi5.local"], ips: ["127.0.0.1", "::1", "192.168.1.20", "10.0.0.7"] });
+    // A fully qualified hostname keeps its name; .local is made from its first label.
+    expect(defaultNames("pi5.home.arpa", []).hostnames).toEqual(["localhost", "pi5.home.arpa", "pi5.local"]);
+    expect(defaultNames("pi5.local", []).hostnames).toEqual(["localhost", "pi5.local"]);
+  });
+
+  test("LAN addresses are the non-internal IPv4 ones of every interface", () => {
+    const ifs = {
+      lo: [{ address: "127.0.0.1", family: "IPv4", internal: true }],
+      eth0: [
+        { address: "192.168.1.20", family: "IPv4", internal: false },
+        { address: "fe80::1", family: "IPv6", internal: false },
+      ],
+      wlan0: [{ address: "10.0.0.7", family: "IPv4", internal: false }],
+    } as unknown as Parameters<typeof lanAddresses>[0];
+    expect(lanAddresses(ifs)).toEqual(["192.168.1.20", "10.0.0.7"]);
   });
 
   test("skips an empty or localhost hostname", () => {
@@ -91,5 +106,5 @@ describe("defaultNames", () => {
 
 test("defaultNames leaves out a hostname that is not a DNS name", () => {
   expect(defaultNames("My Laptop").hostnames).toEqual(["localhost"]);
-  expect(defaultNames("Pi-Kitchen").hostnames).toEqual(["localhost", "pi-kitchen"]);
+  expect(defaultNames("Pi-Kitchen").hostnames).toEqual(["localhost", "pi-kitchen", "pi-kitchen.local"]);
 });

@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import {
   createCA,
+  lanAddresses,
   ensureCA,
   ensureCertificate,
   generateSelfSigned,
@@ -43,7 +44,7 @@ describe("ensureCertificate", () => {
     const keyPem = await readFile(first.keyPath, "utf8");
     const info = await validateCertificatePair(certPem, keyPem);
     expect(info.sans.dns).toContain("localhost");
-    expect(info.sans.ip).toEqual(["127.0.0.1", "::1"]);
+    expect(info.sans.ip).toEqual(["127.0.0.1", "::1", ...lanAddresses()]);
     expect(info.fingerprint256).toBe(new X509Certificate(certPem).fingerprint256);
 
     const second = await ensureCertificate(dir);

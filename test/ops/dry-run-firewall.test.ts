@@ -126,4 +126,18 @@ describe("install --dry-run with a firewall", () => {
     expect(r.stdout).toContain("no firewall found");
     expect(r.stdout).not.toMatch(/PRIVATE KEY/);
   });
+
+  test("--domain plans the ACME order last, port 80 for the server and network for the renewal timer", async () => {
+    const stubs = await stubPath({});
+    const r = dryRun(stubs.dir, ["--domain", "voice.example.org", "--email", "me@example.org"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\[\d+\/\d+\] Get a certificate for voice\.example\.org through ACME \(HTTP-01 on port 80\)\n.*would obtain a certificate for voice\.example\.org/);
+    // The challenge listener binds port 80 as the service user; the renewal reaches the CA.
+    expect(r.stdout).toContain("| AmbientCapabilities=CAP_NET_BIND_SERVICE");
+    expect(r.stdout).toContain("| RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6");
+    expect(r.stdout).not.toContain("| PrivateNetwork=yes");
+    const plain = dryRun(stubs.dir);
+    expect(plain.stdout).toContain("| PrivateNetwork=yes");
+    expect(plain.stdout).not.toContain("through ACME");
+  });
 });

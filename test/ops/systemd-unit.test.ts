@@ -1,6 +1,6 @@
 // The generated units pass systemd's own checks: `systemd-analyze verify` and the offline
 // security review. systemd-analyze is required (.ci/run installs the systemd package).
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,8 +28,10 @@ function exposure(out: string): number {
   return Number(m[1]);
 }
 
-for (const port of [22000, 443]) {
-  describe(`systemd units for port ${port}`, () => {
+// The third: a box with an ACME certificate (its settings already in the data dir), whose units
+// give the server port 80 and the renewal service the network.
+for (const { port, acme } of [{ port: 22000, acme: false }, { port: 443, acme: false }, { port: 22000, acme: true }]) {
+  describe(`systemd units for port ${port}${acme ? " with ACME" : ""}`, () => {
     let root: string;
     let verifyDir: string;
 
@@ -37,6 +39,10 @@ for (const port of [22000, 443]) {
       requireAnalyze();
       root = await mkdtemp(join(tmpdir(), "voicesrv-unit-root-"));
       verifyDir = await mkdtemp(join(tmpdir(), "voicesrv-unit-verify-"));
+      if (acme) {
+        mkdirSync(join(root, "var/lib/voicesrv/certs/acme"), { recursive: true });
+        writeFileSync(join(root, "var/lib/voicesrv/certs/acme/settings.json"), JSON.stringify({ domain: "voice.example.org", directoryUrl: "https://acme.example/dir", challengePort: 80, failures: 0 }));
+      }
       const r = Bun.spawnSync([bun, "cli/main.ts", "install", "--root", root, "--binary", "/bin/true", "--port", String(port)], { cwd: repo });
       if (r.exitCode !== 0) throw new Error(r.stderr.toString());
       // verify resolves ExecStart on this machine, where /usr/local/bin/voicesrv does not exist:
@@ -61,13 +67,18 @@ for (const port of [22000, 443]) {
     test(`the server's exposure level is at most ${MAX_EXPOSURE}`, () => {
       const r = analyze(["security", "--offline=true", join(verifyDir, "voicesrv.service")], verifyDir);
       const level = exposure(r.out);
-      console.log(`systemd-analyze security: voicesrv.service (port ${port}) exposure ${level}`);
+      console.log(`systemd-analyze security: voicesrv.service (port ${port}${acme ? ", ACME" : ""}) exposure ${level}`);
       expect(level).toBeLessThanOrEqual(MAX_EXPOSURE);
     });
 
     test(`the renewal service's exposure level is at most ${MAX_EXPOSURE}`, () => {
       const r = analyze(["security", "--offline=true", join(verifyDir, "voicesrv-cert-renew.service")], verifyDir);
-      expect(exposure(r.out)).toBeLessThanOrEqual(MAX_EXPOSURE);
+      const level = exposure(r.out);
+      if (acme) console.log(`systemd-analyze security: voicesrv-cert-renew.service (ACME) exposure ${level}`);
+      expect(level).toBeLessThanOrEqual(MAX_EXPOSURE);
+      const unit = readFileSync(join(verifyDir, "voicesrv-cert-renew.service"), "utf8");
+      expect(/^PrivateNetwork=yes$/m.test(unit)).toBe(!acme);
+      expect(/^AmbientCapabilities=CAP_NET_BIND_SERVICE$/m.test(readFileSync(join(verifyDir, "voicesrv.service"), "utf8"))).toBe(acme || port < 1024);
     });
   });
 }
