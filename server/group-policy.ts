@@ -10,6 +10,13 @@ export type GroupPolicyName = (typeof GROUP_POLICIES)[number];
 
 export const OPERATOR = "operator";
 
+/** What each mode means, in the words install and status print. */
+export const GROUP_POLICY_TEXT: Record<GroupPolicyName, string> = {
+  open: "any group URL works, and people can make private groups in the app",
+  private: "only private groups (made in the app or with `voicesrv group create`); plain group URLs are refused",
+  operator: "only groups made with `voicesrv group create`",
+};
+
 export class GroupPolicy {
   constructor(readonly name: GroupPolicyName) {}
 

@@ -3,6 +3,7 @@ import { rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { DEFAULT_PORT } from "../../server/config.ts";
+import { GROUP_POLICIES, GROUP_POLICY_TEXT, type GroupPolicyName } from "../../server/group-policy.ts";
 import { CliError } from "../cli-error.ts";
 import { binaryToInstall } from "../ops/binary-source.ts";
 import { readCertKind } from "../ops/cert-kind.ts";
@@ -27,6 +28,7 @@ interface InstallFlags {
   enableFirewall?: boolean;
   domain?: string;
   email?: string;
+  groups?: string;
 }
 
 export function parseInstallPort(v: string): number {
@@ -63,6 +65,7 @@ export function registerInstall(program: Command): void {
     .option("--san <name>", "extra DNS name or IP for the certificate, added to this machine's own names and addresses; repeat or comma-separate", (v: string, p: string[] = []) => [...p, ...v.split(",").map((s) => s.trim()).filter(Boolean)])
     .option("--domain <name>", "public DNS name pointing at this box: get a trusted certificate through ACME (Let's Encrypt, HTTP-01 on port 80)")
     .option("--email <address>", "with --domain: contact address for the CA")
+    .option("--groups <mode>", "which groups the server accepts: open (any group URL, plus private groups made in the app), private (private groups only) or operator (only `voicesrv group create`)")
     .option("--enable-firewall", "turn on an installed but inactive firewall (allowing SSH first)")
     .option("--dry-run", "print every file and command install would write or run, changing nothing")
     .option("--root <dir>", "write the files under a staging directory and run no system commands")
@@ -71,6 +74,9 @@ export function registerInstall(program: Command): void {
     .action(async (flags: InstallFlags) => {
       const mode = modeFrom(flags);
       if (flags.email && !flags.domain) throw new CliError("--email goes with --domain", 2);
+      if (flags.groups !== undefined && !(GROUP_POLICIES as readonly string[]).includes(flags.groups)) {
+        throw new CliError(`--groups must be one of ${GROUP_POLICIES.join(", ")}, got "${flags.groups}"`, 2);
+      }
       if (flags.domain && mode === "staged") {
         throw new CliError(`--domain needs the machine itself: the CA checks ${flags.domain} over the internet. Install the staged tree, then run \`sudo voicesrv cert acme --domain ${flags.domain}\` on it`, 2);
       }
@@ -98,6 +104,7 @@ export function registerInstall(program: Command): void {
         firewall: "not checked",
         notes: [],
         cleanup: [],
+        ...(flags.groups ? { groups: flags.groups as GroupPolicyName } : {}),
       };
       const heading = mode === "dry-run" ? "voicesrv install — dry run: nothing is changed" : mode === "staged" ? `voicesrv install into staging root ${target.root}` : "voicesrv install";
       console.log(color.bold(heading));
@@ -126,6 +133,8 @@ export function registerInstall(program: Command): void {
         const kind = state.certificate ? readCertKind(INSTALL_PATHS.certDir, state.certificate) : "external";
         for (const l of openUrlLines(openUrls(state.host, state.port, state.certificate ?? null, state.http ? "http" : "https"), kind)) console.log(l);
       }
+      const policy = (state.groups ?? (installed?.groups as GroupPolicyName | undefined) ?? "open") as GroupPolicyName;
+      console.log(`\nGroups: ${policy} — ${GROUP_POLICY_TEXT[policy]} (change with --groups open|private|operator).`);
       if (state.fingerprint) console.log(`\nCertificate SHA-256 fingerprint (compare it when a browser asks):\n  ${state.fingerprint}`);
       for (const n of state.notes) console.log(`note: ${n}`);
       if (state.acmeFailed) process.exitCode = 1;

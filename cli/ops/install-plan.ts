@@ -4,6 +4,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { CA_CERT_FILE, CA_DIR, CA_KEY_FILE, certificateCovers, EXTRA_NAMES_FILE, ensureCA, ensureCertificate, inspectCertificate, issueServerCertificate, mergeNames, namesForCertDir, readExtraNames, defaultNames, writeCertificatePair, writeExtraNames, type CertInfo } from "../../certs/index.ts";
+import type { GroupPolicyName } from "../../server/group-policy.ts";
 import { certPaths, resolveConfig, type PartialConfig, type ServerConfig } from "../../server/config.ts";
 import { portInUse } from "../../server/port-check.ts";
 import { obtainAcme } from "./acme-ops.ts";
@@ -42,6 +43,8 @@ export interface InstallState {
   unitsChanged: boolean;
   /** config.json was rewritten (--port/--host changed): the running service must restart to see it. */
   configChanged?: boolean;
+  /** --groups: which groups the server accepts (written to config.json when given). */
+  groups?: GroupPolicyName;
   fingerprint: string | null;
   /** The certificate the service will serve, for the URLs printed at the end (null: none yet or http). */
   certificate?: CertInfo | null;
@@ -73,7 +76,7 @@ export async function readInstalledConfig(target: Target): Promise<{ port?: numb
 
 /** The config install writes: the operator's, with only port/host replaced (dataDir stays theirs). */
 function nextConfig(previous: Record<string, unknown>, state: InstallState): Record<string, unknown> {
-  return { ...previous, port: state.port, host: state.host, dataDir: previous.dataDir ?? INSTALL_PATHS.stateDir };
+  return { ...previous, port: state.port, host: state.host, dataDir: previous.dataDir ?? INSTALL_PATHS.stateDir, ...(state.groups ? { groups: state.groups } : {}) };
 }
 
 /** The config as the service will read it; an invalid one still yields its http/cert fields so the plan can print. */

@@ -82,6 +82,20 @@ describe("install --root", () => {
     }
   });
 
+  test("--groups writes the server's group policy to the config and says which mode it set", async () => {
+    const root = await tempRoot();
+    const r = cli(["install", "--root", root, "--binary", "/bin/true", "--groups", "operator"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(root, "etc/voicesrv/config.json"), "utf8")).groups).toBe("operator");
+    expect(r.stdout).toContain("Groups: operator — only groups made with `voicesrv group create`");
+    // A later install without the flag keeps the mode and says so.
+    const again = cli(["install", "--root", root, "--binary", "/bin/true"]);
+    expect(again.stdout).toContain("Groups: operator");
+    const bad = cli(["install", "--root", root, "--binary", "/bin/true", "--groups", "everyone"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe('voicesrv: --groups must be one of open, private, operator, got "everyone"');
+  });
+
   test("running twice changes nothing: same files, same certificate; the config is kept", async () => {
     const root = await tempRoot();
     const first = cli(["install", "--root", root, "--binary", "/bin/true", "--port", "22001"]);
