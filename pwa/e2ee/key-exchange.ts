@@ -24,6 +24,14 @@
 //   the peer's confirm verified; on any failure they are dropped unused. The ephemeral private
 //   key is dropped as soon as Z is computed, kC once the peer's confirm verified.
 // - seq/epoch/ratchet/grace decisions: see frame-sealer.ts and frame-opener.ts.
+// v2 (IDENTITY.md §5–§6, with `v2` options; docs/IDENTITY-NOTES.md):
+// - Commitment and T use the v2 labels; T binds both codec offers; IKM = Z || psk.
+// - Right after its own confirm each side sends `id` (identity-binding.ts). `done` resolves
+//   only when the peer's confirm AND its identity verified, so no audio key is handed out — and
+//   no audio sent — before the app knows which device is on the other end. An `id` that
+//   arrives before our keys exist is held (the first one only), like an early confirm.
+// - An invalid `id` (wrong key, another call's T, reflected, not decryptable) fails the
+//   exchange with "identity", reported like any other key-check failure.
 
 import { constantTimeEqual, hexToBytes } from "./bytes.ts";
 import { commitmentMatches, computeCommitment } from "./commitment.ts";
@@ -31,7 +39,8 @@ import { confirmMac, importConfirmKey, verifyConfirm } from "./confirm.ts";
 import { exportPublicPoint, generateEphemeralKeyPair, importPeerPoint, sharedSecret } from "./ecdh.ts";
 import { FrameOpener } from "./frame-opener.ts";
 import { FrameSealer } from "./frame-sealer.ts";
-import { deriveSchedule, sasBitsOf, transcriptHash, wipeSchedule } from "./key-schedule.ts";
+import { type DeviceSigner, openIdentity, sealIdentity } from "./identity-binding.ts";
+import { deriveSchedule, sasBitsOf, type ScheduleV2, transcriptHash, wipeSchedule } from "./key-schedule.ts";
 import { decodeKxBody, encodeKxBody, type KxMessage, normalizeCallId } from "./kx-message.ts";
 import { dropEpochKeys, type EpochKeys, importEpochKeys } from "./ratchet.ts";
 import { peerRole, type Role } from "./role.ts";
@@ -40,9 +49,10 @@ import { type Sas, sasFromBits } from "./sas.ts";
 export const DEFAULT_KX_TIMEOUT_MS = 10_000;
 const MAX_QUEUED = 32;
 
-export type KeyExchangeFailure = "commitment" | "confirm" | "invalid-point" | "timeout" | "aborted";
+export type KeyExchangeFailure = "commitment" | "confirm" | "identity" | "invalid-point" | "timeout" | "aborted";
 
 const MESSAGES: Record<KeyExchangeFailure, string> = {
+  identity: "Key check failed — the connection may be intercepted.",
   commitment: "Key check failed — the connection may be intercepted.",
   confirm: "Key check failed — the connection may be intercepted.",
   "invalid-point": "Key check failed — the connection may be intercepted.",
@@ -61,6 +71,8 @@ export class KeyExchangeError extends Error {
 
 export interface CallKeys {
   sas: Sas;
+  /** v2: the peer's device point D, proven over this call's T (IDENTITY.md §6); null in v1. */
+  peerDevice: Uint8Array | null;
   sealer: FrameSealer; // own direction (initiator: I->R)
   opener: FrameOpener; // peer direction
   destroy(): void;
@@ -71,6 +83,8 @@ export interface KeyExchangeOptions {
   role: Role;
   send: (body: string) => void;
   timeoutMs?: number;
+  /** Protocol v2 (IDENTITY.md §5–§6): the codec offers, the group's psk and this device's key. */
+  v2?: ScheduleV2 & { device: DeviceSigner };
   /** Monotonic milliseconds for the opener's previous-epoch grace period (tests inject one). */
   clock?: () => number;
   /** Never set in the app: fixed keys and short ratchet intervals exist for tests and vectors only. */
@@ -85,6 +99,11 @@ interface Derived {
   openKeys: EpochKeys;
   kC: CryptoKey;
   ownConfirm: Uint8Array;
+  /** v2: the transcript and the peer direction's identity key, until its `id` is checked. */
+  T: Uint8Array;
+  peerIdKey: Uint8Array | null;
+  confirmed: boolean;
+  peerDevice: Uint8Array | null;
 }
 
 export class KeyExchange {
@@ -106,6 +125,7 @@ export class KeyExchange {
   private commitH: Uint8Array | null = null;
   private derived: Derived | null = null;
   private earlyConfirm: Uint8Array | null = null;
+  private earlyId: Uint8Array | null = null;
   private result: CallKeys | null = null;
   private queued = 0;
   private commitSent = false;
@@ -152,7 +172,7 @@ export class KeyExchange {
       if (this.settled) return;
       this.ownPub = ownPub;
       if (this.role === "initiator") {
-        const h = await computeCommitment(this.callIdBytes, ownPub);
+        const h = await computeCommitment(this.callIdBytes, ownPub, this.version);
         if (this.settled) return;
         // State first: a synchronous relay may hand us the answer from inside send().
         this.commitSent = true;
@@ -194,6 +214,8 @@ export class KeyExchange {
 
   private async handle(msg: KxMessage): Promise<void> {
     if (msg.k === "confirm") return this.onConfirm(msg.mac);
+    if (msg.k === "id") return this.onIdentity(msg.e);
+    if (msg.k === "mismatch") return; // the app's business, after the exchange
     if (this.role === "initiator") {
       if (msg.k !== "pub" || this.phase !== "await-pub") return;
       this.phase = "deriving";
@@ -209,7 +231,7 @@ export class KeyExchange {
     } else if (msg.k === "reveal") {
       if (this.phase !== "await-reveal") return;
       this.phase = "deriving";
-      if (!(await commitmentMatches(this.commitH!, this.callIdBytes, msg.pub))) throw new KeyExchangeError("commitment");
+      if (!(await commitmentMatches(this.commitH!, this.callIdBytes, msg.pub, this.version))) throw new KeyExchangeError("commitment");
       const peer = await this.validatePoint(msg.pub);
       await this.derive(msg.pub, this.ownPub!, peer);
     }
@@ -230,8 +252,10 @@ export class KeyExchange {
       throw new KeyExchangeError("invalid-point");
     }
     this.keyPair = null;
-    const T = await transcriptHash(this.callIdBytes, pubI, pubR);
-    const raw = await deriveSchedule(Z, T);
+    const v2 = this.opts.v2;
+    const T = await transcriptHash(this.callIdBytes, pubI, pubR, v2);
+    const raw = await deriveSchedule(Z, T, v2);
+    let ownId: Uint8Array | null = null;
     let derived: Derived;
     try {
       const mine = this.role === "initiator" ? [raw.kIR, raw.sIR, raw.kRI, raw.sRI] : [raw.kRI, raw.sRI, raw.kIR, raw.sIR];
@@ -239,7 +263,13 @@ export class KeyExchange {
       const openKeys = await importEpochKeys(mine[2]!, mine[3]!, "decrypt");
       const kC = await importConfirmKey(raw.kC);
       const ownConfirm = await confirmMac(kC, this.role);
-      derived = { sas: sasFromBits(sasBitsOf(raw.sas)), sealKeys, openKeys, kC, ownConfirm };
+      let peerIdKey: Uint8Array | null = null;
+      if (v2) {
+        const [mineId, peerId] = this.role === "initiator" ? [raw.kIdIR!, raw.kIdRI!] : [raw.kIdRI!, raw.kIdIR!];
+        ownId = await sealIdentity(mineId.slice(), T, this.role, v2.device);
+        peerIdKey = peerId.slice();
+      }
+      derived = { sas: sasFromBits(sasBitsOf(raw.sas)), sealKeys, openKeys, kC, ownConfirm, T, peerIdKey, confirmed: false, peerDevice: null };
     } finally {
       wipeSchedule(raw);
     }
@@ -251,9 +281,34 @@ export class KeyExchange {
     this.derived = derived;
     this.phase = "confirming";
     this.emit({ k: "confirm", callId: this.callId, mac: derived.ownConfirm });
+    if (ownId) this.emit({ k: "id", callId: this.callId, e: ownId });
     const early = this.earlyConfirm;
     this.earlyConfirm = null;
     if (early) await this.onConfirm(early);
+    const earlyId = this.earlyId;
+    this.earlyId = null;
+    if (earlyId && !this.settled) await this.onIdentity(earlyId);
+  }
+
+  private async onIdentity(e: Uint8Array): Promise<void> {
+    if (!this.opts.v2) return;
+    const d = this.derived;
+    if (this.phase !== "confirming" || !d) {
+      if (!this.earlyId && this.phase !== "done" && this.phase !== "failed") this.earlyId = e;
+      return;
+    }
+    if (d.peerDevice || !d.peerIdKey) return; // one identity per call; later ones are ignored
+    const key = d.peerIdKey;
+    d.peerIdKey = null;
+    const D = await openIdentity(key, d.T, peerRole(this.role), e);
+    if (this.settled) return;
+    if (!D) throw new KeyExchangeError("identity");
+    d.peerDevice = D;
+    if (d.confirmed) this.finish(d);
+  }
+
+  private get version(): 1 | 2 {
+    return this.opts.v2 ? 2 : 1;
   }
 
   private async onConfirm(mac: Uint8Array): Promise<void> {
@@ -263,10 +318,12 @@ export class KeyExchange {
     }
     const d = this.derived!;
     if (constantTimeEqual(mac, d.ownConfirm)) return;
+    if (d.confirmed) return;
     const ok = await verifyConfirm(d.kC, peerRole(this.role), mac);
     if (this.settled) return;
     if (!ok) throw new KeyExchangeError("confirm");
-    this.finish(d);
+    d.confirmed = true;
+    if (!this.opts.v2 || d.peerDevice) this.finish(d);
   }
 
   private finish(d: Derived): void {
@@ -277,8 +334,10 @@ export class KeyExchange {
     this.phase = "done";
     this.settled = true;
     this.clearTimer();
+    d.T.fill(0);
     const result: CallKeys = {
       sas: d.sas,
+      peerDevice: d.peerDevice,
       sealer,
       opener,
       destroy() {
@@ -298,7 +357,9 @@ export class KeyExchange {
     this.keyPair = null;
     this.commitH = null;
     this.earlyConfirm = null;
+    this.earlyId = null;
     if (this.derived) {
+      this.derived.peerIdKey?.fill(0);
       dropEpochKeys(this.derived.sealKeys);
       dropEpochKeys(this.derived.openKeys);
       this.derived = null;

@@ -26,6 +26,9 @@ export function makePair(opts: {
   keyPairR?: CryptoKeyPair;
   ratchetInterval?: number;
   extra?: Extra;
+  /** Per side, on top of extra (v2: each side's own device key). */
+  extraI?: Extra;
+  extraR?: Extra;
 }): Pair {
   const sentByI: string[] = [];
   const sentByR: string[] = [];
@@ -36,6 +39,7 @@ export function makePair(opts: {
   const pair = {} as Pair;
   pair.i = new KeyExchange({
     ...opts.extra,
+    ...opts.extraI,
     callId: opts.callId,
     role: "initiator",
     send: (b) => {
@@ -46,6 +50,7 @@ export function makePair(opts: {
   });
   pair.r = new KeyExchange({
     ...opts.extra,
+    ...opts.extraR,
     callId: opts.callId,
     role: "responder",
     send: (b) => {
