@@ -8,6 +8,12 @@
 //   encoded or sent before `done`: sending starts after it.
 // - A key-check failure ends the call and shows the security screen; a timeout is reported as
 //   the plain failure it most likely is (a bad network), not as an attack.
+// - Protocol v2 (IDENTITY.md §5–§6): the exchange binds both codec offers and, in a private
+//   group, the group's psk; `done` carries the peer's proven device key. Before any audio is
+//   sent, that key is checked against this device's own verified contacts (never anything the
+//   server grants): the roster naming a verified contact whose key differs ends the call with
+//   the interception warning; a verified key shows "Verified · <name>"; anything else shows the
+//   symbols as "not verified yet" (or, for a contact's name with a new key, "new safety key").
 import {
   CallWakeLock,
   chooseCodec,
@@ -19,7 +25,11 @@ import {
   type PreparedCallAudio,
 } from "../audio/call-audio.ts";
 import { openMic } from "../audio/mic.ts";
-import { KeyExchange, KeyExchangeError, type CallKeys } from "../e2ee/index.ts";
+import { decodeKxBody, encodeKxBody, KeyExchange, KeyExchangeError, type CallKeys } from "../e2ee/index.ts";
+import type { DeviceSigner } from "../e2ee/identity-binding.ts";
+import { PAYLOAD_SLOTS, padPayload, unpadPayload } from "../e2ee/frame-padding.ts";
+import { base64urlDecode } from "../../protocol/base64url.ts";
+import type { ContactBook } from "./contacts.ts";
 import type { CallRole, EndReason, ServerMessage } from "../../protocol/messages.ts";
 import type { Connection } from "./connection.ts";
 import { clearCallNotifications, IncomingAlert } from "./ringtone.ts";
@@ -54,6 +64,10 @@ export interface CallView {
   encrypted: boolean;
   sas: SasView[] | null;
   sasConfirmed: boolean;
+  /** Who the peer's proven device key is to this device (null until the keys are confirmed). */
+  verification: "verified" | "unverified" | "key-changed" | null;
+  /** The name this device saved for the verified contact. */
+  contactName: string | null;
   muted: boolean;
   mode: AudioMode;
   volume: number;
@@ -64,7 +78,7 @@ export interface CallView {
   /** Set for "ended": one plain sentence. */
   endedText: string;
   /** Set for "security-failure": whether keys failed to verify (nothing was sent) or the people saw different codes. */
-  failureKind: "key-check" | "sas" | null;
+  failureKind: "key-check" | "sas" | "peer-sas" | null;
   failureText: string;
   stats: CallStats;
 }
@@ -80,6 +94,8 @@ const IDLE: CallView = Object.freeze({
   encrypted: false,
   sas: null,
   sasConfirmed: false,
+  verification: null,
+  contactName: null,
   muted: false,
   mode: "private",
   volume: 0.8,
@@ -113,6 +129,14 @@ interface Session {
   callId: string | null;
   /** The caller's codec list, known to the callee from `incoming`. */
   callerCodecs: string[] | null;
+  /** The codec list this side sent (call or answer): its exact JSON is hashed into T. */
+  sentCodecs: string[] | null;
+  /** The private group's psk, fetched at the tap so `connected` can start the exchange at once. */
+  psk: Uint8Array | null;
+  /** The peer's proven device key, once the keys are confirmed. */
+  peerDevice: Uint8Array | null;
+  /** Every payload of this call travels in a slot of this size (IDENTITY.md §7). */
+  slot: number;
   callHandle: number;
   role: CallRole | null;
   kx: KeyExchange | null;
@@ -155,6 +179,14 @@ const BROWSER_DEVICE = {
 };
 export type CallDevice = typeof BROWSER_DEVICE;
 
+/** What makes a call verify itself (IDENTITY.md §5–§6): this device's key, the group's psk, the contacts. */
+export interface CallTrust {
+  device: DeviceSigner;
+  /** The private group's psk (from its secret G); null in an open group. */
+  psk(): Promise<Uint8Array | null>;
+  contacts: ContactBook;
+}
+
 export class CallController {
   view: CallView = { ...IDLE };
   private readonly listeners = new Set<(v: CallView) => void>();
@@ -174,6 +206,7 @@ export class CallController {
 
   constructor(
     private readonly conn: Connection,
+    private readonly trust: CallTrust,
     private readonly device: CallDevice = BROWSER_DEVICE,
   ) {
     this.alert = device.incomingAlert();
@@ -212,7 +245,9 @@ export class CallController {
     if (this.session !== session) return;
     if (!micOk) return this.showEnded("Microphone blocked — allow it for this site to make calls.");
     await this.codecsReady;
+    session.psk = await this.trust.psk().catch(() => null);
     if (this.session !== session) return;
+    session.sentCodecs = this.myCodecs;
     session.placed = this.conn.send({ t: "call", to: peer, codecs: this.myCodecs });
     if (!session.placed) return this.showEnded("You're offline — the call wasn't placed.");
     session.ringTimer = setTimeout(() => {
@@ -237,6 +272,7 @@ export class CallController {
     void session.wake.request();
     session.prepared = this.prepareAudio();
     const micOk = await this.openMic(session);
+    session.psk = await this.trust.psk().catch(() => null);
     if (this.session !== session || this.view.phase !== "incoming") return;
     if (!micOk) {
       this.conn.send({ t: "reject", callId });
@@ -247,6 +283,7 @@ export class CallController {
     const codec = chooseCodec(session.callerCodecs ?? [], this.myCodecs);
     session.audioStarting = this.startAudio(session, codec, false);
     // Unsent, the call would sit on "Incoming call" with the mic open; the server ends it anyway.
+    session.sentCodecs = this.myCodecs;
     if (!this.conn.send({ t: "answer", callId, codecs: this.myCodecs })) this.showEnded("You're offline — the call couldn't be answered.");
   }
 
@@ -268,10 +305,31 @@ export class CallController {
     this.set({ ...IDLE });
   }
 
-  /** "They don't match" means someone may be in the middle: end the call and say so. */
+  /**
+   * IDENTITY.md §6: the peer's proven key against this device's verified contacts and the key
+   * the roster lists for that member.
+   */
+  private async identify(peerId: string, D: Uint8Array): Promise<{ verification: "verified" | "unverified" | "key-changed" | "intercepted"; contactName: string | null }> {
+    const member = this.conn.members.get(peerId);
+    const rosterD = member ? base64urlDecode(member.d) : null;
+    const [byProof, byRoster] = await Promise.all([this.trust.contacts.byKey(D), rosterD ? this.trust.contacts.byKey(rosterD) : Promise.resolve(null)]);
+    if (byRoster && rosterD && !sameBytes(rosterD, D)) return { verification: "intercepted", contactName: byRoster.name };
+    if (byProof) return { verification: "verified", contactName: byProof.name };
+    const sameName = member ? await this.trust.contacts.named(member.name) : [];
+    return { verification: sameName.length > 0 ? "key-changed" : "unverified", contactName: null };
+  }
+
+  /** "They match" makes the peer a verified contact on this device; "They don't match" ends the call and tells the other side. */
   sasVerdict(match: boolean): void {
     if (this.view.phase !== "in-call" || !this.view.encrypted) return;
-    if (match) return this.set({ ...this.view, sasConfirmed: true });
+    const session = this.session;
+    if (match) {
+      const name = this.nameOf(this.view.peer);
+      if (session?.peerDevice) void this.trust.contacts.verify(session.peerDevice, name).catch(() => {});
+      return this.set({ ...this.view, sasConfirmed: true, verification: "verified", contactName: name });
+    }
+    const callId = this.view.callId;
+    if (callId && session) this.sendKx(session, encodeKxBody({ k: "mismatch", callId, r: new Uint8Array([1]) }));
     if (this.view.callId) this.conn.send({ t: "hangup", callId: this.view.callId });
     const peer = this.view.peer;
     this.teardown();
@@ -330,7 +388,9 @@ export class CallController {
       case "connected":
         return void this.onConnected(m);
       case "kx":
-        if (this.session?.kx && m.callId === this.session.callId) this.session.kx.receive(m.body);
+        if (!this.session?.kx || m.callId !== this.session.callId) return;
+        if (this.view.encrypted && decodeKxBody(m.body)?.k === "mismatch") return this.onPeerMismatch();
+        this.session.kx.receive(m.body);
         return;
       case "ended":
         return this.onEnded(m.callId, m.reason, m.by);
@@ -405,7 +465,16 @@ export class CallController {
     const callId = m.callId;
     session.callHandle = m.callHandle;
     session.role = m.role;
-    session.kx = new KeyExchange({ callId, role: m.role, send: (body) => this.sendKx(session, body) });
+    // The exact offers each side sent, as JSON (the server relays the lists verbatim).
+    const mine = new TextEncoder().encode(JSON.stringify(session.sentCodecs ?? this.myCodecs));
+    const theirs = new TextEncoder().encode(JSON.stringify(m.peerCodecs));
+    const [offerI, offerR] = m.role === "initiator" ? [mine, theirs] : [theirs, mine];
+    session.kx = new KeyExchange({
+      callId,
+      role: m.role,
+      send: (body) => this.sendKx(session, body),
+      v2: { offerI, offerR, psk: session.psk, device: this.trust.device },
+    });
     this.set({ ...this.view, phase: "in-call", peer: m.peer, role: m.role, connectedAt: Date.now(), encrypted: false, wakeLock: session.wake.state.active });
     // A failed start also rejects `done`, which is where it is handled.
     session.kx.start().catch(() => {});
@@ -425,8 +494,26 @@ export class CallController {
       return this.set({ ...IDLE, phase: "security-failure", peer, failureKind: "key-check", failureText: "Key check failed — the connection may be intercepted." });
     }
     if (this.session !== session) return keys.destroy();
+    // Who is on the other end, by this device's own records — before a single frame is sent.
+    const who = await this.identify(m.peer, keys.peerDevice!);
+    if (this.session !== session) return keys.destroy();
+    if (who.verification === "intercepted") {
+      keys.destroy();
+      this.conn.send({ t: "hangup", callId });
+      const peer = this.view.peer;
+      this.teardown();
+      return this.set({ ...IDLE, phase: "security-failure", peer, failureKind: "key-check", failureText: "This isn't the phone you verified for this person — the connection may be intercepted." });
+    }
     session.keys = keys;
-    this.set({ ...this.view, encrypted: true, sas: keys.sas.symbols.map((s) => ({ emoji: s.emoji, name: s.name })) });
+    session.peerDevice = keys.peerDevice;
+    this.set({
+      ...this.view,
+      encrypted: true,
+      sas: keys.sas.symbols.map((s) => ({ emoji: s.emoji, name: s.name })),
+      verification: who.verification,
+      contactName: who.contactName,
+      sasConfirmed: who.verification === "verified",
+    });
     const audio = session.audioStarting ? await session.audioStarting : null;
     if (this.session !== session) return;
     if (audio) {
@@ -442,6 +529,7 @@ export class CallController {
   /** Resolves null (and ends the call) when this device cannot run call audio. */
   private async startAudio(session: Session, codec: CodecName, sending: boolean): Promise<CallAudio | null> {
     const tap = (globalThis as { __voicesrvPcmTap?: PcmTap }).__voicesrvPcmTap;
+    session.slot = PAYLOAD_SLOTS[codec];
     try {
       const audio = await this.device.startCallAudio({
         codec,
@@ -451,7 +539,10 @@ export class CallController {
         sendPayload: (payload) => {
           const keys = session.keys;
           if (!keys || session.ended) return;
-          keys.sealer.seal(session.callHandle, payload).then(
+          // Constant-size frames: a payload that does not fit its slot is dropped, never sent at a telling size.
+          const padded = padPayload(payload, session.slot);
+          if (!padded) return void session.dropped++;
+          keys.sealer.seal(session.callHandle, padded).then(
             (frame) => void (this.conn.sendFrame(frame) && session.sent++),
             () => {},
           );
@@ -483,8 +574,22 @@ export class CallController {
     keys.opener.open(frame).then((opened) => {
       // The handle is authenticated with the frame: one sealed under another handle was meant
       // for another call (PROTOCOL-NOTES), so it is never played into this one.
-      if (!opened || opened.callHandle !== session.callHandle) session.dropped++;
-      else session.audio?.receive(opened.seq, opened.payload);
+      const payload = opened && opened.callHandle === session.callHandle ? unpadPayload(opened.payload, session.slot) : null;
+      if (!payload) session.dropped++;
+      else session.audio?.receive(opened!.seq, payload);
+    });
+  }
+
+  /** The other person tapped "They don't match": the symbols differed on the two phones. */
+  private onPeerMismatch(): void {
+    const peer = this.view.peer;
+    this.teardown();
+    this.set({
+      ...IDLE,
+      phase: "security-failure",
+      peer,
+      failureKind: "peer-sas",
+      failureText: `${this.nameOf(peer)} saw different safety symbols and ended the call — someone may be listening in.`,
     });
   }
 
@@ -540,6 +645,10 @@ export class CallController {
       peer,
       callId: null,
       callerCodecs: null,
+      sentCodecs: null,
+      psk: null,
+      peerDevice: null,
+      slot: PAYLOAD_SLOTS.pcmu16,
       callHandle: 0,
       role: null,
       kx: null,
@@ -668,4 +777,8 @@ export class CallController {
   private emit(): void {
     for (const fn of this.listeners) fn(this.view);
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -25,7 +25,17 @@ export interface StoredGroupSecret {
   creating: boolean;
 }
 
+/** A verified contact (IDENTITY.md §6): a device key this person confirmed by the symbols. */
+export interface StoredContact {
+  /** base64url of the device point D. */
+  d: string;
+  /** The name this device gave the contact (the roster's name when verified; renamable). */
+  name: string;
+  verifiedAt: number;
+}
+
 interface Schema extends DBSchema {
+  contacts: { key: string; value: StoredContact };
   settings: { key: string; value: unknown };
   recent: { key: string; value: RecentGroup; indexes: { lastUsed: number } };
   identity: { key: string; value: StoredIdentity };
@@ -35,7 +45,7 @@ interface Schema extends DBSchema {
 let db: Promise<IDBPDatabase<Schema>> | null = null;
 
 export function database(): Promise<IDBPDatabase<Schema>> {
-  db ??= openDB<Schema>("voicesrv", 2, {
+  db ??= openDB<Schema>("voicesrv", 3, {
     upgrade(d, oldVersion) {
       if (oldVersion < 1) {
         d.createObjectStore("settings");
@@ -45,6 +55,7 @@ export function database(): Promise<IDBPDatabase<Schema>> {
         d.createObjectStore("identity");
         d.createObjectStore("groupSecrets", { keyPath: "group" });
       }
+      if (oldVersion < 3) d.createObjectStore("contacts", { keyPath: "d" });
     },
   });
   return db;

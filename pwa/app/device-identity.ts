@@ -4,6 +4,7 @@
 import { base64urlDecode, base64urlEncode } from "../../protocol/base64url.ts";
 import { deviceFingerprint, groupKeys, helloSignedBytes, joinProof, leaveSignedBytes, signWithDevice } from "../../protocol/identity-v2.ts";
 import { memberIdFor } from "../../protocol/member-id.ts";
+import type { DeviceSigner } from "../e2ee/identity-binding.ts";
 import { database, type StoredIdentity } from "./db.ts";
 
 export class DeviceIdentity {
@@ -40,6 +41,12 @@ export class DeviceIdentity {
 
   get publicKey(): Uint8Array {
     return this.stored.publicKey;
+  }
+
+  /** Signs the call's identity message (IDENTITY.md §6) without ever exposing the key. */
+  get signer(): DeviceSigner {
+    const key = this.stored.keys.privateKey;
+    return { publicKey: this.stored.publicKey, sign: (m) => signWithDevice(key, m) };
   }
 
   /** The hello v2 fields for this socket's challenge `n` (IDENTITY.md §2–§3). */

@@ -1,6 +1,6 @@
 // Opus through WebCodecs (Chrome/Edge 94+, Safari 26+, Firefox 130+ on desktop). The encoder runs
-// asynchronously: payloads come out of the output callback in order, possibly none for a frame
-// (DTX while silent). The decoder is wrapped so each decode() resolves, in order, with one frame.
+// asynchronously: payloads come out of the output callback in order, one per frame (DTX is off:
+// silence is sent like speech, IDENTITY.md §7). The decoder is wrapped so each decode() resolves, in order, with one frame.
 import { FRAME_SAMPLES, SAMPLE_RATE, type FrameDecoder, type FrameEncoder, type PayloadSink } from "./codec.ts";
 
 export const OPUS_ENCODER_CONFIG = {
@@ -8,7 +8,9 @@ export const OPUS_ENCODER_CONFIG = {
   sampleRate: SAMPLE_RATE,
   numberOfChannels: 1,
   bitrate: 24_000,
-  opus: { frameDuration: 20_000, application: "voip", packetlossperc: 10, useinbandfec: true, usedtx: true },
+  // Constant bitrate and no DTX (IDENTITY.md §7): frame sizes and timing must not follow speech.
+  bitrateMode: "constant",
+  opus: { frameDuration: 20_000, application: "voip", packetlossperc: 10, useinbandfec: true, usedtx: false },
 } as const;
 
 export const OPUS_DECODER_CONFIG = { codec: "opus", sampleRate: SAMPLE_RATE, numberOfChannels: 1 } as const;

@@ -2,7 +2,7 @@
 // CallController and KeyExchange, with the link, microphone and audio replaced (fakes.ts).
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import { CallController } from "../../pwa/app/call-controller.ts";
-import { FakeConn, fakeDevice, leftRunning, rec, resetRec, sleep } from "./fakes.ts";
+import { FakeConn, fakeDevice, fakeTrust, leftRunning, rec, resetRec, sleep } from "./fakes.ts";
 
 type Controller = CallController;
 
@@ -13,7 +13,7 @@ const B = "BBBBBB";
 
 const controllers: Controller[] = [];
 function controller(conn: FakeConn): Controller {
-  const c = new CallController(conn as never, fakeDevice as never);
+  const c = new CallController(conn as never, fakeTrust() as never, fakeDevice as never);
   controllers.push(c);
   return c;
 }

@@ -1,7 +1,9 @@
 // Stand-ins for what a headless test cannot provide (microphone, AudioContext, wake lock,
 // ringtone) and for the server link, so the REAL CallController and KeyExchange can be driven
-// through races a browser cannot produce on demand: new CallController(conn, fakeDevice).
+// through races a browser cannot produce on demand: new CallController(conn, fakeTrust(), fakeDevice).
 // (vi.mock does not reach modules loaded under `bun --bun vitest`, hence the device object.)
+import { p256 } from "@noble/curves/p256";
+import { sha256 } from "@noble/hashes/sha2";
 
 export const rec = {
   ctxCreated: 0,
@@ -178,4 +180,24 @@ export class FakeConn {
     this.setStatus("online");
     this.deliver({ t: "welcome", v: 2, id: this.me, group: "g", private: false, resumed, members: [], limits: { ringTimeoutMs }, version: "test" });
   }
+}
+
+/** A device key and contact book for the controller (IDENTITY.md §6), in memory. */
+export function fakeTrust() {
+  const priv = p256.utils.randomPrivateKey();
+  const publicKey = p256.getPublicKey(priv, false);
+  const contacts = new Map<string, { d: string; name: string; verifiedAt: number }>();
+  const key = (d: Uint8Array) => Buffer.from(d).toString("base64url");
+  return {
+    device: {
+      publicKey,
+      sign: async (m: Uint8Array) => p256.sign(sha256(m), priv, { prehash: false }).toCompactRawBytes(),
+    },
+    psk: async () => null,
+    contacts: {
+      byKey: async (d: Uint8Array) => contacts.get(key(d)) ?? null,
+      named: async (name: string) => [...contacts.values()].filter((c) => c.name === name),
+      verify: async (d: Uint8Array, name: string) => void contacts.set(key(d), { d: key(d), name, verifiedAt: Date.now() }),
+    },
+  };
 }

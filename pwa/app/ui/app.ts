@@ -4,6 +4,8 @@ import { LitElement, html, css } from "lit";
 import { isValidGroupName } from "../../../protocol/group-name.ts";
 import { CallController, type CallView } from "../call-controller.ts";
 import { Connection } from "../connection.ts";
+import { groupKeys } from "../../../protocol/identity-v2.ts";
+import { deviceContacts } from "../contacts.ts";
 import { DeviceIdentity } from "../device-identity.ts";
 import { forgetGroupSecret, groupSecret, inviteLink, markGroupCreated, newGroupSecret, saveGroupSecret, secretFromFragment } from "../group-secrets.ts";
 import { loadMyName, saveMyName } from "../my-name.ts";
@@ -167,7 +169,16 @@ export class VsApp extends LitElement {
       if (!identity) throw new Error("no device identity");
       return identity.hello(n, g, this.myName ?? name, await groupSecret(g));
     });
-    const calls = new CallController(conn);
+    // Calls need this device's key; without one (no IndexedDB) joining already failed.
+    const calls = new CallController(conn, {
+      device: identity?.signer ?? { publicKey: new Uint8Array(65), sign: () => Promise.reject(new Error("no device key")) },
+      psk: async () => {
+        if (!conn.isPrivate) return null;
+        const s = await groupSecret(g);
+        return s ? (await groupKeys(s.secret)).psk : null;
+      },
+      contacts: deviceContacts,
+    });
     this.conn = conn;
     this.calls = calls;
     conn.on("status", () => this.tick++);
@@ -194,7 +205,7 @@ export class VsApp extends LitElement {
     const prev = this.lastView;
     this.lastView = v;
     this.tick++;
-    if (prev?.phase === v.phase && prev.encrypted === v.encrypted && prev.peerAway === v.peerAway && prev.outgoing === v.outgoing) return;
+    if (prev?.phase === v.phase && prev.encrypted === v.encrypted && prev.verification === v.verification && prev.peerAway === v.peerAway && prev.outgoing === v.outgoing) return;
     const say = (t: string): void => {
       this.announcement = t;
     };
@@ -208,7 +219,9 @@ export class VsApp extends LitElement {
       case "in-call":
         if (v.peerAway) return say(`${v.peer}'s connection dropped. Reconnecting.`);
         if (prev?.peerAway) return say(`${v.peer} is back.`);
-        return say(v.encrypted ? `Call encrypted. Safety code: ${v.sas?.map((s) => s.name).join(", ")}` : `Connected to ${v.peer}. Securing the call.`);
+        if (!v.encrypted) return say(`Connected to ${v.peer}. Securing the call.`);
+        if (v.verification === "verified") return say(`Call encrypted. Verified contact: ${v.contactName ?? v.peer}.`);
+        return say(`Call encrypted, not verified yet. Safety code: ${v.sas?.map((s) => s.name).join(", ")}`);
       case "ended":
         return say(v.endedText);
       case "security-failure":

@@ -19,10 +19,13 @@ export class VsInCall extends LitElement {
     view: { attribute: false },
     reconnecting: { type: Boolean },
     now: { state: true },
+    showCode: { state: true },
   };
   declare view: CallView;
   declare reconnecting: boolean;
   declare now: number;
+  /** A verified contact's symbols are one tap away rather than in the way. */
+  declare showCode: boolean;
   private tick: ReturnType<typeof setInterval> | null = null;
 
   static styles = [
@@ -47,6 +50,8 @@ export class VsInCall extends LitElement {
       .ind { display: inline-flex; align-items: center; gap: 4px; }
       .ind .icon { width: 16px; height: 16px; }
       .verified { color: var(--good); font-weight: 600; }
+      .changed { background: var(--surface-2); border-left: 4px solid var(--warn); padding: 10px 12px; border-radius: 8px; text-align: left; }
+      .show { justify-self: center; }
       .controls { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; margin-top: auto; }
       .volume { grid-column: 1 / -1; display: grid; gap: 4px; }
       .hangup { grid-column: 1 / -1; min-height: 64px; font-size: 1.15rem; }
@@ -63,6 +68,7 @@ export class VsInCall extends LitElement {
     super();
     this.reconnecting = false;
     this.now = Date.now();
+    this.showCode = false;
   }
 
   override connectedCallback(): void {
@@ -83,19 +89,38 @@ export class VsInCall extends LitElement {
     const v = this.view;
     if (!v.encrypted || !v.sas) return html`<section class="sas card"><p class="muted">The safety code appears once the call is secured.</p></section>`;
     const spoken = v.sas.map((s) => s.name).join(", ");
+    const verified = v.verification === "verified";
+    if (verified && !this.showCode) {
+      return html`<section class="sas card" aria-label="Verified contact">
+        <p class="verified">✓ This is the phone you verified for ${v.contactName ?? v.peer}. No need to compare anything.</p>
+        <button class="show" @click=${() => (this.showCode = true)}>Show safety code</button>
+      </section>`;
+    }
     return html`<section class="sas card" aria-labelledby="sas-h">
       <h2 id="sas-h">Safety code</h2>
+      ${v.verification === "key-changed"
+        ? html`<p class="changed" role="alert" data-testid="key-changed"><strong>New safety key for ${v.peer}.</strong> A new phone or a reinstalled app does this — compare the symbols before you talk about anything private.</p>`
+        : null}
       <ul class="symbols" aria-label=${`Safety code: ${spoken}`} data-testid="sas">
         ${v.sas.map((s) => html`<li><span class="emoji" aria-hidden="true">${s.emoji}</span><span class="name" data-sas-name>${s.name}</span></li>`)}
       </ul>
       <p>Read these aloud. If they match, no one is listening in.</p>
       ${v.sasConfirmed
-        ? html`<p class="verified">✓ You checked the code with ${v.peer}.</p>`
+        ? html`<p class="verified">✓ ${verified && v.contactName ? `${v.contactName} is a verified contact on this phone.` : `You checked the code with ${v.peer}.`}</p>`
         : html`<div class="verdict">
             <button class="good" @click=${() => this.fire("sas-verdict", true)}>They match</button>
             <button class="danger" @click=${() => this.fire("sas-verdict", false)}>They don't match</button>
           </div>`}
     </section>`;
+  }
+
+  /** Honest wording (UX.md): "Encrypted" alone never suggests a check that did not happen. */
+  private stateLine(): string {
+    const v = this.view;
+    if (!v.encrypted) return "Securing…";
+    if (v.verification === "verified") return `Verified · ${v.contactName ?? v.peer}`;
+    if (v.verification === "key-changed") return "Encrypted · new safety key";
+    return "Encrypted · not verified yet";
   }
 
   override render() {
@@ -107,7 +132,7 @@ export class VsInCall extends LitElement {
       <div class="top">
         <span class="peer mono" data-testid="peer">${v.peer}</span>
         <span class="muted" aria-label=${`Call time ${elapsed}`}>${elapsed}</span>
-        <span class="state ${v.encrypted ? "encrypted" : "pulse"}" data-testid="call-state">${v.encrypted ? "Encrypted 🔒" : "Securing…"}</span>
+        <span class="state ${v.encrypted ? "encrypted" : "pulse"}" data-testid="call-state">${this.stateLine()}</span>
       </div>
       <div class="indicators small muted">
         ${quality}

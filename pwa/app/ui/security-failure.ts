@@ -25,7 +25,7 @@ export class VsSecurityFailure extends LitElement {
       <h1 id="sf-h">Call ended for your safety</h1>
       <p id="sf-text" data-testid="failure-text">${this.view.failureText}</p>
       <p>
-        ${this.view.failureKind === "sas"
+        ${this.view.failureKind === "sas" || this.view.failureKind === "peer-sas"
           ? html`You and ${this.view.peer || "the other person"} saw different safety codes, so the call was ended. Someone
               may have been relaying it. Call again and compare the new code; if it differs again, talk in person, try
               another network, and tell whoever runs this server.`

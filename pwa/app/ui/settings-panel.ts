@@ -1,6 +1,7 @@
 // Screen 8 (UX.md): preferences, the app version, and the update prompt.
 import { LitElement, html, css } from "lit";
 import { checkName } from "../../../protocol/display-name.ts";
+import { deviceContacts, type Contact } from "../contacts.ts";
 import { forgetRecentGroups } from "../recent-groups.ts";
 import { settings, type Settings, type Theme } from "../settings.ts";
 import { backIcon } from "./icons.ts";
@@ -20,7 +21,12 @@ export class VsSettings extends LitElement {
     nameDraft: { state: true },
     buildHash: { state: true },
     confirmReset: { state: true },
+    contacts: { state: true },
+    editing: { state: true },
   };
+  declare contacts: Contact[];
+  /** The contact (by key) whose name is being edited. */
+  declare editing: string | null;
   declare myName: string;
   declare memberId: string;
   declare fingerprint: string;
@@ -43,6 +49,8 @@ export class VsSettings extends LitElement {
       .choice { display: flex; gap: 8px; flex-wrap: wrap; }
       .toggle { display: flex; align-items: center; gap: 12px; min-height: var(--tap); }
       .toggle input { width: 24px; height: 24px; accent-color: var(--accent); }
+      .contacts { list-style: none; margin: 0; padding: 0; display: grid; gap: 8px; }
+      .contacts li { flex-wrap: wrap; }
       .name-form { display: flex; gap: 8px; flex-wrap: wrap; }
       .name-form input { flex: 1 1 12rem; }
       dl { margin: 0; display: grid; gap: 4px; }
@@ -64,9 +72,50 @@ export class VsSettings extends LitElement {
     this.nameDraft = null;
     this.buildHash = "";
     this.confirmReset = false;
+    this.contacts = [];
+    this.editing = null;
+  }
+
+  private async loadContacts(): Promise<void> {
+    this.contacts = await deviceContacts.all();
+  }
+
+  private contactList() {
+    return html`<fieldset>
+      <legend>Verified contacts</legend>
+      <p class="small muted">People whose safety symbols you compared on this phone. Calls with them show "Verified" without comparing again. Kept only on this phone.</p>
+      ${this.contacts.length === 0
+        ? html`<p class="small muted">None yet: tap "They match" after reading the symbols in a call.</p>`
+        : html`<ul class="contacts">
+            ${this.contacts.map((c) =>
+              this.editing === c.d
+                ? html`<li><form class="name-form" @submit=${(e: Event) => this.saveContactName(e, c)}>
+                    <label class="sr-only" for="contact-name">Name for this contact</label>
+                    <input id="contact-name" type="text" maxlength="64" .value=${c.name} />
+                    <button type="submit">Save</button>
+                  </form></li>`
+                : html`<li class="row" data-contact=${c.d}>
+                    <span class="spacer">✓ ${c.name}</span>
+                    <button @click=${() => (this.editing = c.d)} aria-label=${`Rename ${c.name}`}>Rename</button>
+                    <button @click=${async () => { await deviceContacts.forget(c.d); await this.loadContacts(); }} aria-label=${`Forget ${c.name}`}>Forget</button>
+                  </li>`,
+            )}
+          </ul>`}
+    </fieldset>`;
+  }
+
+  private async saveContactName(e: Event, c: Contact): Promise<void> {
+    e.preventDefault();
+    const input = (e.target as HTMLFormElement).querySelector("input")!;
+    const check = checkName(input.value);
+    if (!check.ok) return;
+    await deviceContacts.rename(c.d, check.name);
+    this.editing = null;
+    await this.loadContacts();
   }
 
   override firstUpdated(): void {
+    void this.loadContacts();
     // The hash of the app files this server served, to compare with the published release.
     void fetch("/build.json")
       .then((r) => (r.ok ? r.json() : null))
@@ -145,6 +194,7 @@ export class VsSettings extends LitElement {
         ? html`<div class="update" role="status"><span>Update available.</span><span class="spacer"></span><button class="primary" @click=${() => this.fire("apply-update")}>Reload</button></div>`
         : null}
       ${this.you()}
+      ${this.contactList()}
       <fieldset>
         <legend>Calls start on</legend>
         ${this.choice("Default audio output", p.mode, [["private", "Private (quiet, at your ear)"], ["speaker", "Speaker"]], (mode) => void settings.update({ mode }))}
