@@ -7,16 +7,66 @@ import { resolve } from "node:path";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { hook, openAppBrowser, type AppBrowser, joinGroup } from "../helpers/browser-app.ts";
 import { MEMBER_ID_RE } from "../../protocol/member-id.ts";
+import { KeyExchange } from "../../pwa/e2ee/index.ts";
+import { signWithDevice } from "../../protocol/identity-v2.ts";
+import { TestDevice } from "../helpers/test-device.ts";
+
+/** The hub's view of a socket, as far as the relay below needs it. */
+type Conn = { socket: { sendText(t: string): void } };
+
+/**
+ * A full man in the middle, as a compromised server would run it: its own key exchange with
+ * each side (IDENTITY.md v2, with the real codec offers), and its own device key for the `id`
+ * messages — everything an attacker can do without the people's device keys.
+ */
+class MitmRelay {
+  private callerConn: Conn | null = null;
+  private callerCodecs = "";
+  private legs: { toCaller: KeyExchange; toCallee: KeyExchange } | null = null;
+  constructor(private readonly device: TestDevice) {}
+
+  /** Returns true when the message was taken over by the relay. */
+  intercept(conn: Conn, m: { t?: string; body?: string; callId?: string; codecs?: string[] }): boolean {
+    if (m.t === "call") {
+      this.callerConn = conn;
+      this.callerCodecs = JSON.stringify(m.codecs);
+    } else if (m.t === "answer" && this.callerConn && m.callId) {
+      this.start(m.callId, conn, JSON.stringify(m.codecs));
+    } else if (m.t === "kx" && this.legs && typeof m.body === "string") {
+      (conn === this.callerConn ? this.legs.toCaller : this.legs.toCallee).receive(m.body);
+      return true;
+    }
+    return false;
+  }
+
+  private start(callId: string, calleeConn: Conn, calleeCodecs: string): void {
+    const te = new TextEncoder();
+    const v2 = {
+      offerI: te.encode(this.callerCodecs),
+      offerR: te.encode(calleeCodecs),
+      psk: null,
+      device: { publicKey: this.device.publicKey, sign: (msg: Uint8Array<ArrayBuffer>) => signWithDevice(this.device.keys.privateKey, msg) },
+    };
+    const deliver = (to: Conn) => (body: string) => to.socket.sendText(JSON.stringify({ t: "kx", callId, body }));
+    this.legs = {
+      toCaller: new KeyExchange({ callId, role: "responder", send: deliver(this.callerConn!), v2 }),
+      toCallee: new KeyExchange({ callId, role: "initiator", send: deliver(calleeConn), v2 }),
+    };
+    void this.legs.toCaller.start().catch(() => {});
+    void this.legs.toCallee.start().catch(() => {});
+  }
+}
 
 const CALLER_WAV = resolve("test/fixtures/speech-caller-48k.wav");
 const CALLEE_WAV = resolve("test/fixtures/speech-callee-48k.wav");
 
-type KxMode = "pass" | "swap-reveal" | "drop";
+type KxMode = "pass" | "swap-reveal" | "drop" | "mitm";
 
 let server: TestServer;
 let caller: AppBrowser;
 let callee: AppBrowser;
 let mode: KxMode = "pass";
+let mitm: MitmRelay;
 let relayed = 0;
 
 async function freshPointB64url(): Promise<string> {
@@ -30,14 +80,16 @@ beforeAll(async () => {
   const hub = server.hub as unknown as { text(conn: unknown, text: string): void };
   const text = hub.text.bind(server.hub);
   const spare = await freshPointB64url();
+  mitm = new MitmRelay(await TestDevice.create());
   hub.text = (conn, t) => {
-    let m: { t?: string; body?: string; callId?: string } | null = null;
+    let m: { t?: string; body?: string; callId?: string; codecs?: string[] } | null = null;
     try {
       m = JSON.parse(t);
     } catch {
       // not JSON
     }
-    if (m?.t === "kx" && typeof m.body === "string" && mode !== "pass") {
+    if (mode === "mitm" && m && mitm.intercept(conn as Conn, m)) return;
+    if (m?.t === "kx" && typeof m.body === "string" && (mode === "swap-reveal" || mode === "drop")) {
       if (mode === "drop") return;
       const body = JSON.parse(m.body) as { k: string; p?: string };
       if (body.k === "reveal") t = JSON.stringify({ ...m, body: JSON.stringify({ ...body, p: spare }) });
@@ -89,4 +141,27 @@ describe("a hostile relay", () => {
     expect(relayed).toBe(0);
     mode = "pass";
   }, 40_000);
+
+  test("against verified contacts, a relay running its own key exchange on both legs ends the call with the warning, before any audio", async () => {
+    // First the two people verify each other once, on an honest server.
+    mode = "pass";
+    await placeCall("verified-mitm");
+    for (const b of [caller, callee]) await b.page.locator("vs-in-call [data-testid=call-state]", { hasText: "Encrypted · not verified yet" }).waitFor({ timeout: 15_000 });
+    for (const b of [caller, callee]) await b.page.getByRole("button", { name: "They match" }).click();
+    await caller.page.getByRole("button", { name: "Hang up call with Callee" }).click();
+    for (const b of [caller, callee]) await expect.poll(() => hook<string>(b.page, "state"), { timeout: 15_000 }).toBe("idle");
+
+    // Now the server sits in the middle. Each leg's key exchange completes with the relay, so
+    // neither confirm nor commitment can catch it — the device keys do.
+    mode = "mitm";
+    relayed = 0;
+    await placeCall("verified-mitm");
+    for (const b of [caller, callee]) {
+      await b.page.locator("vs-security-failure [data-testid=failure-text]", { hasText: "This isn't the phone you verified for this person" }).waitFor({ timeout: 15_000 });
+      expect(await hook<string>(b.page, "state")).toBe("security-failure");
+    }
+    expect(relayed).toBe(0);
+    mode = "pass";
+    for (const b of [caller, callee]) await b.page.getByRole("button", { name: "OK" }).click();
+  }, 60_000);
 });
