@@ -15,7 +15,7 @@ export function registerBench(program: Command): void {
     .description("measure the media relay: N concurrent calls at 50 frames/s per direction, on loopback")
     .option("--calls <n>", "concurrent 1:1 calls", "50")
     .option("--seconds <n>", "how long to send", "10")
-    .option("--frame-bytes <n>", "bytes per media frame (Opus 24 kbit/s + header + GCM tag ≈ 90)", "90")
+    .option("--frame-bytes <n>", "bytes per media frame (a v2 Opus frame: 12 header + 2 + 120-byte slot + 16 tag = 150)", "150")
     .option("--json", "print the result as JSON")
     .addHelpText("after", "\nExample:\n  voicesrv bench --calls 100 --seconds 20\n\nStarts its own server on 127.0.0.1 (a child process, so its CPU and memory are measured alone).")
     .action(async (f: { calls: string; seconds: string; frameBytes: string; json?: boolean }) => {

@@ -29,23 +29,37 @@ export class VsAbout extends LitElement {
     return html`<section>
       <p>Your voice is encrypted on your device and only decrypted on the device of the person you call. The server
         only passes the scrambled audio along: it cannot listen, and nothing about your calls is stored.</p>
-      <p>Each call makes fresh keys. When a call starts, you both see a <strong>safety code</strong> of four pictures.
-        Read them aloud to each other: if they match, no one is listening in. If they don't match, hang up.</p>
-      <p>What the server does see: the group name, the short IDs of the people in it, and who calls whom and when.</p>
+      <p>Each call makes fresh keys. The first time you call someone, you both see a <strong>safety code</strong> of
+        four pictures: read them aloud to each other. If they match, tap <strong>They match</strong> — that person is
+        then a <strong>verified contact</strong> on this phone, and later calls say "Verified" with nothing to compare,
+        because their phone proves it is the same phone. If they don't match, tap <strong>They don't match</strong>:
+        the call ends and the other person is told.</p>
+      <p>Until you have compared the pictures, a call says "Encrypted · not verified yet": encrypted, but a server
+        that swapped the keys could be in the middle. If a verified contact's phone ever answers with another key,
+        the call ends with a warning before any audio is sent. A private group's invite link adds a key the server
+        never sees, so it cannot sit in the middle of calls in that group even before anyone compares anything.</p>
+      <p>What the server does see: the group name, the names and IDs of the people in it, when they were online, and
+        who calls whom and when. Every call sends the same amount of data whether you talk or not.</p>
+      <p><strong>The limit:</strong> this app's code comes from the server. A server that sent you altered code could
+        get around every check above. Settings shows this app's build, which you can compare with the published
+        release.</p>
     </section>`;
   }
 
   private trust() {
     return html`<section>
-      <p>Calls work — they are still encrypted from your device to the other person's.</p>
-      <p>But your browser doesn't trust this server's certificate yet, so it won't let voicesrv work offline or be added to
-        your home screen as an app.</p>
+      <p>Your browser doesn't trust this server's certificate yet. On Android and on computers, calls still work after
+        you accept the warning, and they are still encrypted from your device to the other person's. iPhones and iPads
+        need the certificate trusted before calls work at all. And no phone will let voicesrv work offline or be added to
+        the home screen until it trusts the certificate.</p>
       <h2>To fix it</h2>
       ${this.caAvailable
         ? html`<ol>
             <li><a class="button primary" href="/ca.pem" download>Download this server's certificate</a></li>
             <li>Install it as a trusted certificate authority (on Android: Settings → Security → Encryption & credentials →
-              Install a certificate; on iPhone: open the file, then Settings → General → About → Certificate Trust Settings).</li>
+              Install a certificate → CA certificate; on iPhone: open the file, then Settings → General → VPN & Device
+              Management → install the downloaded profile, then Settings → General → About → Certificate Trust Settings
+              and switch it on).</li>
             <li>Reload this page.</li>
           </ol>`
         : html`<p>Ask whoever runs this server to use a trusted certificate (for example through a tunnel or a proxy with a
