@@ -9,6 +9,8 @@
 // - HKDF-Extract then Expand is WebCrypto's one-step HKDF with the same salt and info.
 // - A signed `leave` (§4) signs "voicesrv-leave-v2" || n || utf8(group) with the socket's
 //   challenge, so it cannot be replayed on another socket or group.
+import { concatBytes } from "./concat-bytes.ts";
+
 export const DEVICE_KEY_BYTES = 65;
 export const SIGNATURE_BYTES = 64;
 export const CHALLENGE_BYTES = 32;
@@ -17,29 +19,21 @@ export const JOIN_KEY_BYTES = 32;
 export const PROOF_BYTES = 32;
 
 const te = new TextEncoder();
+
 const ECDSA_P256 = { name: "ECDSA", namedCurve: "P-256" } as const;
 const ECDSA_SHA256 = { name: "ECDSA", hash: "SHA-256" } as const;
 
-function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 export function helloSignedBytes(challenge: Uint8Array, group: string): Uint8Array<ArrayBuffer> {
-  return concat(te.encode("voicesrv-hello-v2"), challenge, te.encode(group));
+  return concatBytes(te.encode("voicesrv-hello-v2"), challenge, te.encode(group));
 }
 
 export function leaveSignedBytes(challenge: Uint8Array, group: string): Uint8Array<ArrayBuffer> {
-  return concat(te.encode("voicesrv-leave-v2"), challenge, te.encode(group));
+  return concatBytes(te.encode("voicesrv-leave-v2"), challenge, te.encode(group));
 }
 
 export function joinProofBytes(challenge: Uint8Array, devicePublicKey: Uint8Array): Uint8Array<ArrayBuffer> {
-  return concat(te.encode("voicesrv-join-v2"), challenge, devicePublicKey);
+  return concatBytes(te.encode("voicesrv-join-v2"), challenge, devicePublicKey);
 }
 
 /** False for anything that is not a valid P-256 point or not a valid signature by it. */

@@ -331,15 +331,7 @@ export class CallController {
     const callId = this.view.callId;
     if (callId && session) this.sendKx(session, encodeKxBody({ k: "mismatch", callId, r: new Uint8Array([1]) }));
     if (this.view.callId) this.conn.send({ t: "hangup", callId: this.view.callId });
-    const peer = this.view.peer;
-    this.teardown();
-    this.set({
-      ...IDLE,
-      phase: "security-failure",
-      peer,
-      failureKind: "sas",
-      failureText: "The safety codes didn't match — someone may be listening in.",
-    });
+    this.securityFailure("sas", "The safety codes didn't match — someone may be listening in.");
   }
 
   setMuted(muted: boolean): void {
@@ -489,9 +481,7 @@ export class CallController {
       // a local failure (WebCrypto, a throwing send) that would otherwise leave "Securing…" up.
       if (reason === "aborted") return this.showEnded("Couldn't secure the call — the call ended.");
       if (reason === "timeout") return this.showEnded("Couldn't secure the call in time — check your connection and try again.");
-      const peer = this.view.peer;
-      this.teardown();
-      return this.set({ ...IDLE, phase: "security-failure", peer, failureKind: "key-check", failureText: "Key check failed — the connection may be intercepted." });
+      return this.securityFailure("key-check", "Key check failed — the connection may be intercepted.");
     }
     if (this.session !== session) return keys.destroy();
     // Who is on the other end, by this device's own records — before a single frame is sent.
@@ -500,9 +490,7 @@ export class CallController {
     if (who.verification === "intercepted") {
       keys.destroy();
       this.conn.send({ t: "hangup", callId });
-      const peer = this.view.peer;
-      this.teardown();
-      return this.set({ ...IDLE, phase: "security-failure", peer, failureKind: "key-check", failureText: "This isn't the phone you verified for this person — the connection may be intercepted." });
+      return this.securityFailure("key-check", "This isn't the phone you verified for this person — the connection may be intercepted.");
     }
     session.keys = keys;
     session.peerDevice = keys.peerDevice;
@@ -582,15 +570,14 @@ export class CallController {
 
   /** The other person tapped "They don't match": the symbols differed on the two phones. */
   private onPeerMismatch(): void {
+    this.securityFailure("peer-sas", `${this.nameOf(this.view.peer)} saw different safety symbols and ended the call — someone may be listening in.`);
+  }
+
+  /** Ends the call on the security screen: nothing more is sent, the keys are dropped. */
+  private securityFailure(kind: NonNullable<CallView["failureKind"]>, text: string): void {
     const peer = this.view.peer;
     this.teardown();
-    this.set({
-      ...IDLE,
-      phase: "security-failure",
-      peer,
-      failureKind: "peer-sas",
-      failureText: `${this.nameOf(peer)} saw different safety symbols and ended the call — someone may be listening in.`,
-    });
+    this.set({ ...IDLE, phase: "security-failure", peer, failureKind: kind, failureText: text });
   }
 
   private onEnded(callId: string, reason: EndReason, by?: string): void {

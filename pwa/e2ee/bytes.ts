@@ -3,17 +3,7 @@
 // so that one key-exchange message has exactly one encoding and malformed input is refused
 // instead of being "repaired".
 
-export function concatBytes(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  let len = 0;
-  for (const p of parts) len += p.byteLength;
-  const out = new Uint8Array(len);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
-}
+export { concatBytes } from "../../protocol/concat-bytes.ts";
 
 /** ASCII/UTF-8 bytes of a protocol label; labels carry no length prefix and no terminator. */
 export function utf8(s: string): Uint8Array {
