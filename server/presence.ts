@@ -229,9 +229,10 @@ export class Presence {
     const me = conn.member;
     if (!me) return;
     const ok = await verifyDeviceSignature(me.deviceKey, base64urlBytes(sigB64, 64)!, leaveSignedBytes(conn.challenge, me.group));
-    if (conn.member !== me) return;
     if (!ok) return this.out.error(conn, "bad-signature", "the leave signature does not verify", "leave");
-    this.store.removeMember(me.group, me.id, false);
+    // The app closes its socket right after sending the leave; a valid leave counts even if
+    // the socket is gone by now (or the member went on in another tab: it leaves there too).
+    if (!this.store.removeMember(me.group, me.id, false)) return;
     this.log.info(`group=${me.group} ${me.id} left the group`);
     this.evict(me, null, CLOSE_NORMAL, "left the group");
   }

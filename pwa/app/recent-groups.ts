@@ -32,3 +32,11 @@ export async function forgetRecentGroups(): Promise<void> {
     // nothing stored, nothing to forget
   }
 }
+
+export async function forgetRecentGroup(group: string): Promise<void> {
+  try {
+    await (await database()).delete("recent", group);
+  } catch {
+    // nothing stored, nothing to forget
+  }
+}

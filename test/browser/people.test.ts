@@ -129,6 +129,15 @@ describe("people and private groups", () => {
     await settings.getByRole("button", { name: "Save name" }).click();
     await expect.poll(() => server.roster.members("oak-family").map((m) => m.name)).toContain("Granny");
     expect(await axeViolations(gran.page)).toEqual([]);
+    await gran.page.getByRole("button", { name: "Close settings" }).click();
+
+    // Leaving (a signed leave) takes Sam off the list for everyone, not just offline.
+    await joinGroup(sam.page, `${server.url}/oak-family`);
+    await sam.page.getByRole("button", { name: "Leave this group…" }).click();
+    await sam.page.getByRole("button", { name: "Leave the group" }).click();
+    await sam.page.waitForURL(/\/$/);
+    await expect.poll(() => gran.page.locator(`vs-group [data-member="${samId}"]`).count(), { timeout: 10_000 }).toBe(0);
+    expect(server.roster.member("oak-family", samId)).toBeNull();
     expect([...gran.errors, ...sam.errors, ...stranger.errors]).toEqual([]);
   }, 40_000);
 });

@@ -139,6 +139,13 @@ describe("presence", () => {
     await b.next("removed", (m) => m.id === a.id);
     expect((await a2.waitClosed()).code).toBe(1000);
     expect(server.roster.member("clean", a.id)).toBeNull();
+
+    // The app closes its socket right after the leave: the leave still counts.
+    const c = await TestClient.open(server.wsUrl("clean"), { name: "Cat" });
+    c.send(await c.device.leave(c.n, "clean"));
+    c.close(1000);
+    await b.next("removed", (m) => m.id === c.id);
+    expect(server.roster.member("clean", c.id)).toBeNull();
     b.close();
   });
 });

@@ -9,7 +9,7 @@ import { deviceContacts } from "../contacts.ts";
 import { DeviceIdentity } from "../device-identity.ts";
 import { forgetGroupSecret, groupSecret, inviteLink, markGroupCreated, newGroupSecret, saveGroupSecret, secretFromFragment } from "../group-secrets.ts";
 import { loadMyName, saveMyName } from "../my-name.ts";
-import { recentGroups, rememberGroup } from "../recent-groups.ts";
+import { forgetRecentGroup, recentGroups, rememberGroup } from "../recent-groups.ts";
 import { applyUpdate, caCertificateOffered, registerServiceWorker, type WorkerState } from "../service-worker.ts";
 import { settings } from "../settings.ts";
 import { installTestHook } from "../test-hook.ts";
@@ -259,6 +259,20 @@ export class VsApp extends LitElement {
     }
   }
 
+  /** A signed leave (IDENTITY.md §4): off the group's list, its secret and recent entry forgotten here. */
+  private async leaveGroup(): Promise<void> {
+    const g = this.group;
+    const conn = this.conn;
+    const identity = this.identity;
+    if (!g || !conn || !identity) return;
+    const sent = await conn.leaveGroup((n) => identity.leave(n, g));
+    if (!sent) return this.showToast("You're offline — try again when connected.");
+    await forgetGroupSecret(g).catch(() => {});
+    await forgetRecentGroup(g);
+    this.navigate("/");
+    this.showToast(`You left ${g}`);
+  }
+
   private async createPrivate(group: string): Promise<void> {
     await saveGroupSecret(group, newGroupSecret(), true);
     this.navigate(`/${group}`);
@@ -337,7 +351,7 @@ export class VsApp extends LitElement {
     const main = this.group && conn
       ? html`<vs-group .group=${this.group} .me=${conn.me} .myName=${this.myName} ?isPrivate=${conn.isPrivate} .refusal=${conn.refusal}
           .members=${[...conn.members.values()]} .link=${conn.status} .retryIn=${conn.retryIn}
-          @leave=${() => this.navigate("/")} @call=${(e: CustomEvent<string>) => void this.calls?.call(e.detail)}
+          @leave=${() => this.navigate("/")} @leave-group=${() => void this.leaveGroup()} @call=${(e: CustomEvent<string>) => void this.calls?.call(e.detail)}
           @invite=${() => void this.invite()} @take-over=${() => conn.takeOver()}
           @open-settings=${() => (this.overlay = "settings")}></vs-group>`
       : html`<vs-landing @join=${(e: CustomEvent<string>) => this.navigate(`/${e.detail}`)} @create-private=${(e: CustomEvent<string>) => void this.createPrivate(e.detail)}

@@ -57,7 +57,9 @@ export class VsGroup extends LitElement {
     link: {},
     retryIn: { attribute: false },
     refusal: { attribute: false },
+    confirmLeave: { state: true },
   };
+  declare confirmLeave: boolean;
   declare group: string;
   declare me: string | null;
   declare myName: string;
@@ -86,6 +88,7 @@ export class VsGroup extends LitElement {
       li.offline .name { color: var(--muted); }
       .empty { text-align: center; padding: 24px 8px; }
       .refused { display: grid; gap: 12px; }
+      .leave { display: grid; gap: 8px; justify-items: center; text-align: center; margin-top: auto; }
     `,
   ];
 
@@ -99,6 +102,7 @@ export class VsGroup extends LitElement {
     this.link = "connecting";
     this.retryIn = null;
     this.refusal = null;
+    this.confirmLeave = false;
   }
 
   private fire(name: string, detail?: unknown): void {
@@ -171,6 +175,15 @@ export class VsGroup extends LitElement {
             <section aria-labelledby="people-h">
               <h2 id="people-h">People in this group</h2>
               ${this.people()}
+            </section>
+            <section class="leave small">
+              ${this.confirmLeave
+                ? html`<p>Leave ${this.group} for good? You disappear from its list${this.isPrivate ? "; to come back you need the invite link again" : ""}.</p>
+                    <div class="me-actions">
+                      <button class="danger" @click=${() => this.fire("leave-group")}>Leave the group</button>
+                      <button @click=${() => (this.confirmLeave = false)}>Stay</button>
+                    </div>`
+                : html`<button class="ghost" ?disabled=${!online} @click=${() => (this.confirmLeave = true)}>Leave this group…</button>`}
             </section>`}
     </main>`;
   }
