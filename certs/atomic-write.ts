@@ -34,8 +34,19 @@ export async function writeFileAtomic(file: string, content: string, mode: numbe
     await rename(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => {});
-    throw err;
+    throw namingFile(err, file);
   }
+}
+
+/**
+ * Node's errors for a failed write ("ENOSPC: no space left on device, write") name no file, or
+ * only the temp file; the operator needs to know which file could not be written.
+ */
+function namingFile(err: unknown, file: string): unknown {
+  if (!(err instanceof Error) || err.message.includes(file)) return err;
+  const e = new Error(`cannot write ${file}: ${err.message}`) as NodeJS.ErrnoException;
+  e.code = (err as NodeJS.ErrnoException).code;
+  return e;
 }
 
 /** Persists renames in `dir` itself; without this a power cut can undo them. */

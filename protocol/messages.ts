@@ -133,8 +133,15 @@ function fail(message: string, ref?: string): never {
   throw new MessageError("bad-message", message, ref);
 }
 
+/** Client-supplied names echoed in an error are cut, so a reply never carries kilobytes of input. */
+const MAX_ECHOED_NAME = 32;
+
+function echo(name: string): string {
+  return name.length > MAX_ECHOED_NAME ? `${name.slice(0, MAX_ECHOED_NAME)}…` : name;
+}
+
 function onlyKeys(m: Obj, allowed: string[], t: string): void {
-  for (const k of Object.keys(m)) if (!allowed.includes(k)) fail(`unexpected field "${k.slice(0, 32)}" in ${t}`, t);
+  for (const k of Object.keys(m)) if (!allowed.includes(k)) fail(`unexpected field "${echo(k)}" in ${t}`, t);
 }
 
 function bytesField(m: Obj, k: string, bytes: number, t: string, optional = false): string | undefined {
@@ -219,7 +226,7 @@ export function parseClientMessage(text: string, maxKxBodyChars: number): Client
       onlyKeys(o, ["t"], t);
       return { t };
     default:
-      throw new MessageError("unknown-type", `unknown message type "${t.slice(0, 32)}"`);
+      throw new MessageError("unknown-type", `unknown message type "${echo(t)}"`);
   }
 }
 

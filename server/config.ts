@@ -24,6 +24,11 @@ export interface ServerConfig {
   logIps: boolean;
   /** Which groups are accepted: any URL ("open"), app-created private ones ("private"), or only the operator's. */
   groups: GroupPolicyName;
+  /**
+   * Bearer token that lets a remote scraper read /metrics (`Authorization: Bearer <token>`);
+   * without one, /metrics answers only loopback requests that no proxy forwarded.
+   */
+  metricsToken?: string;
   limits: Limits;
 }
 
@@ -78,6 +83,7 @@ export function configFromEnv(env: Record<string, string | undefined>): PartialC
     allowedOrigins: env.VOICESRV_ALLOWED_ORIGINS ? env.VOICESRV_ALLOWED_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean) : undefined,
     logIps: bool(env.VOICESRV_LOG_IPS),
     groups: (env.VOICESRV_GROUPS || undefined) as GroupPolicyName | undefined,
+    metricsToken: env.VOICESRV_METRICS_TOKEN || undefined,
     limits,
   };
   return c;
@@ -141,6 +147,9 @@ export function validateConfig(c: ServerConfig): void {
   if (typeof c.dataDir !== "string" || !c.dataDir) throw new ConfigError("dataDir must be a directory path");
   for (const k of ["certFile", "keyFile"] as const) {
     if (c[k] !== undefined && typeof c[k] !== "string") throw new ConfigError(`${k} must be a file path`);
+  }
+  if (c.metricsToken !== undefined && (typeof c.metricsToken !== "string" || !/^[\x21-\x7e]{16,256}$/.test(c.metricsToken))) {
+    throw new ConfigError("metricsToken must be 16–256 visible ASCII characters (no spaces), e.g. from `openssl rand -hex 24`");
   }
   if (typeof c.host !== "string" || !c.host) throw new ConfigError("host must be an address such as 0.0.0.0 or 127.0.0.1");
   if (c.http && !LOOPBACK.has(c.host) && !c.host.startsWith("127.")) {

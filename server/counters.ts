@@ -1,4 +1,4 @@
-/** What the relay did with binary frames; exported by /api/health as totals only. */
+/** What the relay did with binary frames; totals only, on /metrics (metrics.ts). */
 export interface MediaCounters {
   relayed: number;
   droppedUnknownCall: number;

@@ -3,9 +3,8 @@
 import { Elysia } from "elysia";
 import { isValidGroupName, sanitizeGroupName } from "../protocol/group-name.ts";
 import { APP_SHELL, serveAsset } from "./assets.ts";
-import type { Hub } from "./hub.ts";
 
-export function createHttpApp(hub: Hub, version: string, startedAt: number, caCertFile?: string) {
+export function createHttpApp(version: string, caCertFile?: string) {
   return new Elysia()
     // Private-CA mode (`voicesrv cert ca`): phones download the CA certificate here to trust it
     // once. Only the public certificate exists at this path; the CA key is a separate file.
@@ -14,19 +13,9 @@ export function createHttpApp(hub: Hub, version: string, startedAt: number, caCe
       if (!file || !(await file.exists())) return notFound();
       return new Response(file, { headers: { "Content-Type": "application/x-x509-ca-cert", "Content-Disposition": 'attachment; filename="voicesrv-ca.pem"' } });
     })
-    .get("/api/health", () => {
-      const c = hub.counts();
-      return {
-        status: "ok",
-        version,
-        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-        groups: c.groups,
-        members: c.members,
-        calls: c.calls,
-        connections: c.connections,
-        media: { ...hub.media },
-      };
-    })
+    // Public, so only what any visitor may know: live counts would tell an outsider when a
+    // group is on a call. They are on /metrics (loopback or token; metrics.ts).
+    .get("/api/health", () => ({ status: "ok", version }))
     .get("/", () => serveAsset(APP_SHELL)!)
     .get("/*", ({ request }) => {
       const path = new URL(request.url).pathname;

@@ -1,15 +1,18 @@
-// Starts and stops one voicesrv server: TLS material, hub, HTTP app, listener.
+// Starts and stops one voicesrv server: instance lock, TLS material, hub, HTTP app, listener.
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Server } from "bun";
 import { acmePaths, readAcmeSettingsSync } from "../certs/acme-state.ts";
+import { inspectCertificate } from "../certs/inspect.ts";
 import { ensureCertificate } from "../certs/store.ts";
 import { startChallengeListener } from "./challenge-listener.ts";
 import { certPaths, type ServerConfig } from "./config.ts";
 import { createHttpApp } from "./http-app.ts";
 import { Hub } from "./hub.ts";
-import { listen, type Tls } from "./listener.ts";
+import { lockDataDir } from "./instance-lock.ts";
+import { listen, type Handlers, type Tls } from "./listener.ts";
 import type { Logger } from "./logger.ts";
+import { renderMetrics } from "./metrics.ts";
 import { portInUse } from "./port-check.ts";
 import { openRoster } from "./roster/open-roster.ts";
 import type { RosterStore } from "./roster/roster-store.ts";
@@ -21,7 +24,11 @@ export interface RunningServer {
   readonly port: number;
   readonly url: string;
   readonly secure: boolean;
-  /** Re-reads the certificate files and swaps listeners without dropping connections. */
+  /**
+   * Re-reads the certificate files and swaps listeners without dropping connections. Never
+   * creates or changes a file: when the files are missing or unusable it throws, and the
+   * current certificate stays in service.
+   */
   reloadCertificate(): Promise<void>;
   /** Tells clients, closes everything; resolves when the listener is down (≤ timeoutMs). */
   stop(timeoutMs?: number): Promise<void>;
@@ -34,25 +41,68 @@ export class StartError extends Error {
   }
 }
 
-export async function loadTls(config: ServerConfig, log: Logger): Promise<Tls | null> {
+/**
+ * The certificate and key to serve. `generate` (start-up only) creates a self-signed pair in a
+ * managed data directory that has none; a reload never does — it would overwrite an operator's
+ * imported key whose certificate file went missing (issue #13).
+ */
+export async function loadTls(config: ServerConfig, log: Logger, opts: { generate: boolean } = { generate: true }): Promise<Tls | null> {
   if (config.http) return null;
   const paths = certPaths(config);
-  if (paths.managed) {
-    const r = await ensureCertificate(dirname(paths.certFile));
-    if (r.generated) log.info(`generated a self-signed certificate in ${dirname(paths.certFile)}`);
+  if (paths.managed && opts.generate) {
+    const dir = dirname(paths.certFile);
+    let r;
+    try {
+      r = await ensureCertificate(dir);
+    } catch (e) {
+      // writeFileAtomic names the file; ENOSPC and EACCES say nothing else useful.
+      throw new StartError(`cannot create the self-signed certificate in ${dir}: ${(e as Error).message}`);
+    }
+    if (r.generated) log.info(`generated a self-signed certificate in ${dir}`);
   }
+  const read = async (file: string, what: string) => {
+    try {
+      return await readFile(file, "utf8");
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new StartError(code === "ENOENT" ? `the TLS ${what} ${file} is missing` : `cannot read the TLS ${what} ${file}: ${(e as Error).message}`);
+    }
+  };
+  return { cert: await read(paths.certFile, "certificate"), key: await read(paths.keyFile, "key") };
+}
+
+function notAfterMs(tls: Tls | null): number | null {
+  if (!tls) return null;
   try {
-    return { cert: await readFile(paths.certFile, "utf8"), key: await readFile(paths.keyFile, "utf8") };
-  } catch (e) {
-    throw new StartError(`cannot read the TLS certificate or key: ${(e as Error).message}`);
+    return inspectCertificate(tls.cert).notAfter.getTime();
+  } catch {
+    return null;
   }
 }
 
 export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
+  // The lock comes before the port probe: of two servers started at the same instant, the
+  // second stops here instead of both passing the probe and sharing the port (reusePort).
+  const lock = await lockDataDir(config.dataDir);
+  if (lock.kind === "held") {
+    throw new StartError(`another voicesrv is already running with the data directory ${config.dataDir} (it holds ${lock.path}) — voicesrv status`);
+  }
+  if (lock.kind === "unavailable") log.warn(`cannot lock ${lock.path} (${lock.reason}): a second server started at the same moment would not be refused`);
+  const release = () => lock.kind === "locked" && lock.release();
+  try {
+    return await startLocked(config, log, release);
+  } catch (e) {
+    release();
+    throw e;
+  }
+}
+
+async function startLocked(config: ServerConfig, log: Logger, release: () => void): Promise<RunningServer> {
   if (config.port !== 0 && (await portInUse(config.host, config.port))) {
     throw new StartError(`port ${config.port} is already in use — is voicesrv already running? (voicesrv status)`);
   }
-  const tls = await loadTls(config, log);
+  let tls = await loadTls(config, log);
+  const startedAtMs = Date.now();
   let roster: RosterStore;
   try {
     roster = openRoster(config.dataDir);
@@ -61,11 +111,14 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   }
   const hub = new Hub({ limits: config.limits, log, version: VERSION, roster, groupPolicy: config.groups });
   const watch = watchRoster(roster, hub, log);
-  const app = createHttpApp(hub, VERSION, Date.now(), join(config.dataDir, "certs", "ca", "ca.pem"));
-  const http = (req: Request) => app.handle(req);
+  const app = createHttpApp(VERSION, join(config.dataDir, "certs", "ca", "ca.pem"));
+  const handlers: Handlers = {
+    http: (req) => app.handle(req),
+    metrics: () => renderMetrics({ version: VERSION, startedAtMs, nowMs: Date.now(), counts: hub.counts(), media: hub.media, kxRelayed: hub.calls.kxRelayed, certificateNotAfterMs: notAfterMs(tls) }),
+  };
   let server: Server<unknown>;
   try {
-    server = listen(config, tls, hub, http, log) as Server<unknown>;
+    server = listen(config, tls, hub, handlers, log) as Server<unknown>;
   } catch (e) {
     watch.stop();
     roster.close();
@@ -104,12 +157,18 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     secure: tls !== null,
     async reloadCertificate() {
       if (!tls) throw new StartError("plain HTTP mode has no certificate to reload");
-      const next = await loadTls(config, log);
+      const next = await loadTls(config, log, { generate: false });
       // server.reload({ tls }) keeps the old certificate (DESIGN.md), so a second listener takes
       // new connections on the same port while the old one keeps serving the ones it has.
-      const fresh = listen(config, next, hub, http, log, port) as Server<unknown>;
+      let fresh: Server<unknown>;
+      try {
+        fresh = listen(config, next, hub, handlers, log, port) as Server<unknown>;
+      } catch (e) {
+        throw new StartError(`the new certificate or key cannot be used: ${(e as Error).message}`);
+      }
       const old = server;
       server = fresh;
+      tls = next;
       old.stop(false);
       log.info("certificate reloaded");
       ensureChallengeListener();
@@ -124,6 +183,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
         challenge?.stop(true);
         watch.stop();
         roster.close();
+        release();
         log.info("stopped");
       })();
       return stopping;

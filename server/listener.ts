@@ -4,21 +4,40 @@
 // ws.send()'s backpressure result and getBufferedAmount() for dropping media, an upgrade check
 // without side effects run twice, and a second listener with reusePort for a certificate swap
 // that keeps calls up.
+// Every request's Host header is checked before anything uses it (host-header.ts); routing
+// never depends on it (request-target.ts). A request with a bad Host gets 400, and is logged at
+// most once per 10 s so that a scanner cannot fill the journal.
 import type { Server, ServerWebSocket } from "bun";
 import { isValidGroupName } from "../protocol/group-name.ts";
+import { effectiveCloseCode } from "./close-code.ts";
 import type { ServerConfig, TrustProxy } from "./config.ts";
 import type { Connection } from "./connection.ts";
+import { validHost } from "./host-header.ts";
 import type { Hub } from "./hub.ts";
 import type { Logger } from "./logger.ts";
+import { METRICS_CONTENT_TYPE, metricsAllowed } from "./metrics.ts";
+import { TokenBucket } from "./rate-limiter.ts";
+import { RateLimitedLog } from "./rate-limited-log.ts";
+import { requestTarget, routableRequest, targetPath } from "./request-target.ts";
 import { securityHeaders, withHeaders } from "./security-headers.ts";
 
 /** Bun closes a socket that sends more than this in one message; our own limits are lower and answered with errors. */
 const HARD_MAX_PAYLOAD = 64 * 1024;
+/**
+ * Bun answers every WebSocket ping with a pong by itself; a client that pings faster than this
+ * for long (refusals in 10 s) is flooding and is closed with 1008. Browsers never send pings;
+ * other clients' keep-alives are far below it.
+ */
+const PINGS_PER_SECOND = 5;
+const PING_BURST = 20;
+const PING_FLOOD_REFUSALS = 50;
+const CLOSE_POLICY = 1008;
 
 interface WsData {
   group: string;
   ip: string;
   conn: Connection | null;
+  pings: TokenBucket;
 }
 
 export interface Tls {
@@ -27,6 +46,13 @@ export interface Tls {
 }
 
 type HttpHandler = (req: Request) => Response | Promise<Response>;
+
+export interface Handlers {
+  /** The Elysia routes; gets a request whose URL is on a fixed origin (request-target.ts). */
+  http: HttpHandler;
+  /** The Prometheus text for GET /metrics, served only when metricsAllowed() says so. */
+  metrics: () => string;
+}
 
 export function clientIp(req: Request, server: Server<WsData>, trustProxy: TrustProxy): string {
   if (trustProxy === "cloudflare") {
@@ -59,42 +85,62 @@ function guarded<A extends unknown[]>(log: Logger, what: string, fn: (ws: Server
   };
 }
 
-function originAllowed(req: Request, config: ServerConfig): boolean {
+function originAllowed(req: Request, host: string, config: ServerConfig): boolean {
   const origin = req.headers.get("origin");
   // Browsers always send Origin on a WebSocket upgrade; the check stops other sites' pages from
   // opening sockets with a visitor's browser. Non-browser clients can omit it and gain nothing.
   if (!origin) return true;
   if (config.allowedOrigins.includes(origin)) return true;
   try {
-    return new URL(origin).host === req.headers.get("host");
+    return new URL(origin).host === host;
   } catch {
     return false;
   }
 }
 
-export function listen(config: ServerConfig, tls: Tls | null, hub: Hub, http: HttpHandler, log: Logger, port = config.port): Server<WsData> {
+function text(body: string, status: number, extra: Record<string, string> = {}): Response {
+  return new Response(body, { status, headers: { "Content-Type": "text/plain; charset=utf-8", ...extra } });
+}
+
+export function listen(config: ServerConfig, tls: Tls | null, hub: Hub, handlers: Handlers, log: Logger, port = config.port): Server<WsData> {
   const secure = tls !== null;
+  const badHostLog = new RateLimitedLog(log, 10_000);
   return Bun.serve<WsData>({
     port,
     hostname: config.host,
     reusePort: true,
     ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
     async fetch(req, server) {
-      const url = new URL(req.url);
-      const headers = securityHeaders(req.headers.get("host"), secure);
-      if (url.pathname.startsWith("/ws/")) {
-        const group = url.pathname.slice(4);
-        if (!isValidGroupName(group)) return withHeaders(new Response("Unknown group\n", { status: 404 }), headers);
-        if (!originAllowed(req, config)) return withHeaders(new Response("Origin not allowed\n", { status: 403 }), headers);
-        const ip = clientIp(req, server, config.trustProxy);
-        if (!hub.canAcceptFrom(ip)) return withHeaders(new Response("Too many connections from your address\n", { status: 429 }), headers);
-        if (server.upgrade(req, { data: { group, ip, conn: null } })) return undefined as unknown as Response;
-        return withHeaders(new Response("Expected a WebSocket upgrade\n", { status: 426 }), headers);
+      const host = validHost(req.headers.get("host"));
+      if (host === null) {
+        badHostLog.warn((n) => `refused ${n} request(s) with a missing or malformed Host header (HTTP 400)`);
+        return withHeaders(text("Bad Request: the Host header must be hostname[:port]\n", 400), securityHeaders(null, secure));
       }
-      return withHeaders(await http(req), headers);
+      const headers = securityHeaders(host, secure);
+      const target = requestTarget(req.url);
+      const path = targetPath(target);
+      if (path.startsWith("/ws/")) {
+        const group = path.slice(4);
+        if (!isValidGroupName(group)) return withHeaders(text("Unknown group\n", 404), headers);
+        if (!originAllowed(req, host, config)) return withHeaders(text("Origin not allowed\n", 403), headers);
+        const ip = clientIp(req, server, config.trustProxy);
+        if (!hub.canAcceptFrom(ip)) return withHeaders(text("Too many connections from your address\n", 429), headers);
+        const data: WsData = { group, ip, conn: null, pings: new TokenBucket(PINGS_PER_SECOND, PING_BURST) };
+        if (server.upgrade(req, { data })) return undefined as unknown as Response;
+        return withHeaders(text("Expected a WebSocket upgrade\n", 426), headers);
+      }
+      if (path === "/metrics" && (req.method === "GET" || req.method === "HEAD")) {
+        if (!metricsAllowed(req, server.requestIP(req)?.address, config.metricsToken)) {
+          return withHeaders(text("Forbidden: /metrics answers loopback, or a request with the metrics token\n", 403), headers);
+        }
+        return withHeaders(new Response(handlers.metrics(), { headers: { "Content-Type": METRICS_CONTENT_TYPE, "Cache-Control": "no-store" } }), headers);
+      }
+      return withHeaders(await handlers.http(routableRequest(req, target)), headers);
     },
-    error() {
-      return new Response("Internal error\n", { status: 500 });
+    error(e) {
+      // Never the message or stack to the client; one line to the operator.
+      log.error(`HTTP handler failed: ${e.name}: ${e.message}`);
+      return withHeaders(text("Internal error\n", 500), securityHeaders(null, secure));
     },
     websocket: {
       maxPayloadLength: HARD_MAX_PAYLOAD,
@@ -121,8 +167,14 @@ export function listen(config: ServerConfig, tls: Tls | null, hub: Hub, http: Ht
         if (typeof message === "string") hub.text(conn, message);
         else hub.binary(conn, message);
       }),
-      close: guarded(log, "close", (ws, code: number) => {
-        if (ws.data.conn) hub.close(ws.data.conn, code);
+      ping: guarded(log, "ping", (ws) => {
+        const pings = ws.data.pings;
+        if (!pings.take() && pings.refusedInWindow > PING_FLOOD_REFUSALS) ws.close(CLOSE_POLICY, "ping flood");
+      }),
+      close: guarded(log, "close", (ws, code: number, reason: string) => {
+        // Bun's own protocol closes (too big, bad UTF-8, …) arrive as 1006 like a network drop;
+        // they are policy closes and must free the member at once (close-code.ts).
+        if (ws.data.conn) hub.close(ws.data.conn, effectiveCloseCode(code, reason));
       }),
     },
   });

@@ -1,8 +1,12 @@
 // Headers on every HTTP response. The CSP is strict because the app holds call keys: no
 // inline script, no eval, nothing from another origin (UX.md: everything is in the binary).
+import { validHost } from "./host-header.ts";
+
 export function securityHeaders(host: string | null, secure: boolean): Record<string, string> {
-  // 'self' covers same-host wss: in CSP3, but older Safari needs the scheme spelled out.
-  const ws = host ? ` ${secure ? "wss" : "ws"}://${host}` : "";
+  // 'self' covers same-host wss: in CSP3, but older Safari needs the scheme spelled out. The
+  // Host is client input: only a well-formed hostname[:port] may appear in the policy.
+  const safeHost = validHost(host);
+  const ws = safeHost ? ` ${secure ? "wss" : "ws"}://${safeHost}` : "";
   return {
     "Strict-Transport-Security": "max-age=31536000",
     "Content-Security-Policy": [

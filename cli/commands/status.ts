@@ -5,7 +5,7 @@ import { CliError } from "../cli-error.ts";
 import { readCertKind } from "../ops/cert-kind.ts";
 import { addConfigFlags, configFor, type ConfigFlags } from "../ops/config-flags.ts";
 import { detectFirewall } from "../ops/firewall.ts";
-import { fetchHealth, localUrl, type Health } from "../ops/health-probe.ts";
+import { fetchHealth, fetchMetrics, localUrl, type Health, type LiveCounts } from "../ops/health-probe.ts";
 import { color, mark, printJson } from "../ops/output.ts";
 import { readLivePid } from "../ops/pid-file.ts";
 import { createRunner } from "../ops/runner.ts";
@@ -29,7 +29,7 @@ export function registerStatus(program: Command): void {
   addConfigFlags(
     program
       .command("status")
-      .description("is voicesrv running and healthy? service, health counts, certificate, firewall (exit 0 healthy, 1 degraded, 3 not running)")
+      .description("is voicesrv running and healthy? service, live counts (/metrics), certificate, firewall (exit 0 healthy, 1 degraded, 3 not running)")
       .option("--url <url>", "the server to ask (default from the config, e.g. https://127.0.0.1:22000)")
       .option("--json", "print JSON"),
     { port: true },
@@ -81,6 +81,14 @@ export function registerStatus(program: Command): void {
         problems.push(health.kind === "untrusted" ? `${health.detail} — if you just changed it, run \`systemctl reload voicesrv\`` : `running but not healthy: ${health.detail}`);
       }
 
+      // Live counts are not public (/metrics: loopback, or the metricsToken from the config).
+      let live: LiveCounts | null = null;
+      if (h) {
+        const m = await fetchMetrics(url.href, { pin: cert?.fingerprint256, token: c.metricsToken });
+        if (m.kind === "ok") live = m.counts;
+        else notes.push(m.kind === "refused" ? `${m.detail}: no live counts` : `no live counts: ${m.detail}`);
+      }
+
       if (url.protocol === "https:") {
         if (!cert) {
           if (certUnreadable) {
@@ -107,9 +115,9 @@ export function registerStatus(program: Command): void {
       const result = {
         state: state === "notRunning" ? "not-running" : state,
         url: url.origin,
-        service: { manager: svc.known ? "systemd" : pid ? "pid-file" : "none", active: svc.known ? svc.active : h !== null, enabled: svc.enabled, pid, uptimeSeconds: svc.uptimeSeconds ?? h?.uptimeSeconds ?? null },
+        service: { manager: svc.known ? "systemd" : pid ? "pid-file" : "none", active: svc.known ? svc.active : h !== null, enabled: svc.enabled, pid, uptimeSeconds: svc.uptimeSeconds ?? live?.uptimeSeconds ?? null },
         version: h?.version ?? null,
-        health: h ? { groups: h.groups, members: h.members, calls: h.calls, connections: h.connections } : null,
+        health: live ? { groups: live.groups, members: live.members, calls: live.calls, connections: live.connections } : null,
         certificate: cert ? { file: c.certFile, kind: certKind, ...certJson(cert), nextRenewal: renewal?.next ?? null } : null,
         firewall: fw ? { name: fw.firewall.name, active: fw.active, rulePresent } : null,
         problems,
@@ -122,7 +130,7 @@ export function registerStatus(program: Command): void {
       console.log(`voicesrv ${headline}  ${url.origin}`);
       const s = result.service;
       console.log(`  service      ${s.manager === "systemd" ? `systemd: ${svc.activeState}, ${svc.enabled ? "enabled" : "not enabled"}` : s.manager === "pid-file" ? "started by hand" : "not managed by systemd"}${pid ? `, PID ${pid}` : ""}${s.uptimeSeconds !== null ? `, up ${formatUptime(s.uptimeSeconds)}` : ""}`);
-      if (h) console.log(`  health       version ${h.version}: ${h.groups} groups, ${h.members} members, ${h.calls} calls`);
+      if (h) console.log(`  health       version ${h.version}${live ? `: ${live.groups} groups, ${live.members} members, ${live.calls} calls` : ""}`);
       if (cert) {
         console.log(`  certificate  ${cert.subject} (${result.certificate!.kind}), ${[...cert.sans.dns, ...cert.sans.ip].join(", ")}`);
         console.log(`               ${cert.daysLeft} days left, SHA-256 ${cert.fingerprint256}`);
