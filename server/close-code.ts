@@ -4,7 +4,7 @@
 // (1009, 1007, 1002). The close *handler*, though, receives 1006 for all of these, the same
 // code as a network drop; only the reason tells them apart: Bun passes the text it put in its
 // close frame ("Received too big message", …), while a real drop carries none. Measured on
-// Bun 1.4.5; test/server/close-codes.test.ts pins the behaviour so an upgrade that changes it
+// Bun 1.4.5; test/server/policy-closes.test.ts pins the behaviour so an upgrade that changes it
 // fails loudly.
 //
 // A client cannot forge the distinction: 1006 is reserved and never sent on the wire (Bun

@@ -1,5 +1,6 @@
 // A WebSocket client on a raw TLS socket, for what a normal client cannot do: stop reading
-// (a slow receiver) while the server keeps sending.
+// (a slow receiver) while the server keeps sending, or send frames a WebSocket API refuses to
+// (invalid UTF-8, reserved opcodes, pings).
 import { connect, type TLSSocket } from "node:tls";
 import { TestDevice } from "./test-device.ts";
 
@@ -7,6 +8,9 @@ export class RawWs {
   private buf = Buffer.alloc(0);
   private texts: string[] = [];
   private waiting: ((t: string) => void) | null = null;
+  /** The server's close frame (code, reason), or code 1006 when the socket ended without one. */
+  closed: { code: number; reason: string } | null = null;
+  private closeWaiters: ((c: { code: number; reason: string }) => void)[] = [];
 
   private constructor(private readonly sock: TLSSocket) {}
 
@@ -35,6 +39,7 @@ export class RawWs {
         sock.off("data", onData);
         if (!head.subarray(0, 12).toString().includes("101")) return reject(new Error(head.toString()));
         sock.on("data", (x: Buffer) => ws.onData(x));
+        sock.on("close", () => ws.setClosed(1006, ""));
         ws.onData(head.subarray(end + 4));
         resolve();
       };
@@ -62,7 +67,9 @@ export class RawWs {
       if (this.buf.length < off + len) return;
       const payload = this.buf.subarray(off, off + len);
       this.buf = this.buf.subarray(off + len);
-      if (op === 1) {
+      if (op === 8) {
+        this.setClosed(payload.length >= 2 ? payload.readUInt16BE(0) : 1005, payload.subarray(2).toString());
+      } else if (op === 1) {
         const t = payload.toString();
         if (this.waiting) {
           const w = this.waiting;
@@ -93,12 +100,30 @@ export class RawWs {
     }
   }
 
+  private setClosed(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = { code, reason };
+    for (const w of this.closeWaiters.splice(0)) w(this.closed);
+  }
+
+  waitClosed(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
+    if (this.closed) return Promise.resolve(this.closed);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("raw ws: socket did not close")), timeoutMs);
+      this.closeWaiters.push((c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+  }
+
   sendText(obj: unknown): void {
-    const payload = Buffer.from(JSON.stringify(obj));
-    const mask = Buffer.from(crypto.getRandomValues(new Uint8Array(4)));
-    const head = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length]) : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
-    const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!));
-    this.sock.write(Buffer.concat([head, mask, masked]));
+    this.sendFrame(1, Buffer.from(JSON.stringify(obj)));
+  }
+
+  /** One masked frame with any opcode and payload (FIN set unless `fin` is false). */
+  sendFrame(opcode: number, payload: Uint8Array, fin = true): void {
+    this.sock.write(encodeClientFrame(opcode, payload, fin));
   }
 
   /** Stop reading: the kernel buffers fill, then the server's send queue grows. */
@@ -109,4 +134,23 @@ export class RawWs {
   destroy(): void {
     this.sock.destroy();
   }
+}
+
+/** A client-to-server WebSocket frame (always masked, as RFC 6455 requires of clients). */
+export function encodeClientFrame(opcode: number, payload: Uint8Array, fin = true): Buffer {
+  const len = payload.length;
+  const b0 = (fin ? 0x80 : 0) | (opcode & 0x0f);
+  let head: Buffer;
+  if (len < 126) head = Buffer.from([b0, 0x80 | len]);
+  else if (len < 65536) head = Buffer.from([b0, 0x80 | 126, len >> 8, len & 0xff]);
+  else {
+    head = Buffer.alloc(10);
+    head[0] = b0;
+    head[1] = 0x80 | 127;
+    head.writeBigUInt64BE(BigInt(len), 2);
+  }
+  const mask = Buffer.from(crypto.getRandomValues(new Uint8Array(4)));
+  const masked = Buffer.alloc(len);
+  for (let i = 0; i < len; i++) masked[i] = payload[i]! ^ mask[i & 3]!;
+  return Buffer.concat([head, mask, masked]);
 }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Limits } from "../../protocol/limits.ts";
 import { resolveConfig, type PartialConfig } from "../../server/config.ts";
 import { startServer, type RunningServer } from "../../server/index.ts";
-import { silentLogger } from "../../server/logger.ts";
+import { silentLogger, type Logger } from "../../server/logger.ts";
 
 export interface TestServer extends RunningServer {
   dataDir: string;
@@ -13,12 +13,12 @@ export interface TestServer extends RunningServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(opts: PartialConfig & { limits?: Partial<Limits> } = {}): Promise<TestServer> {
+export async function startTestServer(opts: PartialConfig & { limits?: Partial<Limits> } = {}, log: Logger = silentLogger): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "voicesrv-test-"));
   // Every test client comes from 127.0.0.1; the per-address join budget is tested on its own.
   const limits = { joinsPerIpPerMinute: 1_000_000, ...opts.limits };
   const config = resolveConfig([{ host: "127.0.0.1", port: 0, dataDir, ...opts, limits }]);
-  const server = await startServer(config, silentLogger);
+  const server = await startServer(config, log);
   const base = server.url.replace(/^http/, "ws");
   return Object.assign(server, {
     dataDir,
@@ -28,4 +28,15 @@ export async function startTestServer(opts: PartialConfig & { limits?: Partial<L
       await rm(dataDir, { recursive: true, force: true });
     },
   });
+}
+
+/** A logger that keeps its lines, for tests that check what the operator is told. */
+export function capturingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+  };
 }
