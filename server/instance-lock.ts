@@ -19,26 +19,26 @@ const LOCK_NB = 4;
 const LIBC_NAMES = ["libc.so.6", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1", "libc.musl-armhf.so.1"];
 
 type Flock = (fd: number, op: number) => number;
-let flockFn: Flock | null | undefined;
+let flockLoad: Promise<Flock | null> | null = null;
 
-async function loadFlock(): Promise<Flock | null> {
-  if (flockFn !== undefined) return flockFn;
-  flockFn = null;
-  try {
-    const { dlopen, FFIType } = await import("bun:ffi");
-    for (const name of LIBC_NAMES) {
-      try {
-        const lib = dlopen(name, { flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } });
-        flockFn = (fd, op) => lib.symbols.flock(fd, op);
-        break;
-      } catch {
-        // try the next libc name
+function loadFlock(): Promise<Flock | null> {
+  flockLoad ??= (async () => {
+    try {
+      const { dlopen, FFIType } = await import("bun:ffi");
+      for (const name of LIBC_NAMES) {
+        try {
+          const lib = dlopen(name, { flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } });
+          return (fd: number, op: number) => lib.symbols.flock(fd, op);
+        } catch {
+          // try the next libc name
+        }
       }
+    } catch {
+      // not running under Bun
     }
-  } catch {
-    // not running under Bun
-  }
-  return flockFn;
+    return null;
+  })();
+  return flockLoad;
 }
 
 export type LockResult =

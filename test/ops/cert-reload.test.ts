@@ -1,6 +1,6 @@
 // Certificate changes against a real server: renew while a WSS call relays media, import
 // validation, private-CA mode, and the PID-file SIGHUP path of `voicesrv cert renew`.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,7 @@ import { encodeMediaHeader, decodeMediaHeader } from "../../protocol/media-heade
 import { renewCertificate, switchToPrivateCA } from "../../cli/ops/cert-ops.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { TestClient } from "../helpers/ws-client.ts";
+import { waitForListening } from "../helpers/process.ts";
 
 const repo = join(import.meta.dirname, "../..");
 const bun = join(repo, "node_modules/.bin/bun");
@@ -256,5 +257,49 @@ describe("cert renew signals a server started by hand", () => {
     }
     expect(now).toBe(onDisk);
     expect(now).not.toBe(before);
+  });
+});
+
+describe("a reload never creates or overwrites certificate files (issue #13)", () => {
+  test("SIGHUP with certs/cert.pem missing: the imported key stays untouched, the old certificate keeps serving, the log says why", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "voicesrv-hup-"));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    // An imported pair, as an operator with their own certificate has it.
+    const own = await generateSelfSigned({ hostnames: ["voice.example.org"], ips: ["127.0.0.1"] });
+    writeFileSync(join(dir, "own.pem"), own.certPem);
+    writeFileSync(join(dir, "own-key.pem"), own.keyPem);
+    expect(cli(["cert", "import", "-d", dir, "--config", "/nonexistent", "--cert", join(dir, "own.pem"), "--key", join(dir, "own-key.pem"), "--no-reload"]).code).toBe(0);
+
+    const child = Bun.spawn([bun, "cli/main.ts", "serve", "-H", "127.0.0.1", "-p", "0", "-d", dir, "--config", "/nonexistent"], { cwd: repo, stdout: "pipe", stderr: "pipe" });
+    cleanups.push(async () => {
+      child.kill("SIGTERM");
+      await child.exited;
+    });
+    const port = await waitForListening(child);
+    const served = await peerFingerprint(port);
+    expect(served).toBe(inspectCertificate(own.certPem).fingerprint256);
+    const certsDir = join(dir, "certs");
+    const keyBefore = readFileSync(join(certsDir, "key.pem"), "utf8");
+    unlinkSync(join(certsDir, "cert.pem"));
+    const listing = readdirSync(certsDir).sort();
+
+    child.kill("SIGHUP");
+    const reader = child.stderr.getReader();
+    let err = "";
+    const end = Date.now() + 10_000;
+    while (!/certificate reload failed/.test(err) && Date.now() < end) {
+      const { value, done } = await Promise.race([reader.read(), Bun.sleep(200).then(() => ({ value: undefined, done: false }))]);
+      if (done) break;
+      if (value) err += new TextDecoder().decode(value);
+    }
+    reader.releaseLock();
+    expect(err).toMatch(/certificate reload failed, keeping the old one: .*cert\.pem is missing/);
+    // Nothing written: no new certificate, the operator's key byte for byte, no stray files.
+    expect(readdirSync(certsDir).sort()).toEqual(listing);
+    expect(readFileSync(join(certsDir, "key.pem"), "utf8")).toBe(keyBefore);
+    expect(readFileSync(join(certsDir, "kind"), "utf8").trim()).toBe("imported");
+    // Still serving the imported certificate, and still running.
+    expect(await peerFingerprint(port)).toBe(served);
+    expect(child.exitCode).toBeNull();
   });
 });
