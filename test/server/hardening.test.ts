@@ -199,3 +199,41 @@ describe("hub re-entrancy (sockets that close synchronously, as Bun's do)", () =
     });
   });
 });
+
+describe("issue #13: smaller items", () => {
+  test("a WebSocket ping flood is closed with 1008; a few pings are fine", async () => {
+    const s = await startTestServer();
+    const calm = await RawWs.open(s.port, "/ws/pings");
+    calm.sendText({ t: "hello", v: 1 });
+    await calm.nextText((m) => m.t === "welcome");
+    for (let i = 0; i < 10; i++) calm.sendFrame(9, new Uint8Array([i]));
+    const flood = await RawWs.open(s.port, "/ws/pings");
+    flood.sendText({ t: "hello", v: 1 });
+    await flood.nextText((m) => m.t === "welcome");
+    for (let i = 0; i < 2000 && !flood.closed; i++) flood.sendFrame(9, new Uint8Array(8));
+    expect(await flood.waitClosed()).toMatchObject({ code: 1008 });
+    await Bun.sleep(100);
+    expect(calm.closed).toBeNull();
+    calm.sendText({ t: "ping" });
+    await calm.nextText((m) => m.t === "pong");
+    calm.destroy();
+    await s.close();
+  });
+
+  test("error replies cut client-supplied field and type names", async () => {
+    const s = await startTestServer();
+    const c = await TestClient.open(s.wsUrl("echo"));
+    const long = "F".repeat(4000);
+    c.send({ t: "ping", [long]: 1 });
+    const e1 = await c.next("error");
+    expect(e1.code).toBe("bad-message");
+    expect(e1.message).toContain("FFFF");
+    expect(JSON.stringify(e1).length).toBeLessThan(150);
+    c.send({ t: long });
+    const e2 = await c.next("error");
+    expect(e2.code).toBe("unknown-type");
+    expect(JSON.stringify(e2).length).toBeLessThan(150);
+    c.close();
+    await s.close();
+  });
+});

@@ -13,16 +13,14 @@ afterAll(async () => {
 const get = (path: string) => fetch(`${server.url}${path}`, { redirect: "manual", tls: { rejectUnauthorized: false } } as any);
 
 describe("HTTP", () => {
-  test("health reports counts only — no group names, no IDs", async () => {
+  test("health is public and says only status and version — no counts, no group names, no IDs", async () => {
     const a = await TestClient.open(server.wsUrl("secretgroup"));
     const b = await TestClient.open(server.wsUrl("secretgroup"));
     const res = await get("/api/health");
     expect(res.status).toBe(200);
     const text = await res.text();
     const h = JSON.parse(text);
-    expect(h).toMatchObject({ status: "ok", groups: 1, members: 2, calls: 0 });
-    expect(typeof h.version).toBe("string");
-    expect(h.uptimeSeconds).toBeGreaterThanOrEqual(0);
+    expect(h).toEqual({ status: "ok", version: expect.any(String) });
     expect(text).not.toContain("secretgroup");
     expect(text).not.toContain(a.id);
     expect(text).not.toContain(b.id);
