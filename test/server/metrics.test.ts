@@ -105,7 +105,8 @@ describe("/metrics", () => {
   });
 
   test("refused when a proxy forwarded the request, unless it carries the token", async () => {
-    for (const h of [{ "X-Forwarded-For": "203.0.113.9" }, { "CF-Connecting-IP": "203.0.113.9" }, { Forwarded: "for=203.0.113.9" }, { "X-Real-IP": "203.0.113.9" }]) {
+    const forwarded: Record<string, string>[] = [{ "X-Forwarded-For": "203.0.113.9" }, { "CF-Connecting-IP": "203.0.113.9" }, { Forwarded: "for=203.0.113.9" }, { "X-Real-IP": "203.0.113.9" }];
+    for (const h of forwarded) {
       const res = await get(server, "/metrics", h);
       expect(res.status, JSON.stringify(h)).toBe(403);
       expect(await res.text()).not.toContain("voicesrv_");
