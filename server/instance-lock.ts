@@ -18,17 +18,22 @@ const LOCK_EX = 2;
 const LOCK_NB = 4;
 const LIBC_NAMES = ["libc.so.6", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1", "libc.musl-armhf.so.1"];
 
+/** 0 when locked, else errno (EWOULDBLOCK: someone else holds it). */
 type Flock = (fd: number, op: number) => number;
+const EWOULDBLOCK = 11;
 let flockLoad: Promise<Flock | null> | null = null;
 
 function loadFlock(): Promise<Flock | null> {
   flockLoad ??= (async () => {
     try {
-      const { dlopen, FFIType } = await import("bun:ffi");
+      const { dlopen, FFIType, read } = await import("bun:ffi");
       for (const name of LIBC_NAMES) {
         try {
-          const lib = dlopen(name, { flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } });
-          return (fd: number, op: number) => lib.symbols.flock(fd, op);
+          const lib = dlopen(name, {
+            flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+            __errno_location: { args: [], returns: FFIType.ptr },
+          });
+          return (fd: number, op: number) => (lib.symbols.flock(fd, op) === 0 ? 0 : read.i32(lib.symbols.__errno_location()!, 0));
         } catch {
           // try the next libc name
         }
@@ -54,13 +59,24 @@ export async function lockDataDir(dataDir: string): Promise<LockResult> {
   let fd: number;
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o750 });
-    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    try {
+      fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    } catch (e) {
+      // A read-only data directory (certificates provisioned by someone else) can still hold a
+      // lock file made earlier; flock works on a read-only descriptor.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "EACCES" && code !== "EROFS" && code !== "EPERM") throw e;
+      fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    }
   } catch (e) {
     return { kind: "unavailable", path, reason: (e as Error).message };
   }
-  if (flock(fd, LOCK_EX | LOCK_NB) !== 0) {
+  const errno = flock(fd, LOCK_EX | LOCK_NB);
+  if (errno !== 0) {
     closeSync(fd);
-    return { kind: "held", path };
+    // Anything but "held by someone else" (a seccomp filter, an odd filesystem) must not stop
+    // the server: it starts, with the warning.
+    return errno === EWOULDBLOCK ? { kind: "held", path } : { kind: "unavailable", path, reason: `flock failed with errno ${errno}` };
   }
   let released = false;
   return {
