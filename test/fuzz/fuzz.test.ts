@@ -8,7 +8,8 @@ const MESSAGES = 200_000;
 const SEED = Number(process.env.VOICESRV_FUZZ_SEED ?? Math.floor(Date.now() / 86_400_000));
 
 test(`fuzz: ${MESSAGES} messages, seed ${SEED}: no crash, the innocent call gets every frame, no path or stack in any reply`, async () => {
-  const r = await runFuzz({ messages: MESSAGES, seed: SEED, maxSeconds: 90 });
+  // The time bound is generous: unloaded, 2 cores do this in well under 60 s; a busy machine is slower, not wrong.
+  const r = await runFuzz({ messages: MESSAGES, seed: SEED, maxSeconds: 240 });
   const summary = JSON.stringify({ ...r, labels: undefined }, null, 1);
   console.log(`fuzz seed ${r.seed}: ${r.messages} messages in ${r.seconds} s (${r.messagesPerSecond}/s); server RSS ${r.memory.rssBeforeMiB} → ${r.memory.rssAfterMiB} MiB; innocent ${r.innocent.received}/${r.innocent.sent}`);
   expect(r.stoppedBy, summary).toBe("count");
@@ -30,4 +31,4 @@ test(`fuzz: ${MESSAGES} messages, seed ${SEED}: no crash, the innocent call gets
   }
   for (const code of ["bad-json", "bad-message", "unknown-type", "too-large", "already-hello", "no-such-call", "bad-frame"]) expect(r.errorCodes[code], code).toBeGreaterThan(0);
   for (const code of ["1002", "1007", "1009"]) expect(r.closeCodes[code], code).toBeGreaterThan(0);
-}, 150_000);
+}, 300_000);
