@@ -1,4 +1,5 @@
 // npm run fuzz -- --messages 10000000 --seed 7 [--max-seconds 3600] [--workers 6] [--json]
+// Ctrl-C stops early and still prints the report.
 // Exit 0 only when nothing crashed, the innocent call got every frame, and no reply leaked a
 // path or a stack (README "Fuzzing").
 import { parseArgs } from "node:util";
@@ -21,7 +22,12 @@ const int = (name: string, v: string) => {
   }
   return n;
 };
+// Ctrl-C (or SIGTERM) ends the run early with a report, and the server process is stopped.
+const stop = new AbortController();
+process.once("SIGINT", () => stop.abort());
+process.once("SIGTERM", () => stop.abort());
 const report = await runFuzz({
+  signal: stop.signal,
   messages: int("messages", values.messages!),
   seed: int("seed", values.seed!),
   maxSeconds: int("max-seconds", values["max-seconds"]!),

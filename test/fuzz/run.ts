@@ -24,6 +24,8 @@ export interface FuzzOptions {
   /** Messages per batch; each batch ends with a ping/pong round trip. */
   batch?: number;
   progress?: (line: string) => void;
+  /** Stops the run early (Ctrl-C in the command): the report covers what was sent. */
+  signal?: AbortSignal;
 }
 
 export interface FuzzReport {
@@ -31,7 +33,7 @@ export interface FuzzReport {
   messages: number;
   seconds: number;
   messagesPerSecond: number;
-  stoppedBy: "count" | "time";
+  stoppedBy: "count" | "time" | "signal";
   /** Server process exits, 1011 closes, "handler failed" lines in its log: must be 0. */
   crashes: number;
   crashDetails: string[];
@@ -155,8 +157,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     const leave = () => (sock as FuzzSocket | null)?.close();
     while (true) {
       if (counts.sent >= o.messages) return leave();
-      if (performance.now() > deadline) {
-        stoppedBy = "time";
+      if (performance.now() > deadline || o.signal?.aborted) {
+        stoppedBy = o.signal?.aborted ? "signal" : "time";
         return leave();
       }
       if (server.exitCode() !== null) return;
