@@ -4,8 +4,8 @@ import { expect, test } from "vitest";
 import { runFuzz } from "./run.ts";
 
 const MESSAGES = 200_000;
-// A fixed seed per day: every day covers other inputs, and a failure can be rerun exactly.
-const SEED = Number(process.env.VOICESRV_FUZZ_SEED ?? Math.floor(Date.now() / 86_400_000));
+// A fixed seed, so CI sends the same inputs every run; VOICESRV_FUZZ_SEED=N tries others.
+const SEED = Number(process.env.VOICESRV_FUZZ_SEED ?? 13);
 
 test(`fuzz: ${MESSAGES} messages, seed ${SEED}: no crash, the innocent call gets every frame, no path or stack in any reply`, async () => {
   // The time bound is generous: unloaded, 2 cores do this in well under 60 s; a busy machine is slower, not wrong.
