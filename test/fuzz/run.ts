@@ -151,6 +151,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
         },
       });
       // Most connections join, so the fuzz reaches the call state machine; some never do.
+      // (A hello that answers a server challenge would be built here from `knowledge`, after
+      // learn() has seen the challenge; the catalogue's hello entry gets the new fields.)
       if (r() < 0.8) sock.write(encodeClientFrame(1, Buffer.from(JSON.stringify(helloMessage()))));
     };
 
