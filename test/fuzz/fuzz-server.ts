@@ -1,7 +1,7 @@
 // The server under fuzz: `voicesrv serve` in its own process (its memory is measured alone, and
 // a crash is an exit, not a torn-down test), real TLS, 127.0.0.1, an ephemeral port. Rate limits
-// are raised so the fuzzer reaches the parser and state machine instead of the flood guard
-// (test/server/abuse.test.ts covers the guard); everything else is the default.
+// and join budgets are raised so the fuzzer reaches the parser and state machine instead of the
+// flood guard (test/server/abuse.test.ts covers the guard); everything else is the default.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -31,6 +31,9 @@ export async function startFuzzServer(): Promise<FuzzServer> {
       VOICESRV_CONTROL_MESSAGES_PER_SECOND: "1000000",
       VOICESRV_MEDIA_FRAMES_PER_SECOND: "1000000",
       VOICESRV_CONNECTIONS_PER_IP: "1000",
+      // Every fuzz client comes from 127.0.0.1, and many of its hellos fail on purpose.
+      VOICESRV_JOINS_PER_IP_PER_MINUTE: "1000000000",
+      VOICESRV_FAILED_JOINS_PER_IP_PER_MINUTE: "1000000000",
     },
     stdout: "pipe",
     stderr: "pipe",

@@ -26,7 +26,7 @@ test(`fuzz: ${MESSAGES} messages, seed ${SEED}: no crash, the innocent call gets
   // Generous: a leak of even a few bytes per message would show as hundreds of MiB at this count.
   expect(r.memory.rssAfterMiB, summary).toBeLessThan(r.memory.rssBeforeMiB + 200);
   // Every kind of input was sent, and the server answered with the whole range of errors.
-  for (const kind of ["hello", "call", "answer", "reject", "cancel", "hangup", "kx", "ping", "text", "binary", "frame"]) {
+  for (const kind of ["hello", "rename", "leave", "call", "answer", "reject", "cancel", "hangup", "kx", "ping", "text", "binary", "frame"]) {
     expect(Object.keys(r.labels).some((l) => l.startsWith(`${kind}:`)), kind).toBe(true);
   }
   for (const code of ["bad-json", "bad-message", "unknown-type", "too-large", "already-hello", "no-such-call", "bad-frame"]) expect(r.errorCodes[code], code).toBeGreaterThan(0);

@@ -7,7 +7,8 @@
 // delivery, server memory before and after, and every reply that carries a path or a stack.
 import { DEFAULT_LIMITS } from "../../protocol/limits.ts";
 import { prng } from "../helpers/prng.ts";
-import { type Knowledge, learn, helloMessage, type Rng } from "./catalogue.ts";
+import { TestDevice } from "../helpers/test-device.ts";
+import { type Knowledge, learn, signedHello, type Rng } from "./catalogue.ts";
 import { FuzzSocket } from "./fuzz-socket.ts";
 import { startFuzzServer } from "./fuzz-server.ts";
 import { startInnocentCall, type InnocentReport } from "./innocent-call.ts";
@@ -105,13 +106,18 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     let sock: FuzzSocket | null = null;
     let k: Knowledge;
     let waiter: { resolve: (what: "pong" | "closed") => void } | null = null;
-    const newKnowledge = (): Knowledge => ({ myId: null, token: null, memberIds: [...innocent.memberIds], callIds: [], callHandles: [] });
+    // One device per worker for the whole run: a rejoin is the same member, so the persistent
+    // roster holds a handful of fuzz devices, not one per reconnect (groups would fill up).
+    const device = await TestDevice.create();
+    const newKnowledge = (): Knowledge => ({ myId: null, challenge: null, sig: null, d: device.d, keys: [], memberIds: [...innocent.memberIds], callIds: [], callHandles: [] });
     k = newKnowledge();
 
     const open = async () => {
       const knowledge = newKnowledge();
       k = knowledge;
       const group = GROUPS[Math.floor(r() * GROUPS.length)]!;
+      let gotChallenge: (n: string | null) => void = () => {};
+      const challenge = new Promise<string | null>((resolve) => (gotChallenge = resolve));
       sock = await FuzzSocket.open(server.port, `/ws/${group}`, {
         text(t) {
           const leak = leakKind(t, secrets);
@@ -128,6 +134,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
           if (!m || typeof m !== "object" || typeof m.t !== "string") return void counts.badReplies++;
           if (m.t === "error") bump(errorCodes, String(m.code));
           learn(knowledge, m);
+          if (m.t === "challenge") gotChallenge(knowledge.challenge);
           if (m.t === "pong" && waiter) {
             const w2 = waiter;
             waiter = null;
@@ -143,6 +150,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
             leaks++;
             if (leakExamples.length < 10) leakExamples.push(`${leak} in close reason: ${reason}`);
           }
+          gotChallenge(null);
           if (waiter) {
             const w2 = waiter;
             waiter = null;
@@ -150,10 +158,14 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
           }
         },
       });
-      // Most connections join, so the fuzz reaches the call state machine; some never do.
-      // (A hello that answers a server challenge would be built here from `knowledge`, after
-      // learn() has seen the challenge; the catalogue's hello entry gets the new fields.)
-      if (r() < 0.8) sock.write(encodeClientFrame(1, Buffer.from(JSON.stringify(helloMessage()))));
+      const n = await challenge;
+      // Most connections join (a signed hello for this socket's challenge), so the fuzz reaches
+      // the call state machine; some never do.
+      if (n && r() < 0.8) {
+        const hello = await signedHello(device, n, group);
+        knowledge.sig = hello.sig as string;
+        (sock as FuzzSocket).write(encodeClientFrame(1, Buffer.from(JSON.stringify(hello))));
+      }
     };
 
     const leave = () => (sock as FuzzSocket | null)?.close();

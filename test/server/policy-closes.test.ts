@@ -1,6 +1,6 @@
 // Issue #13, defect 1: when Bun itself closes a socket for breaking the framing rules (a 65 KiB
-// message → 1009, invalid UTF-8 → 1007, a reserved opcode → 1002), the member must be freed at
-// once like any policy close (WIRE.md) — not kept "away" for a resume with its call and IP slot.
+// message → 1009, invalid UTF-8 → 1007, a reserved opcode → 1002), the member must go offline at
+// once like after any policy close (WIRE.md) — not be kept "away" with its call and IP slot.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { effectiveCloseCode } from "../../server/close-code.ts";
 import { RawWs } from "../helpers/raw-ws.ts";
@@ -21,15 +21,13 @@ let n = 0;
 /** A raw client (it can break the rules) in a connected call with a well-behaved one. */
 async function rawInCall() {
   const group = `pc${n++}`;
-  const bad = await RawWs.open(server.port, `/ws/${group}`);
-  bad.sendText({ t: "hello", v: 1 });
-  const welcome = await bad.nextText((m) => m.t === "welcome");
+  const { raw: bad, id, device } = await RawWs.join(server.port, group);
   const good = await TestClient.open(server.wsUrl(group));
-  good.send({ t: "call", to: welcome.id });
+  good.send({ t: "call", to: id });
   const inc = await bad.nextText((m) => m.t === "incoming");
   bad.sendText({ t: "answer", callId: inc.callId });
   await good.next("connected");
-  return { group, bad, good, token: welcome.token as string, callId: inc.callId as string };
+  return { group, bad, good, id, device, callId: inc.callId as string };
 }
 
 const breaches: [string, number, (ws: RawWs) => void][] = [
@@ -40,28 +38,28 @@ const breaches: [string, number, (ws: RawWs) => void][] = [
 ];
 
 describe("Bun's own protocol closes are policy closes", () => {
-  test.each(breaches)("%s: closed with %i, the member is freed at once and cannot resume", async (_what, wireCode, breach) => {
-    const { group, bad, good, token, callId } = await rawInCall();
+  test.each(breaches)("%s: closed with %i, the member is offline at once, its call ended", async (_what, wireCode, breach) => {
+    const { group, bad, good, id, device, callId } = await rawInCall();
     const membersBefore = server.hub.counts().members;
     breach(bad);
     expect((await bad.waitClosed()).code).toBe(wireCode);
-    // The peer hears that the call ended, not that its partner is away.
+    // The peer hears that the call ended and the member went offline, not that it is away.
     expect(await good.next("ended")).toMatchObject({ callId, reason: "peer-gone" });
-    await good.next("left");
+    await good.next("member", (m) => m.member.id === id && !m.member.online);
     expect(good.messages.some((m) => m.t === "peer-away")).toBe(false);
     expect(server.hub.counts().members).toBe(membersBefore - 1);
-    // The token is worthless: a hello with it gets a fresh member.
-    const again = await TestClient.open(server.wsUrl(group), { resume: token });
+    // Nothing is held for a resume: the same device comes back as a fresh join.
+    const again = await TestClient.open(server.wsUrl(group), { device });
     expect(again.messages.find((m) => m.t === "welcome")).toMatchObject({ resumed: false });
     again.close();
     good.close();
   });
 
   test("a network drop (no close frame) still keeps the member for a resume", async () => {
-    const { group, bad, good, token, callId } = await rawInCall();
+    const { group, bad, good, device, callId } = await rawInCall();
     bad.destroy();
     expect(await good.next("peer-away")).toMatchObject({ callId });
-    const back = await TestClient.open(server.wsUrl(group), { resume: token });
+    const back = await TestClient.open(server.wsUrl(group), { device });
     expect(back.messages.find((m) => m.t === "welcome")).toMatchObject({ resumed: true });
     await good.next("peer-back");
     back.close();
@@ -71,9 +69,7 @@ describe("Bun's own protocol closes are policy closes", () => {
   test("a policy close frees the per-IP slot at once", async () => {
     const s = await startTestServer({ limits: { resumeGraceMs: 30_000, connectionsPerIp: 2 } });
     for (let i = 0; i < 5; i++) {
-      const raw = await RawWs.open(s.port, "/ws/slots");
-      raw.sendText({ t: "hello", v: 1 });
-      await raw.nextText((m) => m.t === "welcome");
+      const { raw } = await RawWs.join(s.port, "slots");
       raw.sendFrame(2, new Uint8Array(65 * 1024));
       expect((await raw.waitClosed()).code).toBe(1009);
       await Bun.sleep(20);
