@@ -7,7 +7,8 @@ export type CertificateErrorCode =
   | "unsupported-key"
   | "invalid-name"
   | "not-a-ca"
-  | "unsafe-path";
+  | "unsafe-path"
+  | "missing-file";
 
 /** A certificate or key problem the operator can fix; `message` is one sentence meant for them. */
 export class CertificateError extends Error {

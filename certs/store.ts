@@ -1,7 +1,8 @@
-import { access } from "node:fs/promises";
+import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic, ensurePrivateDirectory, refuseSymlink, syncDirectory, type FileOwner } from "./atomic-write.ts";
 import { namesForCertDir } from "./default-names.ts";
+import { CertificateError } from "./errors.ts";
 import { generateSelfSigned } from "./self-signed.ts";
 
 export const CERT_FILE = "cert.pem";
@@ -58,6 +59,13 @@ export async function ensureCertificate(
   const paths = certificatePaths(dir);
   if ((await exists(paths.certPath)) && (await exists(paths.keyPath))) {
     return { ...paths, generated: false };
+  }
+  // A certificate the operator brought (imported, from the private CA or ACME; certs/kind says
+  // which) is never replaced by a fresh self-signed pair because one file went missing: that
+  // would overwrite their key. Start fails with the reason instead.
+  const kind = (await readFile(path.join(dir, "kind"), "utf8").catch(() => "")).trim();
+  if (kind && kind !== "self-signed") {
+    throw new CertificateError("missing-file", `${paths.certPath} or ${paths.keyPath} is missing, and this ${kind} certificate is not one voicesrv may replace on its own: restore the file, or run \`voicesrv cert renew --self-signed\``);
   }
   // The box's names and LAN addresses now, plus any remembered from --san (a staged install
   // leaves only those behind: the key is made here, on the machine that uses it).

@@ -67,6 +67,16 @@ describe("ensureCertificate", () => {
     const pair = await Promise.all([readFile(result.certPath, "utf8"), readFile(result.keyPath, "utf8")]);
     await expect(validateCertificatePair(...pair)).resolves.toBeDefined();
   });
+
+  test("never replaces an imported (or CA, or ACME) pair with a fresh self-signed one when a file is missing", async () => {
+    await ensureCertificate(root);
+    const key = await readFile(path.join(root, "key.pem"), "utf8");
+    await writeFile(path.join(root, "kind"), "imported\n");
+    await rm(path.join(root, "cert.pem"));
+    await expect(ensureCertificate(root)).rejects.toThrow(/not one voicesrv may replace/);
+    expect(await readFile(path.join(root, "key.pem"), "utf8")).toBe(key);
+    expect((await readdir(root)).sort()).toEqual(["key.pem", "kind"]);
+  });
 });
 
 describe("writeCertificatePair", () => {
