@@ -1,6 +1,8 @@
 #!/usr/bin/env bun
 // The one voicesrv executable: every operator command is a subcommand here.
-// First import on purpose: @peculiar/x509 (tsyringe) needs the Reflect metadata polyfill before
+// early-signals comes first of all: it must hold SIGHUP before any other module is evaluated.
+import "./early-signals.ts";
+// Before @peculiar/x509 on purpose: @peculiar/x509 (tsyringe) needs the Reflect metadata polyfill before
 // any module that touches it is evaluated, and the bundler keeps import order.
 import "reflect-metadata";
 import { Command, CommanderError } from "commander";

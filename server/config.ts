@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.ts";
 import { GROUP_POLICIES, type GroupPolicyName } from "./group-policy.ts";
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./logger.ts";
 
 export interface ServerConfig {
   port: number;
@@ -29,6 +30,10 @@ export interface ServerConfig {
    * without one, /metrics answers only loopback requests that no proxy forwarded.
    */
   metricsToken?: string;
+  /** error | warn | info | debug (server/logger.ts). */
+  logLevel: LogLevel;
+  /** text lines, or one JSON object a line for a log collector. */
+  logFormat: LogFormat;
   limits: Limits;
 }
 
@@ -84,6 +89,8 @@ export function configFromEnv(env: Record<string, string | undefined>): PartialC
     logIps: bool(env.VOICESRV_LOG_IPS),
     groups: (env.VOICESRV_GROUPS || undefined) as GroupPolicyName | undefined,
     metricsToken: env.VOICESRV_METRICS_TOKEN || undefined,
+    logLevel: (env.VOICESRV_LOG_LEVEL || undefined) as LogLevel | undefined,
+    logFormat: (env.VOICESRV_LOG_FORMAT || undefined) as LogFormat | undefined,
     limits,
   };
   return c;
@@ -116,6 +123,8 @@ export function resolveConfig(layers: PartialConfig[]): ServerConfig {
     allowedOrigins: [],
     logIps: false,
     groups: "open",
+    logLevel: "info",
+    logFormat: "text",
     limits: { ...DEFAULT_LIMITS },
   };
   for (const layer of layers) {
@@ -135,6 +144,8 @@ export function validateConfig(c: ServerConfig): void {
   for (const k of ["http", "logIps"] as const) {
     if (typeof c[k] !== "boolean") throw new ConfigError(`${k} must be true or false, got ${JSON.stringify(c[k])}`);
   }
+  if (!LOG_LEVELS.includes(c.logLevel)) throw new ConfigError(`logLevel must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(c.logLevel)}`);
+  if (!LOG_FORMATS.includes(c.logFormat)) throw new ConfigError(`logFormat must be one of ${LOG_FORMATS.join(", ")}, got ${JSON.stringify(c.logFormat)}`);
   if (!TRUST_PROXY_VALUES.includes(c.trustProxy)) {
     throw new ConfigError(`trustProxy must be one of ${TRUST_PROXY_VALUES.join(", ")}, got ${JSON.stringify(c.trustProxy)}`);
   }

@@ -58,7 +58,7 @@ export async function loadTls(config: ServerConfig, log: Logger, opts: { generat
       // writeFileAtomic names the file; ENOSPC and EACCES say nothing else useful.
       throw new StartError(`cannot create the self-signed certificate in ${dir}: ${(e as Error).message}`);
     }
-    if (r.generated) log.info(`generated a self-signed certificate in ${dir}`);
+    if (r.generated) log.info("generated a self-signed certificate", { dir });
   }
   const read = async (file: string, what: string) => {
     try {
@@ -128,7 +128,8 @@ async function startLocked(config: ServerConfig, log: Logger, release: () => voi
   const scheme = tls ? "https" : "http";
   const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `${scheme}://${shownHost}:${port}`;
-  log.info(`voicesrv ${VERSION} listening on ${scheme}://${config.host}:${port}`);
+  // Tests and scripts wait for "listening on <url>": the URL stays in the event text.
+  log.info(`voicesrv ${VERSION} listening on ${scheme}://${config.host}:${port}`, { version: VERSION, port });
 
   // With an ACME certificate (voicesrv cert acme), the server also holds the HTTP-01 port so the
   // renewal timer finds its challenge answered; a failure to bind costs renewals, never calls.

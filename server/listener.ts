@@ -75,7 +75,7 @@ function guarded<A extends unknown[]>(log: Logger, what: string, fn: (ws: Server
     try {
       fn(ws, ...a);
     } catch (e) {
-      log.error(`websocket ${what} handler failed: ${(e as Error).name}: ${(e as Error).message}`);
+      log.error("websocket handler failed", { handler: what, group: ws.data.group, member: ws.data.conn?.member?.id, error: `${(e as Error).name}: ${(e as Error).message}` });
       try {
         ws.close(1011, "internal error");
       } catch {
@@ -105,6 +105,25 @@ function text(body: string, status: number, extra: Record<string, string> = {}):
 export function listen(config: ServerConfig, tls: Tls | null, hub: Hub, handlers: Handlers, log: Logger, port = config.port): Server<WsData> {
   const secure = tls !== null;
   const badHostLog = new RateLimitedLog(log, 10_000);
+  // Addresses only with "logIps": true (config.ts); group names and member IDs are not secret.
+  const who = (ip: string) => (config.logIps ? { ip } : {});
+  // Refusals are caused at will by any client: one line per reason per 10 s, with a count, so
+  // a scanner cannot fill the journal while the operator still learns why people are refused.
+  // Bun.serve reports nothing about failed TLS handshakes (no hook as of Bun 1.4), so a client
+  // that rejects the certificate shows up only as the absence of "connection accepted".
+  const refusals = new Map<string, { last: number; pending: number }>();
+  const refuse = (req: Request, group: string, ip: string, reason: string, response: Response, headers: Record<string, string>) => {
+    const r = refusals.get(reason) ?? { last: -Infinity, pending: 0 };
+    refusals.set(reason, r);
+    r.pending++;
+    const now = performance.now();
+    if (now - r.last >= 10_000) {
+      log.info("connection refused", { group, reason, origin: req.headers.get("origin") ?? undefined, ...who(ip), count: r.pending > 1 ? r.pending : undefined });
+      r.last = now;
+      r.pending = 0;
+    }
+    return withHeaders(response, headers);
+  };
   return Bun.serve<WsData>({
     port,
     hostname: config.host,
@@ -122,11 +141,14 @@ export function listen(config: ServerConfig, tls: Tls | null, hub: Hub, handlers
       if (path.startsWith("/ws/")) {
         const group = path.slice(4);
         if (!isValidGroupName(group)) return withHeaders(text("Unknown group\n", 404), headers);
-        if (!originAllowed(req, host, config)) return withHeaders(text("Origin not allowed\n", 403), headers);
         const ip = clientIp(req, server, config.trustProxy);
-        if (!hub.canAcceptFrom(ip)) return withHeaders(text("Too many connections from your address\n", 429), headers);
+        if (!originAllowed(req, host, config)) return refuse(req, group, ip, "origin not allowed (add it to allowedOrigins if it is yours)", text("Origin not allowed\n", 403), headers);
+        if (!hub.canAcceptFrom(ip)) return refuse(req, group, ip, `per-IP connection limit (${config.limits.connectionsPerIp})`, text("Too many connections from your address\n", 429), headers);
         const data: WsData = { group, ip, conn: null, pings: new TokenBucket(PINGS_PER_SECOND, PING_BURST) };
-        if (server.upgrade(req, { data })) return undefined as unknown as Response;
+        if (server.upgrade(req, { data })) {
+          log.info("connection accepted", { group, ...who(ip) });
+          return undefined as unknown as Response;
+        }
         return withHeaders(text("Expected a WebSocket upgrade\n", 426), headers);
       }
       if (path === "/metrics" && (req.method === "GET" || req.method === "HEAD")) {
@@ -172,6 +194,7 @@ export function listen(config: ServerConfig, tls: Tls | null, hub: Hub, handlers
         if (!pings.take() && pings.refusedInWindow > PING_FLOOD_REFUSALS) ws.close(CLOSE_POLICY, "ping flood");
       }),
       close: guarded(log, "close", (ws, code: number, reason: string) => {
+        log.info("connection closed", { group: ws.data.group, member: ws.data.conn?.member?.id, code, ...who(ws.data.ip) });
         // Bun's own protocol closes (too big, bad UTF-8, …) arrive as 1006 like a network drop;
         // they are policy closes and must free the member at once (close-code.ts).
         if (ws.data.conn) hub.close(ws.data.conn, effectiveCloseCode(code, reason));

@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import { ConfigError, INSTALLED_CONFIG_FILE, type TrustProxy, configFromEnv, configFromFile, resolveConfig, type PartialConfig } from "../../server/config.ts";
 import { StartError, startServer } from "../../server/index.ts";
-import { consoleLogger } from "../../server/logger.ts";
+import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../../server/logger.ts";
 import { CliError } from "../cli-error.ts";
 import { readFile } from "node:fs/promises";
 import { inspectCertificate, type CertInfo } from "../../certs/index.ts";
@@ -9,6 +9,7 @@ import { certPaths } from "../../server/config.ts";
 import { dirname } from "node:path";
 import { readCertKind } from "../ops/cert-kind.ts";
 import { openUrls, uncoveredWarning } from "../ops/lan-urls.ts";
+import { onReloadSignal } from "../early-signals.ts";
 import { removePidFile, writePidFile } from "../ops/pid-file.ts";
 
 interface ServeFlags {
@@ -22,6 +23,8 @@ interface ServeFlags {
   trustProxy?: TrustProxy;
   printConfig?: boolean;
   quiet?: boolean;
+  logLevel?: LogLevel;
+  logFormat?: LogFormat;
 }
 
 function parsePort(v: string): number {
@@ -39,6 +42,8 @@ export function flagsToConfig(f: ServeFlags): PartialConfig {
     keyFile: f.key,
     http: f.http,
     trustProxy: f.trustProxy,
+    logLevel: f.logLevel ?? (f.quiet ? "warn" : undefined),
+    logFormat: f.logFormat,
   };
 }
 
@@ -65,7 +70,9 @@ export function registerServe(program: Command): void {
     .addOption(new Option("--http", "plain HTTP/WS on loopback, for a TLS-terminating tunnel or proxy on this host"))
     .addOption(new Option("--trust-proxy <header>", "behind a proxy, take client addresses from its header").choices(["cloudflare", "x-forwarded-for"]))
     .option("--print-config", "print the effective configuration as JSON and exit")
-    .option("-q, --quiet", "log warnings and errors only")
+    .addOption(new Option("--log-level <level>", "error, warn, info (default: connections accepted and refused, and why) or debug; env VOICESRV_LOG_LEVEL, config logLevel").choices(LOG_LEVELS))
+    .addOption(new Option("--log-format <format>", "text lines or one JSON object a line; env VOICESRV_LOG_FORMAT, config logFormat").choices(LOG_FORMATS))
+    .option("-q, --quiet", "same as --log-level warn")
     .addHelpText("after", "\nExample:\n  voicesrv serve --port 22000 --data-dir ./data\n  open https://localhost:22000/family")
     .action(async (flags: ServeFlags) => {
       const config = effectiveConfig(flags);
@@ -74,7 +81,7 @@ export function registerServe(program: Command): void {
         return;
       }
       process.env.NODE_ENV ??= "production";
-      const log = consoleLogger(flags.quiet);
+      const log = createLogger({ level: config.logLevel, format: config.logFormat });
       let server;
       try {
         server = await startServer(config, log);
@@ -87,17 +94,18 @@ export function registerServe(program: Command): void {
       try {
         writePidFile(config.dataDir);
       } catch (e) {
-        log.warn(`cannot write ${config.dataDir}/voicesrv.pid (${(e as Error).message}): cert renew will not reload this server by itself`);
+        log.warn("cannot write the PID file: cert renew will not reload this server by itself", { file: `${config.dataDir}/voicesrv.pid`, error: (e as Error).message });
       }
       const shutdown = (signal: string) => {
-        log.info(`${signal}: shutting down`);
+        log.info("shutting down", { signal });
         removePidFile(config.dataDir);
         server.stop(5000).then(() => process.exit(0));
       };
       process.once("SIGTERM", () => shutdown("SIGTERM"));
       process.once("SIGINT", () => shutdown("SIGINT"));
-      process.on("SIGHUP", () => {
-        server.reloadCertificate().catch((e) => log.error(`certificate reload failed, keeping the old one: ${(e as Error).message}`));
+      onReloadSignal(() => {
+        log.info("SIGHUP: reloading the certificate");
+        server.reloadCertificate().catch((e) => log.error("certificate reload failed, keeping the old one", { error: (e as Error).message }));
       });
       // Every address this server answers on that its certificate covers, and the fingerprint to
       // compare on a phone; addresses it misses are named in a warning, never offered as links.

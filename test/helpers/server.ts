@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Limits } from "../../protocol/limits.ts";
 import { resolveConfig, type PartialConfig } from "../../server/config.ts";
 import { startServer, type RunningServer } from "../../server/index.ts";
-import { silentLogger, type Logger } from "../../server/logger.ts";
+import { silentLogger, type LogFields, type Logger } from "../../server/logger.ts";
 
 export interface TestServer extends RunningServer {
   dataDir: string;
@@ -33,10 +33,6 @@ export async function startTestServer(opts: PartialConfig & { limits?: Partial<L
 /** A logger that keeps its lines, for tests that check what the operator is told. */
 export function capturingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  return {
-    lines,
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    error: (m) => lines.push(`error ${m}`),
-  };
+  const at = (level: string) => (m: string, fields?: LogFields) => void lines.push(`${level} ${m}${fields ? ` ${JSON.stringify(fields)}` : ""}`);
+  return { lines, info: at("info"), warn: at("warn"), error: at("error"), debug: at("debug") };
 }
