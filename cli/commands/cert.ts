@@ -107,7 +107,7 @@ export function registerCert(program: Command): void {
   ).action(async (flags: CertFlags) => {
     const c = configFor(flags);
     const installed = c.managed ? await readInstalled(c.certDir) : await readExplicit(c.certFile);
-    if (!installed) throw new CliError(`no certificate at ${c.certFile}: one is generated when the server first starts (or run \`voicesrv cert renew\`)`, 3);
+    if (!installed) throw new CliError(`no certificate at ${c.certFile}: one is generated when the server first starts (or run \`voicesrv cert renew\`)`, 1);
     const plan = await renewalPlan(c.certDir, installed.info, c.managed ? installed.kind : "external");
     // In private-CA mode the CA's fingerprint is what each phone compares before trusting it.
     const caPem = c.managed && installed.kind === "ca" ? await readFile(join(c.certDir, CA_DIR, CA_CERT_FILE), "utf8").catch(() => null) : null;

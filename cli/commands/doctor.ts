@@ -12,6 +12,7 @@ import { fetchHealth, localUrl } from "../ops/health-probe.ts";
 import { INSTALL_PATHS } from "../ops/install-paths.ts";
 import { mark, printJson, type Level } from "../ops/output.ts";
 import { createRunner } from "../ops/runner.ts";
+import { verifyUnit } from "../ops/unit-verify.ts";
 
 interface Check {
   name: string;
@@ -22,6 +23,7 @@ interface Check {
 
 interface DoctorFlags extends ConfigFlags {
   json?: boolean;
+  strict?: boolean;
 }
 
 /** Earliest plausible "now": a clock before this was never set (no RTC battery, no NTP yet). */
@@ -37,10 +39,11 @@ export function registerDoctor(program: Command): void {
     program
       .command("doctor")
       .description("check port, certificate, key permissions, clock, AES support, firewall and the systemd unit; say what to fix")
-      .option("--json", "print JSON"),
+      .option("--json", "print JSON")
+      .option("--strict", "exit 1 on warnings too (for monitoring and CI)"),
     { port: true },
   )
-    .addHelpText("after", "\nExample:\n  sudo voicesrv doctor")
+    .addHelpText("after", "\nExit codes: 0 nothing failed (warnings allowed unless --strict), 1 a check failed.\n\nExamples:\n  sudo voicesrv doctor\n  sudo voicesrv doctor --strict --json")
     .action(async (flags: DoctorFlags) => {
       const c = configFor(flags);
       const run = createRunner("live");
@@ -118,17 +121,17 @@ export function registerDoctor(program: Command): void {
         await stat(INSTALL_PATHS.unit);
         if (!analyze) add("systemd unit", "info", `${INSTALL_PATHS.unit} exists; systemd-analyze is missing, so it was not verified`);
         else {
-          const r = await run.probe([analyze, "verify", INSTALL_PATHS.unit]);
-          if (r?.code === 0) add("systemd unit", "ok", `${INSTALL_PATHS.unit} verifies`);
-          else add("systemd unit", "fail", (r?.stderr || r?.stdout || "").trim().split("\n")[0] ?? "verify failed", "sudo voicesrv install rewrites the unit");
+          const v = await verifyUnit(run, analyze, INSTALL_PATHS.unit);
+          if (v.ok) add("systemd unit", "ok", `${INSTALL_PATHS.unit} verifies`);
+          else add("systemd unit", "fail", v.detail, "sudo voicesrv install rewrites the unit");
         }
       } catch {
         add("systemd unit", "info", "not installed as a service (sudo voicesrv install)");
       }
 
-      const failed = checks.some((ch) => ch.level === "fail");
+      const failed = checks.some((ch) => ch.level === "fail" || (flags.strict && ch.level === "warn"));
       process.exitCode = failed ? 1 : 0;
-      if (flags.json) return printJson({ ok: !failed, checks });
+      if (flags.json) return printJson({ ok: !failed, strict: Boolean(flags.strict), checks });
       for (const ch of checks) {
         console.log(`${mark(ch.level)} ${ch.name.padEnd(16)} ${ch.detail}`);
         if (ch.fix && ch.level !== "ok") console.log(`     ${"".padEnd(16)} fix: ${ch.fix}`);

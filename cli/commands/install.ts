@@ -55,6 +55,15 @@ function realRoot(root: string): string {
   }
 }
 
+/** The closing line: a re-install that changed nothing must not claim an upgrade. */
+export function outcomeLine(state: InstallState, mode: RunMode, root: string): string {
+  if (mode === "staged") return `Staged install written to ${root}.`;
+  if (!state.upgrade) return "voicesrv is installed and running.";
+  if (!(state.binaryChanged || state.unitsChanged || state.configChanged)) return "voicesrv is already installed and up to date: nothing changed, nothing restarted.";
+  const ended = state.liveCallsEnded ? ` (${state.liveCallsEnded} call${state.liveCallsEnded === 1 ? "" : "s"} in progress ended)` : "";
+  return state.binaryChanged ? `voicesrv is upgraded and restarted${ended}.` : `voicesrv settings are updated and the service restarted${ended}.`;
+}
+
 export function registerInstall(program: Command): void {
   program
     .command("install")
@@ -127,7 +136,7 @@ export function registerInstall(program: Command): void {
         for (const c of run.planned) console.log(`  ${shellLine(c)}`);
         return;
       }
-      console.log(color.ok(state.upgrade ? "voicesrv is upgraded." : mode === "staged" ? `Staged install written to ${target.root}.` : "voicesrv is installed and running."));
+      console.log(color.ok(outcomeLine(state, mode, target.root)));
       if (mode === "live") {
         console.log("\nOpen on a phone or laptop (add a group name, e.g. /family):");
         const kind = state.certificate ? readCertKind(INSTALL_PATHS.certDir, state.certificate) : "external";

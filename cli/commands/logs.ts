@@ -19,7 +19,7 @@ export function registerLogs(program: Command): void {
       if (!/^\d+$/.test(flags.lines ?? "")) throw new CliError(`--lines must be a whole number, got "${flags.lines}"`, 2);
       const run = createRunner("live");
       const journalctl = run.which("journalctl");
-      if (!journalctl) throw new CliError("journalctl not found: this machine does not log through systemd — a server started with `voicesrv serve` logs to its terminal", 3);
+      if (!journalctl) throw new CliError("journalctl not found: this machine does not log through systemd — a server started with `voicesrv serve` logs to its terminal", 1);
       const argv = [journalctl, "-u", SERVICE_NAME, "-n", flags.lines!, "--no-pager", ...(flags.follow === false ? [] : ["-f"])];
       const code = await run.interactive(argv);
       // journalctl's own message already explained a failure; exit with its code.

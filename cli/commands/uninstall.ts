@@ -83,7 +83,7 @@ export function registerUninstall(program: Command): void {
         const kept = DATA_PATHS.filter((d) => target.exists(d));
         if (kept.length) console.log(`\nKept ${kept.join(" and ")} (certificate, CA, config) and the ${SERVICE_USER} user: a later install reuses them; --purge deletes them.`);
       }
-      if (mode === "live" && removed.length === 0 && !flags.purge) throw new CliError("voicesrv was not installed here: nothing removed", 3);
+      if (mode === "live" && removed.length === 0 && !flags.purge) throw new CliError("voicesrv was not installed here: nothing removed", 1);
     });
 }
 

@@ -1,7 +1,7 @@
 // `voicesrv install` as steps with undo (steps.ts). Every path is a system path; `target` maps it
 // into a staging root for --root and prints instead of writing for --dry-run, and every system
 // command goes through `run`, so neither mode can change this machine.
-import { existsSync } from "node:fs";
+import { existsSync, lstatSync } from "node:fs";
 import { join } from "node:path";
 import { CA_CERT_FILE, CA_DIR, CA_KEY_FILE, certificateCovers, EXTRA_NAMES_FILE, ensureCA, ensureCertificate, inspectCertificate, issueServerCertificate, mergeNames, namesForCertDir, readExtraNames, defaultNames, writeCertificatePair, writeExtraNames, type CertInfo } from "../../certs/index.ts";
 import type { GroupPolicyName } from "../../server/group-policy.ts";
@@ -12,6 +12,7 @@ import { KIND_FILE, writeCertKind } from "./cert-kind.ts";
 import { signalReload } from "./reload-signal.ts";
 import { detectFirewall, FIREWALL_RECORD, isLoopbackHost, readFirewallRecord, sshPorts } from "./firewall.ts";
 import { fetchHealth, localUrl } from "./health-probe.ts";
+import { liveCounts } from "./live-calls.ts";
 import { INSTALL_PATHS, RENEW_TIMER, SERVICE_NAME, SERVICE_USER } from "./install-paths.ts";
 import { readLivePid } from "./pid-file.ts";
 import type { Runner } from "./runner.ts";
@@ -45,6 +46,8 @@ export interface InstallState {
   configChanged?: boolean;
   /** --groups: which groups the server accepts (written to config.json when given). */
   groups?: GroupPolicyName;
+  /** Calls in progress when the upgrade restarted the service (each one ended), if known. */
+  liveCallsEnded?: number;
   fingerprint: string | null;
   /** The certificate the service will serve, for the URLs printed at the end (null: none yet or http). */
   certificate?: CertInfo | null;
@@ -88,11 +91,32 @@ function effectiveConfig(raw: Record<string, unknown>): ServerConfig {
   }
 }
 
-/** Restores a file's previous content (or removes it) — the undo of an overwrite. */
-function restorer(target: Target, path: string, previous: string | null, mode: number): () => Promise<void> {
+/** A file's mode and owner, read before it is overwritten, so an undo can put them back. */
+interface FileMeta {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+function fileMeta(target: Target, path: string): FileMeta | null {
+  try {
+    const st = lstatSync(target.path(path));
+    return st.isFile() ? { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Restores a file's previous content (or removes it) — the undo of an overwrite. With `meta`
+ * (read before the overwrite) its mode and owner come back too: config.json is root:voicesrv,
+ * and restored as root:root the service can no longer read it (issue #12, defect 1). Only root
+ * can give a file away; anyone else restores it as their own, as it was written.
+ */
+function restorer(target: Target, path: string, previous: string | null, mode: number, meta: FileMeta | null = null): () => Promise<void> {
   return async () => {
     if (previous === null) await target.remove(path);
-    else await target.write(path, previous, mode);
+    else await target.write(path, previous, meta?.mode ?? mode, false, meta && process.getuid?.() === 0 ? { uid: meta.uid, gid: meta.gid } : undefined);
   };
 }
 
@@ -216,8 +240,9 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
         let summary = "config kept";
         if (content !== previousRaw) {
           state.configChanged = true;
+          const meta = fileMeta(target, INSTALL_PATHS.configFile);
           await target.write(INSTALL_PATHS.configFile, content, 0o640, true);
-          undo.push(restorer(target, INSTALL_PATHS.configFile, previousRaw, 0o640));
+          undo.push(restorer(target, INSTALL_PATHS.configFile, previousRaw, 0o640, meta));
           summary = `${previousRaw === null ? did("config written", "config would be written") : did("config updated", "config would be updated")}: port ${state.port}, host ${state.host}`;
         }
         // The service reads its config as the voicesrv group; nobody else may.
@@ -311,8 +336,9 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
         for (const unit of renderUnits({ binary: INSTALL_PATHS.binary, config: INSTALL_PATHS.configFile, stateDir: INSTALL_PATHS.stateDir, user: SERVICE_USER, port: state.port, acme })) {
           const previous = await target.read(unit.path);
           if (previous === unit.content) continue;
+          const meta = fileMeta(target, unit.path);
           await target.write(unit.path, unit.content, 0o644, true);
-          undo.push(restorer(target, unit.path, previous, 0o644));
+          undo.push(restorer(target, unit.path, previous, 0o644, meta));
           state.unitsChanged = true;
         }
         return { summary: state.unitsChanged ? did("written", "would be written") : "already up to date", undo: async () => { for (const u of undo.reverse()) await u(); } };
@@ -336,6 +362,18 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
         await run.change(["systemctl", "enable", "--now", RENEW_TIMER]);
         if (state.upgrade) {
           const changed = state.binaryChanged || state.unitsChanged || state.configChanged;
+          if (changed && live) {
+            // A restart ends every call in progress (the app reconnects, the call does not
+            // resume): say how many before doing it. The old config is still what runs.
+            const was = effectiveConfig(opts.installed ? { ...opts.installed, dataDir: opts.installed.dataDir ?? INSTALL_PATHS.stateDir } : nextConfig({}, state));
+            const pem = was.http ? null : await target.read(certPaths(was).certFile);
+            const counts = await liveCounts(localUrl(was.host, was.port, !was.http), pem ? inspectCertificate(pem).fingerprint256 : undefined);
+            if (counts) {
+              const line = `${counts.calls} call${counts.calls === 1 ? "" : "s"} in progress${counts.calls ? " will end now: a restart ends calls (people call again once the app reconnects)" : ": nothing is interrupted"}`;
+              console.log(`      ${line}`);
+              state.liveCallsEnded = counts.calls;
+            }
+          }
           if (changed) await run.change(["systemctl", "restart", SERVICE_NAME]);
           if (!state.service.enabled) await run.change(["systemctl", "enable", SERVICE_NAME]);
           return { summary: changed ? did("restarted with the new version or settings", "would restart with the new version or settings") : "already running this version", undo };
@@ -393,17 +431,38 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
           for (const cmd of firewall.enableCommands(ssh)) await run.change(cmd);
           state.notes.push(`${firewall.name} was enabled, with SSH (port ${ssh.join(", ")}) allowed first`);
         }
-        if (found.active && (await firewall.hasRule(state.port))) return { summary: `${firewall.name}: port ${state.port}/tcp already open` };
-        for (const cmd of firewall.openCommands(state.port)) await run.change(cmd);
-        if (firewall.persistenceNote) state.notes.push(firewall.persistenceNote);
         // Uninstall closes only ports recorded here: rules the operator added stay.
         const recordBefore = await target.read(FIREWALL_RECORD);
         const recorded = readFirewallRecord(recordBefore);
-        if (!recorded.includes(state.port)) await target.write(FIREWALL_RECORD, [...recorded, state.port].join("\n") + "\n", 0o640);
+        const undo: (() => Promise<void>)[] = [];
+        const said: string[] = [];
+        const opened = !(found.active && (await firewall.hasRule(state.port)));
+        if (!opened) said.push(`port ${state.port}/tcp already open`);
+        else {
+          for (const cmd of firewall.openCommands(state.port)) await run.change(cmd);
+          if (firewall.persistenceNote) state.notes.push(firewall.persistenceNote);
+          undo.push(async () => { for (const cmd of await firewall.closeCommands(state.port)) await run.tryChange(cmd); });
+          said.push(`${did("opened", "would open")} ${state.port}/tcp`);
+        }
+        // A move to another --port closes the old port's rule, if install opened it (issue #12,
+        // defect 5): left open, it is a hole nothing listens behind until something else does.
+        const oldPort = Number(opts.installed?.port) || null;
+        const stale = oldPort !== null && oldPort !== state.port && recorded.includes(oldPort) ? oldPort : null;
+        if (stale !== null) {
+          for (const cmd of await firewall.closeCommands(stale)) await run.change(cmd);
+          undo.push(async () => { for (const cmd of firewall.openCommands(stale)) await run.tryChange(cmd); });
+          said.push(`${did("closed", "would close")} the old port ${stale}/tcp`);
+        }
+        // The current port is recorded only if install opened it (now or before): a rule the
+        // operator made stays theirs, and uninstall leaves it.
+        const keep = recorded.filter((p) => p !== stale);
+        const next = opened && !keep.includes(state.port) ? [...keep, state.port] : keep;
+        if (next.join(",") !== recorded.join(",")) await target.write(FIREWALL_RECORD, next.join("\n") + "\n", 0o640);
         return {
-          summary: `${firewall.name}: ${did("opened", "would open")} ${state.port}/tcp`,
+          summary: `${firewall.name}: ${said.join("; ")}`,
           undo: async () => {
-            for (const cmd of await firewall.closeCommands(state.port)) await run.tryChange(cmd);
+            // Newest first: reopen the old port before closing the new one.
+            for (const u of undo.reverse()) await u();
             await restorer(target, FIREWALL_RECORD, recordBefore, 0o640)();
           },
           leaves: `${firewall.name} rule for ${state.port}/tcp`,

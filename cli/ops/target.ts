@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { constants, existsSync, lstatSync, readFileSync, readdirSync, rmdirSync } from "node:fs";
 import { chmod, copyFile, mkdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import { writeFileAtomic } from "../../certs/atomic-write.ts";
+import { writeFileAtomic, type FileOwner } from "../../certs/atomic-write.ts";
 import { color } from "./output.ts";
 import type { RunMode } from "./runner.ts";
 
@@ -16,8 +16,11 @@ export interface Target {
   path(systemPath: string): string;
   exists(systemPath: string): boolean;
   read(systemPath: string): Promise<string | null>;
-  /** Writes atomically with an exact mode. `show` prints the content in --dry-run (never for secrets). */
-  write(systemPath: string, content: string, mode: number, show?: boolean): Promise<void>;
+  /**
+   * Writes atomically with an exact mode (and owner, given to the new file's descriptor). `show`
+   * prints the content in --dry-run (never for secrets).
+   */
+  write(systemPath: string, content: string, mode: number, show?: boolean, owner?: FileOwner): Promise<void>;
   /** Copies a file (the binary) into place atomically: a running service keeps its old inode. */
   copy(systemPath: string, source: string, mode: number): Promise<void>;
   mkdir(systemPath: string, mode: number): Promise<boolean>;
@@ -42,7 +45,7 @@ export function createTarget(mode: RunMode, root = "/", echo: (line: string) => 
         return null;
       }
     },
-    async write(p, content, fileMode, show = false) {
+    async write(p, content, fileMode, show = false, owner) {
       written.push(p);
       if (mode === "dry-run") {
         echo(`      ${color.dim("would write:")} ${p} (mode ${octal(fileMode)}, ${Buffer.byteLength(content)} bytes)`);
@@ -50,7 +53,7 @@ export function createTarget(mode: RunMode, root = "/", echo: (line: string) => 
         return;
       }
       await mkdir(dirname(path(p)), { recursive: true });
-      await writeFileAtomic(path(p), content, fileMode);
+      await writeFileAtomic(path(p), content, fileMode, owner);
     },
     async copy(p, source, fileMode) {
       written.push(p);
