@@ -75,7 +75,7 @@ export async function renewalPlan(certDir: string, info: CertInfo, kind: string)
 function managedDir(flags: CertFlags): { certDir: string; dataDir: string } {
   const c = configFor(flags);
   if (!c.managed) {
-    throw new CliError(`the server uses ${c.certFile} from its config (--cert/--key), which voicesrv does not manage: replace that file, then run \`systemctl reload voicesrv\``, 2);
+    throw new CliError(`the server uses ${c.certFile} from its config (--cert/--key), which voicesrv does not manage: replace that file, then run \`voicesrv reload\``, 2);
   }
   return { certDir: c.certDir, dataDir: c.dataDir };
 }
@@ -86,7 +86,7 @@ async function reload(flags: CertFlags, dataDir: string): Promise<ReloadOutcome 
 }
 
 function reloadLine(r: ReloadOutcome | null): string {
-  if (!r) return "not reloaded (--no-reload): run `systemctl reload voicesrv` when ready";
+  if (!r) return "not reloaded (--no-reload): run `voicesrv reload` when ready";
   return r.signalled ? `sent SIGHUP to voicesrv (PID ${r.pid}, via ${r.via}): it now serves the new certificate; calls stay up` : r.reason;
 }
 

@@ -9,6 +9,7 @@ import { registerDoctor } from "./doctor.ts";
 import { registerLogs } from "./logs.ts";
 import { registerGroup } from "./group.ts";
 import { registerBackup } from "./backup.ts";
+import { registerReload } from "./reload.ts";
 
 // One file per command; each registers itself on the program.
 export function registerCommands(program: Command): void {
@@ -19,6 +20,7 @@ export function registerCommands(program: Command): void {
   registerUninstall(program);
   registerStatus(program);
   registerDoctor(program);
+  registerReload(program);
   registerLogs(program);
   registerGroup(program);
   registerBackup(program);
