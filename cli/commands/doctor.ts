@@ -5,8 +5,9 @@ import { inspectCertificate, validateCertificatePair } from "../../certs/index.t
 import { portInUse } from "../../server/port-check.ts";
 import { readAcmeSettings } from "../../certs/acme-state.ts";
 import { readCertKind } from "../ops/cert-kind.ts";
-import { addConfigFlags, configFor, type ConfigFlags } from "../ops/config-flags.ts";
+import { addConfigFlags, type ConfigFlags } from "../ops/config-flags.ts";
 import { coverageFix, openUrls } from "../ops/lan-urls.ts";
+import { locateServer, reloadAdvice } from "../ops/server-locator.ts";
 import { detectFirewall } from "../ops/firewall.ts";
 import { fetchHealth, localUrl } from "../ops/health-probe.ts";
 import { INSTALL_PATHS } from "../ops/install-paths.ts";
@@ -45,10 +46,19 @@ export function registerDoctor(program: Command): void {
   )
     .addHelpText("after", "\nExit codes: 0 nothing failed (warnings allowed unless --strict), 1 a check failed.\n\nExamples:\n  sudo voicesrv doctor\n  sudo voicesrv doctor --strict --json")
     .action(async (flags: DoctorFlags) => {
-      const c = configFor(flags);
       const run = createRunner("live");
+      const where = await locateServer(flags, run);
+      const c = where.config;
       const checks: Check[] = [];
       const add = (name: string, level: Level, detail: string, fix?: string) => checks.push({ name, level, detail, fix });
+      const which = {
+        named: `as named (data ${c.dataDir})`,
+        systemd: `the installed service (data ${c.dataDir})`,
+        "by-hand": `the server started by hand, PID ${where.pid} (data ${c.dataDir})`,
+        "installed-config": `the installed config, no server running (data ${c.dataDir})`,
+        default: `no server found running; defaults (data ${c.dataDir})`,
+      }[where.how];
+      add("server", "info", which, where.how === "default" ? "pass --config or --data-dir for a server elsewhere" : undefined);
 
       let certPem: string | null = null;
       let fingerprint: string | undefined;
@@ -88,7 +98,7 @@ export function registerDoctor(program: Command): void {
       if (await portInUse(checkHost, c.port)) {
         const h = await fetchHealth(localUrl(c.host, c.port, !c.http), { pin: fingerprint });
         if (h.kind === "ok") add("port", "ok", `${c.port} is bound by voicesrv ${h.health.version}`);
-        else if (h.kind === "untrusted") add("port", "warn", `${c.port} answers with a certificate that differs from ${c.certFile}`, "systemctl reload voicesrv (or another program owns the port: pick another --port)");
+        else if (h.kind === "untrusted") add("port", "warn", `${c.port} answers with a certificate that differs from ${c.certFile}`, `${reloadAdvice(where)} (or another program owns the port: pick another --port)`);
         else add("port", "fail", `${c.port} is bound by another program`, `stop it (ss -ltnp 'sport = :${c.port}') or choose another port with install --port`);
       } else add("port", "ok", `${c.port} is free`);
 
@@ -112,6 +122,7 @@ export function registerDoctor(program: Command): void {
 
       const fw = await detectFirewall(run);
       if (!fw) add("firewall", "info", "no firewall found (ufw, firewalld, nftables)");
+      else if (fw.undetermined) add("firewall", "info", `cannot read the ${fw.firewall.name} rules without root`, "sudo voicesrv doctor");
       else if (!fw.active) add("firewall", "info", `${fw.firewall.name} is installed but inactive`);
       else if (await fw.firewall.hasRule(c.port)) add("firewall", "ok", `${fw.firewall.name} allows ${c.port}/tcp`);
       else add("firewall", "warn", `${fw.firewall.name} has no rule for ${c.port}/tcp: other devices cannot connect`, "sudo voicesrv install (re-run), or open the port yourself");

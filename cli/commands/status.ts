@@ -3,13 +3,13 @@ import type { Command } from "commander";
 import { inspectCertificate, type CertInfo } from "../../certs/index.ts";
 import { CliError } from "../cli-error.ts";
 import { readCertKind } from "../ops/cert-kind.ts";
-import { addConfigFlags, configFor, type ConfigFlags } from "../ops/config-flags.ts";
+import { addConfigFlags, type ConfigFlags } from "../ops/config-flags.ts";
 import { detectFirewall } from "../ops/firewall.ts";
 import { fetchHealth, fetchMetrics, localUrl, type Health, type LiveCounts } from "../ops/health-probe.ts";
 import { color, mark, printJson } from "../ops/output.ts";
 import { readLivePid } from "../ops/pid-file.ts";
 import { createRunner } from "../ops/runner.ts";
-import { serviceState } from "../ops/service-state.ts";
+import { locateServer, reloadAdvice } from "../ops/server-locator.ts";
 import { certJson, renewalPlan } from "./cert.ts";
 
 interface StatusFlags extends ConfigFlags {
@@ -36,20 +36,22 @@ export function registerStatus(program: Command): void {
   )
     .addHelpText("after", "\nExamples:\n  voicesrv status\n  voicesrv status --url https://127.0.0.1:22000 --data-dir ./data --json")
     .action(async (flags: StatusFlags) => {
-      const c = configFor(flags);
+      const run = createRunner("live");
+      const where = await locateServer(flags, run);
+      const c = where.config;
       let url: URL;
       try {
         url = new URL(flags.url ?? localUrl(c.host, c.port, !c.http));
       } catch {
         throw new CliError(`--url must be a URL such as https://127.0.0.1:22000, got "${flags.url}"`, 2);
       }
-      const run = createRunner("live");
       const problems: string[] = [];
       /** Said, but not a fault of the server: no effect on the state or exit code. */
       const notes: string[] = [];
 
-      const svc = await serviceState(run);
-      const pid = svc.pid ?? readLivePid(c.dataDir);
+      const svc = where.service;
+      const pid = svc.pid ?? where.pid ?? readLivePid(c.dataDir);
+      if (where.others.length) notes.push(`more voicesrv servers run by hand (PID ${where.others.join(", ")}): this is PID ${where.pid}; pass --config or --data-dir to choose`);
 
       let cert: CertInfo | null = null;
       let certError: string | null = null;
@@ -78,7 +80,7 @@ export function registerStatus(program: Command): void {
         problems.push(`not running: ${health.detail}${svc.known ? ` (voicesrv.service is ${svc.activeState})` : ""}`);
       } else {
         state = "degraded";
-        problems.push(health.kind === "untrusted" ? `${health.detail} — if you just changed it, run \`systemctl reload voicesrv\`` : `running but not healthy: ${health.detail}`);
+        problems.push(health.kind === "untrusted" ? `${health.detail} — if you just changed it, run \`${reloadAdvice({ ...where, pid })}\`` : `running but not healthy: ${health.detail}`);
       }
 
       // Live counts are not public (/metrics: loopback, or the metricsToken from the config).
@@ -101,10 +103,13 @@ export function registerStatus(program: Command): void {
 
       const port = Number(url.port) || c.port;
       const fw = await detectFirewall(run);
-      // Loopback-only servers (behind a tunnel or proxy) need no firewall opening.
-      const needsRule = fw?.active === true && !isLoopback(c.host) && !isLoopback(url.hostname);
+      // Loopback-only servers (behind a tunnel or proxy) need no firewall opening. The bind
+      // address decides, not the URL status asks (always loopback by default): judged by the
+      // URL, a missing rule was never reported (issue #12, defect 4).
+      const needsRule = fw?.active === true && !isLoopback(c.host);
       const rulePresent = fw?.active ? await fw.firewall.hasRule(port) : null;
-      if (needsRule && !rulePresent) problems.push(`${fw!.firewall.name} has no rule for ${port}/tcp: sudo voicesrv install (or open it yourself)`);
+      if (needsRule && !rulePresent) problems.push(`${fw!.firewall.name} has no rule for ${port}/tcp: other devices cannot connect — sudo voicesrv install (or open it yourself)`);
+      if (fw?.undetermined) notes.push(`cannot read the ${fw.firewall.name} rules without root: run with sudo to check the firewall`);
       if (state === "healthy" && problems.length) state = "degraded";
 
       const certKind = cert ? (c.managed ? readCertKind(c.certDir, cert) : "external") : null;
@@ -115,11 +120,11 @@ export function registerStatus(program: Command): void {
       const result = {
         state: state === "notRunning" ? "not-running" : state,
         url: url.origin,
-        service: { manager: svc.known ? "systemd" : pid ? "pid-file" : "none", active: svc.known ? svc.active : h !== null, enabled: svc.enabled, pid, uptimeSeconds: svc.uptimeSeconds ?? live?.uptimeSeconds ?? null },
+        service: { manager: svc.known ? "systemd" : pid ? (where.how === "by-hand" ? "by-hand" : "pid-file") : "none", dataDir: c.dataDir, active: svc.known ? svc.active : h !== null, enabled: svc.enabled, pid, uptimeSeconds: svc.uptimeSeconds ?? live?.uptimeSeconds ?? null },
         version: h?.version ?? null,
         health: live ? { groups: live.groups, members: live.members, calls: live.calls, connections: live.connections } : null,
         certificate: cert ? { file: c.certFile, kind: certKind, ...certJson(cert), nextRenewal: renewal?.next ?? null } : null,
-        firewall: fw ? { name: fw.firewall.name, active: fw.active, rulePresent } : null,
+        firewall: fw ? { name: fw.firewall.name, active: fw.undetermined ? null : fw.active, rulePresent } : null,
         problems,
         notes,
       };
@@ -129,14 +134,14 @@ export function registerStatus(program: Command): void {
       const headline = state === "healthy" ? color.ok("healthy") : state === "degraded" ? color.warn("degraded") : color.bad("not running");
       console.log(`voicesrv ${headline}  ${url.origin}`);
       const s = result.service;
-      console.log(`  service      ${s.manager === "systemd" ? `systemd: ${svc.activeState}, ${svc.enabled ? "enabled" : "not enabled"}` : s.manager === "pid-file" ? "started by hand" : "not managed by systemd"}${pid ? `, PID ${pid}` : ""}${s.uptimeSeconds !== null ? `, up ${formatUptime(s.uptimeSeconds)}` : ""}`);
+      console.log(`  service      ${s.manager === "systemd" ? `systemd: ${svc.activeState}, ${svc.enabled ? "enabled" : "not enabled"}` : s.manager === "pid-file" || s.manager === "by-hand" ? `started by hand (data ${c.dataDir})` : "not managed by systemd"}${pid ? `, PID ${pid}` : ""}${s.uptimeSeconds !== null ? `, up ${formatUptime(s.uptimeSeconds)}` : ""}`);
       if (h) console.log(`  health       version ${h.version}${live ? `: ${live.groups} groups, ${live.members} members, ${live.calls} calls` : ""}`);
       if (cert) {
         console.log(`  certificate  ${cert.subject} (${result.certificate!.kind}), ${[...cert.sans.dns, ...cert.sans.ip].join(", ")}`);
         console.log(`               ${cert.daysLeft} days left, SHA-256 ${cert.fingerprint256}`);
         console.log(`               issuer ${cert.issuer}; renewal ${renewal?.text ?? "unknown"}`);
       }
-      console.log(`  firewall     ${fw ? `${fw.firewall.name} ${fw.active ? (rulePresent ? `active, ${port}/tcp open` : `active, no rule for ${port}/tcp`) : "inactive"}` : "none found"}`);
+      console.log(`  firewall     ${fw ? `${fw.firewall.name} ${fw.undetermined ? "unknown (needs root to read)" : fw.active ? (rulePresent ? `active, ${port}/tcp open` : `active, no rule for ${port}/tcp`) : "inactive"}` : "none found"}`);
       for (const p of problems) console.log(`  ${mark(state === "notRunning" ? "fail" : "warn")} ${p}`);
       for (const n of notes) console.log(`  note: ${n}`);
     });

@@ -8,7 +8,8 @@ const COMMENT = "voicesrv";
 
 export interface Firewall {
   readonly name: FirewallName;
-  isActive(): Promise<boolean>;
+  /** null: cannot tell — reading the rules needs root (status run as a plain user). */
+  isActive(): Promise<boolean | null>;
   hasRule(port: number): Promise<boolean>;
   openCommands(port: number): string[][];
   closeCommands(port: number): Promise<string[][]>;
@@ -18,11 +19,20 @@ export interface Firewall {
   readonly persistenceNote?: string;
 }
 
+/** A read refused for want of privileges: says nothing about the firewall itself. */
+function denied(r: { code: number; stdout: string; stderr: string } | null): boolean {
+  return r !== null && r.code !== 0 && /not permitted|permission denied|need to be root|authoriz/i.test(r.stderr + r.stdout);
+}
+
 function ufw(run: Runner): Firewall {
   const status = async () => (await run.probe(["ufw", "status"]))?.stdout ?? "";
   return {
     name: "ufw",
-    isActive: async () => /^Status: active/m.test(await status()),
+    async isActive() {
+      const r = await run.probe(["ufw", "status"]);
+      if (denied(r)) return null;
+      return /^Status: active/m.test(r?.stdout ?? "");
+    },
     hasRule: async (port) => new RegExp(`^${port}(/tcp)?\\s+(ALLOW|LIMIT)`, "m").test(await status()),
     openCommands: (port) => [["ufw", "allow", `${port}/tcp`, "comment", COMMENT]],
     closeCommands: async (port) => [["ufw", "delete", "allow", `${port}/tcp`]],
@@ -33,7 +43,11 @@ function ufw(run: Runner): Firewall {
 function firewalld(run: Runner): Firewall {
   return {
     name: "firewalld",
-    isActive: async () => (await run.probe(["firewall-cmd", "--state"]))?.stdout.trim() === "running",
+    async isActive() {
+      const r = await run.probe(["firewall-cmd", "--state"]);
+      if (denied(r)) return null;
+      return r?.stdout.trim() === "running";
+    },
     hasRule: async (port) => (await run.probe(["firewall-cmd", `--query-port=${port}/tcp`]))?.code === 0,
     // Runtime and permanent both: the port opens now and survives a reboot, without a reload.
     openCommands: (port) => [
@@ -56,7 +70,11 @@ function nftables(run: Runner): Firewall {
     (await run.probe(["nft", ...(handles ? ["-a"] : []), "list", "chain", "inet", "filter", "input"])) ?? null;
   return {
     name: "nftables",
-    isActive: async () => (await chain())?.code === 0,
+    async isActive() {
+      const r = await chain();
+      if (denied(r)) return null;
+      return r?.code === 0;
+    },
     hasRule: async (port) => new RegExp(`tcp dport ${port} .*accept`).test((await chain())?.stdout ?? ""),
     openCommands: (port) => [["nft", "add", "rule", "inet", "filter", "input", "tcp", "dport", String(port), "accept", "comment", `"${COMMENT}"`]],
     async closeCommands(port) {
@@ -78,12 +96,19 @@ function nftables(run: Runner): Firewall {
  * The firewall to use: the first active one, else the first installed one (inactive), else null.
  * Several can be installed (ufw drives nftables underneath), so the active front-end wins.
  */
-export async function detectFirewall(run: Runner): Promise<{ firewall: Firewall; active: boolean } | null> {
+export async function detectFirewall(run: Runner): Promise<{ firewall: Firewall; active: boolean; undetermined?: boolean } | null> {
   const candidates: Firewall[] = [];
   if (run.which("ufw")) candidates.push(ufw(run));
   if (run.which("firewall-cmd")) candidates.push(firewalld(run));
   if (run.which("nft")) candidates.push(nftables(run));
-  for (const fw of candidates) if (await fw.isActive()) return { firewall: fw, active: true };
+  let unknown: Firewall | null = null;
+  for (const fw of candidates) {
+    const active = await fw.isActive();
+    if (active) return { firewall: fw, active: true };
+    if (active === null) unknown ??= fw;
+  }
+  // Not root: "inactive" would be a guess (issue #12, defect 4); say it could not be read.
+  if (unknown) return { firewall: unknown, active: false, undetermined: true };
   return candidates[0] ? { firewall: candidates[0], active: false } : null;
 }
 
