@@ -3,13 +3,13 @@
 // drives installSteps with a recording runner against a staged root (the runner claims "live",
 // so the system steps run, but every command is only recorded and every file lands in the root).
 import { deepStrictEqual, match, ok as assertOk, strictEqual, throws } from "node:assert";
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureCA, ensureCertificate, generateSelfSigned } from "../../certs/index.ts";
-import { modeFrom } from "../../cli/commands/install.ts";
+import { modeFrom, outcomeLine } from "../../cli/commands/install.ts";
 import { firewallCloseStep } from "../../cli/commands/uninstall.ts";
 import { installSteps, type InstallState } from "../../cli/ops/install-plan.ts";
 import type { CommandResult, Runner } from "../../cli/ops/runner.ts";
@@ -32,7 +32,14 @@ function expect(actual: any) {
     toBeGreaterThan: (n: number) => assertOk(actual > n, `${actual} is not > ${n}`),
     toThrow: (re: RegExp) => throws(actual, re),
   };
-  return { ...m, not: { toBe: (v: unknown) => assertOk(actual !== v, `${JSON.stringify(v)} twice`), toContain: (v: unknown) => assertOk(!actual.includes(v), `${JSON.stringify(actual)} contains ${JSON.stringify(v)}`) } };
+  return {
+    ...m,
+    not: {
+      toBe: (v: unknown) => assertOk(actual !== v, `${JSON.stringify(v)} twice`),
+      toContain: (v: unknown) => assertOk(!actual.includes(v), `${JSON.stringify(actual)} contains ${JSON.stringify(v)}`),
+      toMatch: (re: RegExp) => assertOk(!re.test(String(actual)), `${JSON.stringify(actual)} matches ${re}`),
+    },
+  };
 }
 
 const scenarios: Record<string, () => Promise<void>> = {};
@@ -271,6 +278,75 @@ describe("install rollback undoes only what it changed", () => {
     const none = recorder({ ufw: rules });
     await drive([{ title: "skipped", fix: "", run: async () => {} }, firewallCloseStep(none, target, 8443)]);
     expect(none.planned).toEqual([]);
+  });
+});
+
+describe("issue #12 defects", () => {
+  test("rollback restores config.json with its previous owner and mode, not root:root 0640", async () => {
+    const port = await freePort();
+    const config = { port, host: "0.0.0.0", dataDir: "/var/lib/voicesrv" };
+    const { root, p, bin } = await stagedRoot(config);
+    const file = p("etc/voicesrv/config.json");
+    // As install leaves it: root:voicesrv 0640. Here: gid 65534 (a group that is not root's) and
+    // mode 0644, so both the owner and the mode must come back for the check to pass.
+    chmodSync(file, 0o644);
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) chownSync(file, 0, 65534);
+    const before = statSync(file);
+    const run = recorder({ active: true, enabled: true });
+    // A changed --host rewrites the config; nothing answers the health check, so it rolls back.
+    const steps = installSteps(run, createTarget("staged", root), { binarySource: bin, enableFirewall: false, names: null, healthTimeoutMs: 600, installed: config }, newState(port, "127.0.0.2"));
+    const { error } = await drive(steps);
+    expect(error?.message).toMatch(/health check/);
+    expect(error?.message).toMatch(/the system is as it was/);
+    const after = statSync(file);
+    expect((after.mode & 0o7777).toString(8)).toBe("644");
+    expect(`${after.uid}:${after.gid}`).toBe(`${before.uid}:${before.gid}`);
+    if (asRoot) expect(after.gid).toBe(65534);
+  });
+
+  test("install --port moves the firewall opening: the old recorded rule is closed, the record updated", async () => {
+    const oldPort = await freePort();
+    const newPort = await freePort();
+    const config = { port: oldPort, host: "0.0.0.0", dataDir: "/var/lib/voicesrv" };
+    const { root, p, bin } = await stagedRoot(config);
+    writeFileSync(p("var/lib/voicesrv/.firewall-ports"), `${oldPort}\n`);
+    const run = recorder({ ufw: `Status: active\n\nTo Action From\n22/tcp ALLOW Anywhere\n${oldPort}/tcp ALLOW Anywhere\n` });
+    const steps = installSteps(run, createTarget("staged", root), { binarySource: bin, enableFirewall: false, names: null, installed: config }, newState(newPort, "0.0.0.0")).filter((s) => !s.title.startsWith("Wait for"));
+    const { lines, error } = await drive(steps);
+    expect(error).toBeNull();
+    expect(run.planned).toContainEqual(["ufw", "allow", `${newPort}/tcp`, "comment", "voicesrv"]);
+    expect(run.planned).toContainEqual(["ufw", "delete", "allow", `${oldPort}/tcp`]);
+    expect(readFileSync(p("var/lib/voicesrv/.firewall-ports"), "utf8").trim()).toBe(String(newPort));
+    expect(lines.join("\n")).toContain(`closed the old port ${oldPort}/tcp`);
+  });
+
+  test("an old port the operator opened (not recorded) is left alone", async () => {
+    const oldPort = await freePort();
+    const newPort = await freePort();
+    const config = { port: oldPort, host: "0.0.0.0", dataDir: "/var/lib/voicesrv" };
+    const { root, bin } = await stagedRoot(config);
+    const run = recorder({ ufw: `Status: active\n\nTo Action From\n${oldPort}/tcp ALLOW Anywhere\n` });
+    const steps = installSteps(run, createTarget("staged", root), { binarySource: bin, enableFirewall: false, names: null, installed: config }, newState(newPort, "0.0.0.0")).filter((s) => !s.title.startsWith("Wait for"));
+    const { error } = await drive(steps);
+    expect(error).toBeNull();
+    expect(run.planned.filter((c) => c[1] === "delete")).toEqual([]);
+  });
+
+  test("a re-install that changes nothing does not say upgraded", async () => {
+    const config = { port: 22000, host: "0.0.0.0", dataDir: "/var/lib/voicesrv" };
+    const { root, bin } = await stagedRoot(config, 22000);
+    const run = recorder({ active: true, enabled: true });
+    const state = newState(22000, "0.0.0.0");
+    // Same binary, same config, same units; stop before the health check (nothing listens).
+    const steps = installSteps(run, createTarget("staged", root), { binarySource: bin, enableFirewall: false, names: null, installed: config }, state).filter((s) => !s.title.startsWith("Wait for") && !s.title.startsWith("Open port"));
+    const { error } = await drive(steps);
+    expect(error).toBeNull();
+    expect(run.planned.map((c) => c.join(" "))).not.toContain("systemctl restart voicesrv");
+    const line = outcomeLine(state, "live", "/");
+    expect(line).not.toMatch(/upgraded/);
+    expect(line).toMatch(/nothing changed/);
+    expect(outcomeLine({ ...state, binaryChanged: true }, "live", "/")).toMatch(/upgraded/);
   });
 });
 
