@@ -160,7 +160,11 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
         const undo = async () => {
           if (!live || !(state.binaryChanged || state.unitsChanged || state.configChanged)) return;
           await run.tryChange(["systemctl", "daemon-reload"]);
-          if (state.upgrade) await run.tryChange(["systemctl", "restart", SERVICE_NAME]);
+          if (state.upgrade) {
+            // A new binary that crash-looped may have hit the start limit: restart would refuse.
+            await run.tryChange(["systemctl", "reset-failed", SERVICE_NAME]);
+            await run.tryChange(["systemctl", "restart", SERVICE_NAME]);
+          }
         };
         if (state.service.active) {
           state.upgrade = true;

@@ -199,7 +199,7 @@ describe("install upgrade follows the installed config", () => {
     expect(restart).toBeGreaterThan(-1);
     expect(readFileSync(p("etc/voicesrv/config.json"), "utf8")).toBe(before);
     // After the config is back, systemd re-reads it and the old settings run again.
-    expect(cmds.slice(-2)).toEqual(["systemctl daemon-reload", "systemctl restart voicesrv"]);
+    expect(cmds.slice(-3)).toEqual(["systemctl daemon-reload", "systemctl reset-failed voicesrv", "systemctl restart voicesrv"]);
     expect(cmds.slice(restart + 1)).not.toContain("systemctl disable voicesrv");
   });
 
