@@ -35,7 +35,7 @@ export function hostRelease(): { suite: string; mirror: string } {
   if (!suite) throw new Error("cannot tell the Debian release from /etc/os-release (VERSION_CODENAME)");
   const texts: string[] = [];
   for (const f of ["/etc/apt/sources.list", ...listDir("/etc/apt/sources.list.d").map((n) => join("/etc/apt/sources.list.d", n))]) {
-    if (f.endsWith(".list") || f.endsWith(".sources")) texts.push(readFileSync(f, "utf8"));
+    if ((f.endsWith(".list") || f.endsWith(".sources")) && existsSync(f)) texts.push(readFileSync(f, "utf8"));
   }
   const all = texts.join("\n");
   // deb822 stanzas first (URIs: … Suites: <suite> …), then one-line `deb URI suite main`.
@@ -162,7 +162,13 @@ export async function bootContainer(rootfs: string, binds: Record<string, string
       await kill();
     },
   };
-  const ready = await c.sh("systemctl is-system-running --wait", { timeoutMs: 90_000 });
+  // Until systemd has set up its private socket inside, systemctl cannot connect at all.
+  let ready = await c.sh("systemctl is-system-running --wait", { timeoutMs: 90_000 });
+  const bootEnd = Date.now() + 90_000;
+  while (/Failed to connect to bus|No such file/.test(ready.stderr + ready.stdout) && Date.now() < bootEnd && nspawn.exitCode === null) {
+    await Bun.sleep(200);
+    ready = await c.sh("systemctl is-system-running --wait", { timeoutMs: 90_000 });
+  }
   // "degraded" is a unit of the minimal image failing (no console, say); voicesrv's own state
   // is asserted by the tests.
   if (!/running|degraded/.test(ready.stdout)) {
