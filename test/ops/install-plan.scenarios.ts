@@ -333,6 +333,41 @@ describe("issue #12 defects", () => {
     expect(run.planned.filter((c) => c[1] === "delete")).toEqual([]);
   });
 
+  test("an upgrade says how many calls the restart ends, from /metrics when the server has it, else /api/health", async () => {
+    for (const withMetrics of [true, false]) {
+      const srv = Bun.serve({
+        hostname: "127.0.0.1",
+        port: 0,
+        fetch: (req) => {
+          const path = new URL(req.url).pathname;
+          if (path === "/metrics" && withMetrics) return new Response("# TYPE voicesrv_calls gauge\nvoicesrv_calls 2\nvoicesrv_members 4\n");
+          if (path === "/api/health") return Response.json({ ...health, calls: withMetrics ? 0 : 3, members: 6 });
+          return new Response("not found", { status: 404 });
+        },
+      });
+      cleanups.push(() => srv.stop(true));
+      const config = { port: srv.port, host: "127.0.0.1", http: true, dataDir: "/var/lib/voicesrv" };
+      const { root, bin } = await stagedRoot(config);
+      writeFileSync(bin, "binary-v2");
+      const run = recorder({ active: true, enabled: true });
+      const state = newState(srv.port!, "127.0.0.1");
+      const printed: string[] = [];
+      const log = console.log;
+      console.log = (...a: unknown[]) => void printed.push(a.join(" "));
+      try {
+        const steps = installSteps(run, createTarget("staged", root), { binarySource: bin, enableFirewall: false, names: null, healthTimeoutMs: 3000, installed: config }, state);
+        const { error } = await drive(steps);
+        expect(error).toBeNull();
+      } finally {
+        console.log = log;
+      }
+      const n = withMetrics ? 2 : 3;
+      expect(printed.join("\n")).toContain(`${n} calls in progress will end now`);
+      expect(state.liveCallsEnded).toBe(n);
+      expect(outcomeLine(state, "live", "/")).toBe(`voicesrv is upgraded and restarted (${n} calls in progress ended).`);
+    }
+  });
+
   test("a re-install that changes nothing does not say upgraded", async () => {
     const config = { port: 22000, host: "0.0.0.0", dataDir: "/var/lib/voicesrv" };
     const { root, bin } = await stagedRoot(config, 22000);
