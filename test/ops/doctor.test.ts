@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { cpuHasAes } from "../../cli/commands/doctor.ts";
 import { renewCertificate } from "../../cli/ops/cert-ops.ts";
+import { generateSelfSigned, writeCertificatePair } from "../../certs/index.ts";
 
 const repo = join(import.meta.dirname, "../..");
 const bun = join(repo, "node_modules/.bin/bun");
@@ -15,8 +16,8 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 });
 
-function doctor(dataDir: string) {
-  const r = Bun.spawnSync([bun, "cli/main.ts", "doctor", "--json", "-d", dataDir, "--config", "/nonexistent", "-H", "127.0.0.1", "-p", "1"], {
+function doctor(dataDir: string, extra: string[] = []) {
+  const r = Bun.spawnSync([bun, "cli/main.ts", "doctor", "--json", "-d", dataDir, "--config", "/nonexistent", "-H", "127.0.0.1", "-p", "1", ...extra], {
     cwd: repo,
     env: { ...process.env, PATH: "/usr/bin:/bin" },
   });
@@ -39,6 +40,20 @@ describe("voicesrv doctor", () => {
     const key = bad.json.checks.find((c) => c.name === "key permissions")!;
     expect(key.level).toBe("fail");
     expect(key.fix).toBe(`chmod 600 ${join(dir, "certs/key.pem")}`);
+  });
+
+  test("--strict turns a warning (certificate expiring soon) into exit 1; without it, exit 0", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "voicesrv-doctor-"));
+    dirs.push(dir);
+    const short = await generateSelfSigned({ hostnames: ["localhost"], ips: ["127.0.0.1"], days: 10 });
+    await writeCertificatePair(join(dir, "certs"), short.certPem, short.keyPem);
+    const lax = doctor(dir);
+    expect(lax.json.checks.find((c) => c.name === "certificate")?.level).toBe("warn");
+    expect(lax.json.checks.some((c) => c.level === "fail")).toBe(false);
+    expect(lax.code).toBe(0);
+    const strict = doctor(dir, ["--strict"]);
+    expect(strict.code).toBe(1);
+    expect(strict.json.ok).toBe(false);
   });
 
   test("AES support is read from x86 flags and arm64 Features", () => {
