@@ -397,7 +397,21 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
         const pinFile = certPaths(cfg).certFile;
         const deadline = Date.now() + (opts.healthTimeoutMs ?? 30_000);
         let last = "";
+        // A binary that exits at once would otherwise be waited on for the whole timeout while
+        // systemd restarts it over and over: say so as soon as systemd has seen it exit.
+        const crashed = async (): Promise<string | null> => {
+          const r = await run.probe(["systemctl", "show", SERVICE_NAME, "--property=ActiveState,SubState,NRestarts,ExecMainStatus"]);
+          if (!r || r.code !== 0) return null;
+          const p = Object.fromEntries(r.stdout.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+          if (p.SubState === "auto-restart" || p.ActiveState === "failed" || Number(p.NRestarts) > restartsBefore) {
+            return `voicesrv.service exited (status ${p.ExecMainStatus || "?"}) and systemd is restarting it`;
+          }
+          return null;
+        };
+        const restartsBefore = Number((await run.probe(["systemctl", "show", SERVICE_NAME, "--property=NRestarts", "--value"]))?.stdout.trim()) || 0;
         while (Date.now() < deadline) {
+          const dead = await crashed();
+          if (dead) throw new Error(dead);
           // Read each time: a service with a dataDir of its own creates the certificate on first start.
           const pem = cfg.http ? null : await target.read(pinFile);
           const r = await fetchHealth(url, { pin: pem ? inspectCertificate(pem).fingerprint256 : undefined, timeoutMs: 2000 });
