@@ -1,7 +1,7 @@
 // Where install/uninstall put files: the real / (live), a staging root (--root), or nowhere
 // (--dry-run prints each file instead). Paths are always given as they are on the real system.
 import { randomBytes } from "node:crypto";
-import { constants, existsSync, lstatSync, readFileSync, readdirSync, rmdirSync } from "node:fs";
+import { closeSync, constants, existsSync, lstatSync, openSync, readdirSync, readSync, realpathSync, rmdirSync, statSync } from "node:fs";
 import { chmod, copyFile, mkdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { writeFileAtomic, type FileOwner } from "../../certs/atomic-write.ts";
@@ -130,10 +130,34 @@ export async function fileMode(p: string): Promise<number | null> {
   }
 }
 
+/**
+ * Same content? The binary is ~110 MB: the same file (re-running the installed binary) or a
+ * different size answers at once, and otherwise it is compared in chunks, stopping at the first
+ * difference, instead of reading both files whole.
+ */
 export function sameBytes(a: string, b: string): boolean {
+  let fa: number | null = null;
+  let fb: number | null = null;
   try {
-    return Buffer.from(readFileSync(a)).equals(Buffer.from(readFileSync(b)));
+    if (realpathSync(a) === realpathSync(b)) return true;
+    const sa = statSync(a);
+    const sb = statSync(b);
+    if (sa.size !== sb.size) return false;
+    fa = openSync(a, "r");
+    fb = openSync(b, "r");
+    const CHUNK = 1 << 20;
+    const ba = Buffer.alloc(CHUNK);
+    const bb = Buffer.alloc(CHUNK);
+    for (let pos = 0; pos < sa.size; pos += CHUNK) {
+      const na = readSync(fa, ba, 0, CHUNK, pos);
+      const nb = readSync(fb, bb, 0, CHUNK, pos);
+      if (na !== nb || !ba.subarray(0, na).equals(bb.subarray(0, nb))) return false;
+    }
+    return true;
   } catch {
     return false;
+  } finally {
+    if (fa !== null) closeSync(fa);
+    if (fb !== null) closeSync(fb);
   }
 }
