@@ -59,7 +59,9 @@ function realRoot(root: string): string {
 export function outcomeLine(state: InstallState, mode: RunMode, root: string): string {
   if (mode === "staged") return `Staged install written to ${root}.`;
   if (!state.upgrade) return "voicesrv is installed and running.";
-  if (!(state.binaryChanged || state.unitsChanged || state.configChanged)) return "voicesrv is already installed and up to date: nothing changed, nothing restarted.";
+  if (!(state.binaryChanged || state.unitsChanged || state.configChanged)) {
+    return state.firewallChanged ? "voicesrv was already up to date (not restarted); its firewall opening is restored." : "voicesrv is already installed and up to date: nothing changed, nothing restarted.";
+  }
   const ended = state.liveCallsEnded ? ` (${state.liveCallsEnded} call${state.liveCallsEnded === 1 ? "" : "s"} in progress ended)` : "";
   return state.binaryChanged ? `voicesrv is upgraded and restarted${ended}.` : `voicesrv settings are updated and the service restarted${ended}.`;
 }

@@ -48,6 +48,8 @@ export interface InstallState {
   groups?: GroupPolicyName;
   /** Calls in progress when the upgrade restarted the service (each one ended), if known. */
   liveCallsEnded?: number;
+  /** The firewall step opened or closed a port. */
+  firewallChanged?: boolean;
   fingerprint: string | null;
   /** The certificate the service will serve, for the URLs printed at the end (null: none yet or http). */
   certificate?: CertInfo | null;
@@ -473,6 +475,7 @@ export function installSteps(run: Runner, target: Target, opts: InstallOptions, 
         }
         // The current port is recorded only if install opened it (now or before): a rule the
         // operator made stays theirs, and uninstall leaves it.
+        if (opened || stale !== null) state.firewallChanged = true;
         const keep = recorded.filter((p) => p !== stale);
         const next = opened && !keep.includes(state.port) ? [...keep, state.port] : keep;
         if (next.join(",") !== recorded.join(",")) await target.write(FIREWALL_RECORD, next.join("\n") + "\n", 0o640);

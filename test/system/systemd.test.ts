@@ -209,6 +209,7 @@ describe.skipIf(!asRoot)("voicesrv on a real systemd (nspawn container)", () => 
     expect(s.j.problems.join("\n")).toMatch(/nftables has no rule for 22001\/tcp/);
     const r = await c.sh(`${VS} install`);
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("its firewall opening is restored");
     expect((await json(`${VS} status --json`)).code).toBe(0);
     expect(await client.connect(22001)).toBe("open");
   }, 120_000);
