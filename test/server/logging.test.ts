@@ -7,6 +7,9 @@ import { afterEach, describe, expect, test } from "vitest";
 import { resolveConfig } from "../../server/config.ts";
 import { startServer } from "../../server/index.ts";
 import { createLogger, formatLine, type LogLevel } from "../../server/logger.ts";
+import { base64urlEncode } from "../../protocol/base64url.ts";
+import { groupKeys } from "../../protocol/identity-v2.ts";
+import { newGroupSecret } from "../helpers/test-device.ts";
 import { TestClient } from "../helpers/ws-client.ts";
 
 const repo = join(import.meta.dirname, "../..");
@@ -36,8 +39,10 @@ async function until(pred: () => boolean, ms = 3000) {
 
 describe("connection log lines", () => {
   test("accepted and closed, with group and member ID but no address unless logIps", async () => {
-    const s = await loggedServer();
-    const a = await TestClient.open(s.ws("family"));
+    const s = await loggedServer({ groups: "private" });
+    // A private group: the hello carries a join proof and the group's joinKey.
+    const secret = newGroupSecret();
+    const a = await TestClient.open(s.ws("family"), { secret, create: true });
     a.close();
     await until(() => s.events().some((e) => e.event === "connection closed"));
     const accepted = s.events().find((e) => e.event === "connection accepted")!;
@@ -45,8 +50,10 @@ describe("connection log lines", () => {
     expect(accepted.ip).toBeUndefined();
     const closed = s.events().find((e) => e.event === "connection closed")!;
     expect(closed).toMatchObject({ group: "family", member: a.id });
-    // The resume token the client holds never appears anywhere.
-    expect(s.lines.map((l) => l.line).join("\n")).not.toContain(a.token);
+    // Neither the group's joinKey nor the device's public key appears anywhere.
+    const all = s.lines.map((l) => l.line).join("\n");
+    expect(all).not.toContain(base64urlEncode((await groupKeys(secret)).joinKey));
+    expect(all).not.toContain(a.device.d);
   });
 
   test("refused for a foreign Origin and for the per-IP cap, each with its reason", async () => {
