@@ -57,7 +57,10 @@ describe.skipIf(!asRoot)("voicesrv on a real systemd (nspawn container)", () => 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), "voicesrv-systemd-"));
     await chmod(work, 0o755);
-    const [rootfs] = await Promise.all([ensureRootfs((s) => console.log(`systemd suite: ${s}`)), build(join(work, "voicesrv")), build(join(work, "voicesrv-upgrade"), "upgrade")]);
+    // allSettled: a failure must not leave a build writing into `work` after afterAll removed it.
+    const settled = await Promise.allSettled([ensureRootfs((s) => console.log(`systemd suite: ${s}`)), build(join(work, "voicesrv")), build(join(work, "voicesrv-upgrade"), "upgrade")]);
+    for (const r of settled) if (r.status === "rejected") throw r.reason;
+    const rootfs = (settled[0] as PromiseFulfilledResult<string>).value;
     // A binary that cannot serve: the upgrade to it must fail its health check and roll back.
     await writeFile(join(work, "voicesrv-broken"), "#!/bin/sh\necho 'broken build' >&2\nexit 3\n", { mode: 0o755 });
     c = await bootContainer(rootfs, { [work]: "/opt/vs" });
