@@ -74,6 +74,11 @@ export async function ensureRootfs(log: (s: string) => void = () => {}): Promise
   if (existsSync(join(rootfs, "usr/lib/systemd/systemd"))) return rootfs;
   if (!Bun.which("debootstrap", { PATH })) throw new Error("debootstrap is missing: apt-get install -y debootstrap systemd-container (.ci/run does this)");
   await mkdir(dir, { recursive: true });
+  // Left by an interrupted run (its process is gone): never reused, only removed.
+  for (const name of listDir(dir)) {
+    const pid = Number(name.match(/^rootfs\.tmp-(\d+)$/)?.[1]);
+    if (pid && !existsSync(`/proc/${pid}`)) await rm(join(dir, name), { recursive: true, force: true });
+  }
   const tmp = join(dir, `rootfs.tmp-${process.pid}`);
   await rm(tmp, { recursive: true, force: true });
   log(`debootstrap ${suite} into ${tmp}`);
