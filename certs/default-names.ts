@@ -21,8 +21,21 @@ export interface SubjectNames {
 /** File in the certificate directory holding the names given with --san/--hostname, one a line. */
 export const EXTRA_NAMES_FILE = "extra-names";
 
+/**
+ * The interfaces, or none where they cannot be listed: the service's sandbox
+ * (RestrictAddressFamilies without AF_NETLINK) makes getifaddrs fail, and a listing meant for
+ * printed URLs must not end the server (found by test/system/systemd.test.ts).
+ */
+function listInterfaces(): ReturnType<typeof os.networkInterfaces> {
+  try {
+    return os.networkInterfaces();
+  } catch {
+    return {};
+  }
+}
+
 /** Non-internal IPv4 addresses of this box's interfaces, in interface order. */
-export function lanAddresses(interfaces: ReturnType<typeof os.networkInterfaces> = os.networkInterfaces()): string[] {
+export function lanAddresses(interfaces: ReturnType<typeof os.networkInterfaces> = listInterfaces()): string[] {
   const out: string[] = [];
   for (const list of Object.values(interfaces)) {
     for (const a of list ?? []) if (!a.internal && a.family === "IPv4" && !out.includes(a.address)) out.push(a.address);

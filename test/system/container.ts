@@ -151,8 +151,9 @@ export async function bootContainer(rootfs: string, binds: Record<string, string
     await kill();
     throw new Error(`the container did not boot: ${await bootLog}`);
   }
+  // setsid: a command inside that signals its process group (`kill 0`) must not reach the tests.
   const enter = (argv: string[], opts: { timeoutMs?: number; stdin?: string } = {}) =>
-    exec(["nsenter", "-t", String(pid), "-a", "env", "-i", `PATH=${PATH}`, "HOME=/root", "LC_ALL=C", "NO_COLOR=1", "TERM=dumb", "SYSTEMD_PAGER=", "SYSTEMD_COLORS=0", ...argv], opts);
+    exec(["setsid", "--wait", "nsenter", "-t", String(pid), "-a", "env", "-i", `PATH=${PATH}`, "HOME=/root", "LC_ALL=C", "NO_COLOR=1", "TERM=dumb", "SYSTEMD_PAGER=", "SYSTEMD_COLORS=0", ...argv], opts);
   const c: Container = {
     pid,
     nspawnPid: nspawn.pid,
