@@ -105,7 +105,7 @@ export function registerServe(program: Command): void {
       process.once("SIGINT", () => shutdown("SIGINT"));
       onReloadSignal(() => {
         log.info("SIGHUP: reloading the certificate");
-        server.reloadCertificate().catch((e) => log.error("certificate reload failed, keeping the old one", { error: (e as Error).message }));
+        server.reloadCertificate().catch((e) => log.error(`certificate reload failed, keeping the old one: ${(e as Error).message}`));
       });
       // Every address this server answers on that its certificate covers, and the fingerprint to
       // compare on a phone; addresses it misses are named in a warning, never offered as links.

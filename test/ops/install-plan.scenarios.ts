@@ -340,7 +340,7 @@ describe("issue #12 defects", () => {
         port: 0,
         fetch: (req) => {
           const path = new URL(req.url).pathname;
-          if (path === "/metrics" && withMetrics) return new Response("# TYPE voicesrv_calls gauge\nvoicesrv_calls 2\nvoicesrv_members 4\n");
+          if (path === "/metrics" && withMetrics) return new Response("# TYPE voicesrv_calls gauge\nvoicesrv_calls 2\nvoicesrv_members 4\nvoicesrv_groups 1\nvoicesrv_connections 4\nvoicesrv_uptime_seconds 9\n");
           if (path === "/api/health") return Response.json({ ...health, calls: withMetrics ? 0 : 3, members: 6 });
           return new Response("not found", { status: 404 });
         },
