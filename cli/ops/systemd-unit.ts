@@ -32,9 +32,13 @@ function fill(template: string, o: UnitOptions): string {
     CAPABILITIES: privileged
       ? "CapabilityBoundingSet=CAP_NET_BIND_SERVICE\nAmbientCapabilities=CAP_NET_BIND_SERVICE"
       : "CapabilityBoundingSet=\nAmbientCapabilities=",
+    // No PrivateNetwork for the renewal: a renewed certificate must name this box's LAN addresses
+    // as they are today, and only the host's network namespace shows them (listing needs
+    // AF_NETLINK). Without ACME it opens no network socket: AF_UNIX is for asking systemd
+    // (D-Bus) for the server's MainPID.
     RENEW_NETWORK: o.acme
-      ? "# Network allowed: ACME renewal talks to the CA over HTTPS (no PrivateNetwork).\nRestrictAddressFamilies=AF_UNIX AF_INET AF_INET6"
-      : "PrivateNetwork=yes\n# AF_UNIX only: it asks systemd (D-Bus) for the server's MainPID; it never needs the network.\nRestrictAddressFamilies=AF_UNIX",
+      ? "# Network allowed: ACME renewal talks to the CA over HTTPS; AF_NETLINK lists this box's addresses.\nRestrictAddressFamilies=AF_UNIX AF_NETLINK AF_INET AF_INET6"
+      : "# No PrivateNetwork: the renewed certificate must name this box's current LAN addresses (AF_NETLINK lists them).\nRestrictAddressFamilies=AF_UNIX AF_NETLINK",
     PRIVATE_USERS: privileged ? "# PrivateUsers is off: it would void CAP_NET_BIND_SERVICE for a port below 1024." : "PrivateUsers=yes",
   };
   return template.replace(/\{\{([A-Z_]+)\}\}/g, (whole, name: string) => {

@@ -134,10 +134,11 @@ describe("install --dry-run with a firewall", () => {
     expect(r.stdout).toMatch(/\[\d+\/\d+\] Get a certificate for voice\.example\.org through ACME \(HTTP-01 on port 80\)\n.*would obtain a certificate for voice\.example\.org/);
     // The challenge listener binds port 80 as the service user; the renewal reaches the CA.
     expect(r.stdout).toContain("| AmbientCapabilities=CAP_NET_BIND_SERVICE");
-    expect(r.stdout).toContain("| RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6");
+    expect(r.stdout).toContain("| RestrictAddressFamilies=AF_UNIX AF_NETLINK AF_INET AF_INET6");
     expect(r.stdout).not.toContain("| PrivateNetwork=yes");
     const plain = dryRun(stubs.dir);
-    expect(plain.stdout).toContain("| PrivateNetwork=yes");
+    // Without ACME the renewal opens no network socket, but must see the host's addresses.
+    expect(plain.stdout).toContain("| RestrictAddressFamilies=AF_UNIX AF_NETLINK\n");
     expect(plain.stdout).not.toContain("through ACME");
   });
 });
