@@ -212,14 +212,17 @@ describe("a call between two browsers", () => {
     expect(opusVsCallee).toBeLessThan(0.5);
 
     // The server relayed key-exchange bodies but never the safety code.
-    expect(kxBodies.length).toBeGreaterThanOrEqual(4);
+    expect(kxBodies.length).toBeGreaterThanOrEqual(6);
+    // Each side proved its device inside the call's keys, once.
+    expect(kxBodies.filter((b) => JSON.parse(b).k === "id")).toHaveLength(2);
     for (const body of kxBodies) {
       // Bodies are JSON with base64url/hex fields only, so neither the emoji nor the spelled-out
       // code can hide in them. (A single short name like "dog" can occur by chance inside
       // base64url, so the check is on the structure and on the whole code, not on each name.)
       const parsed = JSON.parse(body) as Record<string, unknown>;
       for (const [k, v] of Object.entries(parsed)) {
-        expect(["k", "c", "h", "p", "m"]).toContain(k);
+        // v2 adds "e": the identity message, itself AES-GCM ciphertext (IDENTITY.md §6).
+        expect(["k", "c", "h", "p", "m", "e"]).toContain(k);
         expect(v).toMatch(/^[A-Za-z0-9_-]+$/);
       }
       expect(body.toLowerCase()).not.toContain(callerSas.join("").toLowerCase());
