@@ -12,7 +12,8 @@
 // loss. Missing sequence numbers are the only thing counted as loss.
 //
 // Delay control. Target delay = a high percentile of the last 2 s of "excess delay" (how much
-// later than the best recent frame a frame arrived) plus one frame of margin, clamped to
+// later than the best recent frame a frame arrived; heads of arrival bunches only, see
+// measure()) plus one frame of margin, clamped to
 // [min, max]. A call starts low (initialDelayMs, 1.5 frames) because nothing has been measured
 // yet and the first words matter most; the target rises at once when the percentile rises and,
 // after a 1 s hold, falls smoothly (exponentially, τ = 1 s) to what the window needs.
@@ -134,7 +135,7 @@ export class JitterBuffer<T = Uint8Array> {
   private lastArrivalSeq = 0;
   private offsetMs = 0;
   private jitter = 0;
-  private readonly recentRel: { seq: number; relMs: number }[] = [];
+  private readonly recentRel: { seq: number; relMs: number; follower: boolean }[] = [];
   private target: number;
   private lastPeakAtMs = 0;
   private lastUpdateMs: number | null = null;
@@ -280,6 +281,11 @@ export class JitterBuffer<T = Uint8Array> {
   /** Measures the frame's delay relative to its neighbours; returns its excess over the best recent frame. */
   private measure(seq: number, arrivalMs: number, inOrder: boolean): number {
     const f = this.o.frameMs;
+    // Over TCP a late frame holds up the ones behind it, which then arrive in a bunch right after
+    // it: only the head of a bunch says anything about the network, so only heads feed the target.
+    // (Otherwise a single hiccup — a busy main thread at call set-up — counts as many late frames
+    // and sets the delay for seconds; a recurring one still raises it, through its heads.)
+    const follower = inOrder && this.lastArrivalMs !== null && seq === this.lastArrivalSeq + 1 && arrivalMs - this.lastArrivalMs < f / 4;
     if (this.lastArrivalMs !== null) {
       const d = arrivalMs - this.lastArrivalMs - (seq - this.lastArrivalSeq) * f;
       if (inOrder && d > this.o.talkspurtGapMs && this.slots.size === 0) {
@@ -302,7 +308,7 @@ export class JitterBuffer<T = Uint8Array> {
     this.lastArrivalSeq = seq;
 
     const relMs = arrivalMs - seq * f - this.offsetMs;
-    this.recentRel.push({ seq, relMs });
+    this.recentRel.push({ seq, relMs, follower });
     if (this.recentRel.length > this.o.windowFrames) this.recentRel.shift();
     let best = Infinity;
     for (const r of this.recentRel) if (r.relMs < best) best = r.relMs;
@@ -313,9 +319,9 @@ export class JitterBuffer<T = Uint8Array> {
     // Allow as many outliers as a full window would: with only a few frames seen (call start,
     // typically a burst) a plain percentile is the maximum and one slow start would set the delay.
     // Stalls are left out altogether (see the header).
-    const sorted = this.recentRel.map((r) => r.relMs - best).filter((x) => x <= this.o.stallMs).sort((a, b) => a - b);
+    const sorted = this.recentRel.flatMap((r) => (r.follower || r.relMs - best > this.o.stallMs ? [] : [r.relMs - best])).sort((a, b) => a - b);
     const outliers = Math.floor((1 - this.o.percentile) * Math.max(sorted.length, this.o.windowFrames));
-    const need = this.clamp((sorted[Math.max(0, sorted.length - 1 - outliers)] ?? 0) + f);
+    const need = this.clamp((sorted[sorted.length - 1 - outliers] ?? 0) + f);
     if (need > this.target) {
       this.target = need;
       this.lastPeakAtMs = arrivalMs;

@@ -1,6 +1,11 @@
 // Opus through WebCodecs (Chrome/Edge 94+, Safari 26+, Firefox 130+ on desktop). The encoder runs
 // asynchronously: payloads come out of the output callback in order, one per frame (DTX is off:
 // silence is sent like speech, IDENTITY.md §7). The decoder is wrapped so each decode() resolves, in order, with one frame.
+//
+// DTX off also matters for delay: the receiver's only clock for the sender is the frame sequence
+// number, which counts *sent* frames; with DTX every pause shorter than the jitter buffer's
+// talkspurt gap (300 ms) looked exactly like a late frame and the target jumped to 200+ ms at the
+// first pause of a call (measured: the main cause of the old 200–350 ms start-up delay).
 import { FRAME_SAMPLES, SAMPLE_RATE, type FrameDecoder, type FrameEncoder, type PayloadSink } from "./codec.ts";
 
 export const OPUS_ENCODER_CONFIG = {
