@@ -12,6 +12,7 @@
 // the tap. prepareCallAudio() therefore does everything that needs the gesture at the tap and
 // hands the unlocked context to startCallAudio later.
 import { FRAME_SAMPLES, type CodecName, type FrameDecoder, type FrameEncoder } from "./codec.ts";
+import { DecodeOrder } from "./decode-order.ts";
 import type { JitterBufferStats, RecentStats } from "./jitter-buffer.ts";
 import { rmsToMeter } from "./meter.ts";
 import { openMic } from "./mic.ts";
@@ -224,7 +225,7 @@ function wire(
   const encoder: FrameEncoder = opts.codec === "opus" ? new OpusEncoder(send) : new PcmuEncoder(send);
   const decoder: FrameDecoder = opts.codec === "opus" ? new OpusDecoder() : new PcmuDecoder();
   let staleDropped = 0;
-  // Filled by the playback worklet every 250 ms.
+  // Filled by the playback worklet every 100 ms.
   let jitterStats: JitterBufferStats = {
     received: 0, played: 0, concealed: 0, late: 0, duplicate: 0, skipped: 0, underruns: 0, slots: 0, lost: 0,
     lossPercent: 0, jitterMs: 0, targetDelayMs: 0, playoutDelayMs: 0, bufferedMs: 0, stalls: 0,
@@ -268,7 +269,7 @@ function wire(
 
   // Decoding may be asynchronous (WebCodecs); frames must still reach the worklet in order.
   let chain: Promise<void> = Promise.resolve();
-  const deliver = (seq: number, payload: Uint8Array) => {
+  const decodeNow = (seq: number, payload: Uint8Array) => {
     const pending = decoder.decode(payload);
     chain = chain
       .then(() => pending)
@@ -276,6 +277,17 @@ function wire(
         if (!stopped) playback.port.postMessage({ type: "frame", seq, pcm }, [pcm.buffer as ArrayBuffer]);
       })
       .catch(() => {});
+  };
+  const order = new DecodeOrder<Uint8Array>(decodeNow);
+  let expiry: ReturnType<typeof setTimeout> | null = null;
+  const expire = () => {
+    expiry = null;
+    const wait = order.expire(performance.now());
+    if (wait !== null && !stopped) expiry = setTimeout(expire, wait);
+  };
+  const deliver = (seq: number, payload: Uint8Array) => {
+    order.push(seq, payload, performance.now());
+    if (!expiry) expire();
   };
   playback.port.onmessage = (e: MessageEvent<{ type: string; pcm?: Float32Array; at?: number; jitter?: JitterBufferStats; recent?: RecentStats }>) => {
     if (e.data.type === "stats" && e.data.jitter && e.data.recent) {
@@ -350,6 +362,7 @@ function wire(
       if (stopped) return;
       stopped = true;
       document.removeEventListener("visibilitychange", onVisible);
+      if (expiry) clearTimeout(expiry);
       capture.port.onmessage = null;
       playback.port.onmessage = null;
       source.disconnect();

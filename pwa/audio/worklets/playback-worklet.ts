@@ -10,7 +10,7 @@
 // Messages in:  {type:"frame", seq, pcm} | {type:"gain", value} | {type:"tap", on} | {type:"stats"}
 // Messages out: {type:"played", pcm, underrun, at} (only while the tap is on; `at` = Date.now()
 //               when the frame's first sample leaves this node) |
-//               {type:"stats", jitter, recent, underruns} every 250 ms and in answer to {type:"stats"}
+//               {type:"stats", jitter, recent, underruns} every 100 ms and in answer to {type:"stats"}
 import { FRAME_SAMPLES, SAMPLE_RATE } from "../codec.ts";
 import { Concealer } from "../concealer.ts";
 import { JitterBuffer } from "../jitter-buffer.ts";
@@ -19,7 +19,7 @@ import { scope } from "./worklet-scope.ts";
 
 /** Per-sample smoothing of volume changes (~10 ms) so a slider never crackles. */
 const GAIN_SMOOTHING = 1 / 480;
-const STATS_EVERY_FRAMES = 12; // ~250 ms
+const STATS_EVERY_FRAMES = 5; // 100 ms: fresh enough for a test snapshot, cheap (two small objects)
 
 class PlaybackProcessor extends scope.AudioWorkletProcessor {
   private readonly jitter = new JitterBuffer<Float32Array>();
