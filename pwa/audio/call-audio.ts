@@ -216,11 +216,32 @@ function wire(
   let sentBytes = 0;
   let stopped = false;
 
+  // The fate of every captured frame handed to the sending side, oldest first: true = in the
+  // encoder, its payload still to come; false = dropped (stale, or the encoder was backed up).
+  // A dropped frame must use up its seq exactly where it was in capture order, or the frames
+  // around it would look early or late to the receiver (seq is its only clock for us); the
+  // encoder answers asynchronously, so drops wait here behind the frames still being encoded.
+  const fates: boolean[] = [];
+  const skipDropped = () => {
+    let n = 0;
+    while (fates[0] === false) {
+      fates.shift();
+      n++;
+    }
+    if (n && !stopped) opts.skipFrames?.(n);
+  };
   const send = (payload: Uint8Array) => {
     if (stopped) return;
+    skipDropped();
+    fates.shift();
     sentFrames++;
     sentBytes += payload.byteLength;
     opts.sendPayload(payload);
+    skipDropped();
+  };
+  const dropped = () => {
+    fates.push(false);
+    skipDropped();
   };
   const encoder: FrameEncoder = opts.codec === "opus" ? new OpusEncoder(send) : new PcmuEncoder(send);
   const decoder: FrameDecoder = opts.codec === "opus" ? new OpusDecoder() : new PcmuDecoder();
@@ -247,11 +268,16 @@ function wire(
     if (sending && !muted && !stopped) {
       if (Date.now() - e.data.at > STALE_CAPTURE_MS) {
         staleDropped++;
-        opts.skipFrames?.(1);
-        return;
+        return dropped();
       }
       opts.onCapturedPcm?.(e.data.frame.slice(), e.data.at);
-      encoder.encode(e.data.frame);
+      // An encoder that lost its queue (error, reopen) never answers for it: don't wait forever.
+      if (fates.length > 50) fates.splice(0, fates.length - 50);
+      fates.push(true);
+      if (!encoder.encode(e.data.frame)) {
+        fates.pop();
+        dropped();
+      }
     }
   };
   source.connect(capture);

@@ -11,12 +11,12 @@
 // as the start of a new talkspurt: it re-anchors the timeline instead of counting as jitter or
 // loss. Missing sequence numbers are the only thing counted as loss.
 //
-// Delay control. Target delay = a high percentile of the last 2 s of "excess delay" (how much
+// Delay control. Target delay = a high percentile of the last 1.5 s of "excess delay" (how much
 // later than the best recent frame a frame arrived; heads of arrival bunches only, see
 // measure()) plus one frame of margin, clamped to
 // [min, max]. A call starts low (initialDelayMs, 1.5 frames) because nothing has been measured
 // yet and the first words matter most; the target rises at once when the percentile rises and,
-// after a 1 s hold, falls smoothly (exponentially, τ = 1 s) to what the window needs.
+// after a 0.5 s hold, falls smoothly (exponentially, τ = 0.6 s) to what the window needs.
 // An excess beyond stallMs is a stall (a TCP retransmission timeout, a radio outage), not jitter:
 // covering it would mean playing the whole call that late, so it does not raise the target.
 // Playout starts a talkspurt on schedule for that target. While playing, the audio buffered
@@ -108,9 +108,9 @@ const DEFAULTS: Required<JitterBufferOptions> = {
   maxDelayMs: 300,
   talkspurtGapMs: 300,
   percentile: 0.95,
-  windowFrames: 100,
-  holdMs: 1000,
-  decayTauMs: 1000,
+  windowFrames: 75,
+  holdMs: 500,
+  decayTauMs: 600,
   stallMs: 300,
   flushMs: 120,
   resyncFrames: 500,

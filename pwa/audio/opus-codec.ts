@@ -63,10 +63,10 @@ export class OpusEncoder implements FrameEncoder {
     this.failed = false;
   }
 
-  encode(frame: Float32Array): void {
+  encode(frame: Float32Array): boolean {
     if (this.failed || !this.encoder || this.encoder.state === "closed") this.open();
     const enc = this.encoder!;
-    if (enc.encodeQueueSize > MAX_ENCODE_QUEUE) return;
+    if (enc.encodeQueueSize > MAX_ENCODE_QUEUE) return false;
     const data = new AudioData({
       format: "f32-planar",
       sampleRate: SAMPLE_RATE,
@@ -81,6 +81,7 @@ export class OpusEncoder implements FrameEncoder {
     } finally {
       data.close();
     }
+    return true;
   }
 
   close(): void {
