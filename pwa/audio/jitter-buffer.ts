@@ -22,8 +22,8 @@
 // Playout starts a talkspurt on schedule for that target. While playing, the audio buffered
 // ahead of the playout point is the real playout delay; when it exceeds the target — a stall's
 // backlog arriving at once, a start-up burst, clock drift — the surplus is dropped: a large one
-// (≥ flushMs) at once, in a single crossfaded jump, a small one by skipping every other frame
-// (2× time compression) until it is gone. Late audio is worse than a short gap.
+// (≥ flushMs, 200 ms) at once down to 60 ms, in a single crossfaded jump, and the rest by skipping
+// every other frame (2× time compression) until it is gone. Late audio is worse than a short gap.
 //
 // Statistics come twice: whole-call totals (stats()) for diagnostics, and the last few seconds
 // by wall clock (recent()) for the quality indicator, which must recover after a blip.
@@ -92,8 +92,8 @@ interface Slot<T> {
   excessMs: number;
 }
 
-/** Ticks a small surplus (> 2 frames) must last before compression starts (100 ms)… */
-const SKIP_AFTER_TICKS = 5;
+/** Ticks a lateness over one frame must last before compression starts (200 ms)… */
+const SKIP_AFTER_TICKS = 10;
 /** …and then one skip per this many ticks while it lasts (2× speed). */
 const SKIP_EVERY_TICKS = 2;
 /** Ticks stretched by concealment when the buffer runs dry mid-talkspurt, before it is silence. */
@@ -112,7 +112,7 @@ const DEFAULTS: Required<JitterBufferOptions> = {
   holdMs: 500,
   decayTauMs: 600,
   stallMs: 300,
-  flushMs: 120,
+  flushMs: 200,
   resyncFrames: 500,
   recentWindowMs: 5000,
 };
@@ -204,8 +204,8 @@ export class JitterBuffer<T = Uint8Array> {
     // (arrival − excess), minus the frames between it and the head, plus the target. Being later
     // than that is delay we are adding: a stall's backlog, a start-up burst, stretching, clock
     // drift. A large lateness goes at once, a small one at double speed once it has lasted
-    // 100 ms; one frame and a half (one stretch plus the tick granularity) is left alone, since every skip is an
-    // audible discontinuity (crossfaded).
+    // 200 ms; up to one frame (one stretch, or the tick granularity) is left alone, since every
+    // skip is an audible discontinuity (crossfaded).
     let skipped = 0;
     const f = this.o.frameMs;
     const lateness = () => {
@@ -214,10 +214,13 @@ export class JitterBuffer<T = Uint8Array> {
       return nowMs - (newest.arrivalMs - Math.min(newest.excessMs, this.o.stallMs) - (this.maxSeqBuffered - this.nextSeq!) * f + this.target);
     };
     if (this.slots.has(this.nextSeq) && lateness() >= this.o.flushMs) {
-      while (lateness() > f / 2 && this.nextSeq < this.maxSeqBuffered) skipped += this.skipHead();
+      // Down to 3 frames late, not to 0: a receiving main thread that stalls now and then on a busy
+      // phone delivers exactly such backlogs, and the last few frames of one are the cheapest
+      // delay to keep — compression (below) takes them out without a second jump.
+      while (lateness() > 3 * f && this.nextSeq < this.maxSeqBuffered) skipped += this.skipHead();
       this.overTicks = 0;
     } else {
-      this.overTicks = lateness() > 1.5 * f ? this.overTicks + 1 : 0;
+      this.overTicks = lateness() > f ? this.overTicks + 1 : 0;
       if (this.overTicks >= SKIP_AFTER_TICKS && this.slots.has(this.nextSeq) && this.slots.has(this.nextSeq + 1)) {
         skipped += this.skipHead();
         this.overTicks = SKIP_AFTER_TICKS - SKIP_EVERY_TICKS;
