@@ -24,10 +24,13 @@ export interface Impairment {
 
 const MSS = 1448;
 
-/** In-order delivery with a per-chunk schedule. */
+/** In-order delivery with a per-chunk schedule: one queue and one timer per direction (separate
+ *  timers with nearly equal due times may fire out of order). */
 class Link {
   private lastDueMs = 0;
   private holdUntilMs = 0;
+  private readonly queue: { due: number; chunk: Buffer | null }[] = [];
+  private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly to: Socket,
@@ -49,14 +52,32 @@ class Link {
     }
     due = Math.max(due, this.lastDueMs, this.holdUntilMs, this.outageUntil());
     this.lastDueMs = due;
-    setTimeout(() => {
-      if (!this.to.destroyed) this.to.write(chunk);
-    }, Math.max(0, due - now));
+    this.queue.push({ due, chunk });
+    this.schedule();
   }
 
   /** Ends the stream after everything scheduled so far has been delivered. */
   end(): void {
-    setTimeout(() => this.to.end(), Math.max(0, this.lastDueMs - performance.now()) + 1);
+    this.queue.push({ due: this.lastDueMs, chunk: null });
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer || this.queue.length === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      // An outage that began after these were scheduled holds them too.
+      const hold = this.outageUntil();
+      const now = performance.now();
+      while (this.queue.length && this.queue[0]!.due <= now && hold <= now) {
+        const { chunk } = this.queue.shift()!;
+        if (this.to.destroyed) continue;
+        if (chunk) this.to.write(chunk);
+        else this.to.end();
+      }
+      if (this.queue.length && hold > now) for (const q of this.queue) q.due = Math.max(q.due, hold);
+      this.schedule();
+    }, Math.max(0, this.queue[0]!.due - performance.now()));
   }
 }
 
