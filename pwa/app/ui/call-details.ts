@@ -39,7 +39,7 @@ export class VsCallDetails extends LitElement {
 
   override render() {
     const d = this.details;
-    return html`<button class="toggle" aria-expanded=${this.open ? "true" : "false"} aria-controls="call-details" @click=${() => (this.open = !this.open)}>
+    return html`<button class="toggle" aria-expanded=${this.open ? "true" : "false"} aria-controls=${this.open ? "call-details" : nothing} @click=${() => (this.open = !this.open)}>
         Call details
       </button>
       ${this.open
