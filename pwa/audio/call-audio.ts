@@ -86,8 +86,10 @@ export interface CallDetails {
   /** Last few seconds: slots lost, and slots filled by concealment (lost or late). */
   lossPercent: number;
   concealedPercent: number;
-  /** Whole call: stalls seen (backlogs dropped), captured frames dropped as stale. */
+  /** Whole call: stalls seen, received frames dropped to catch up (backlogs, compression),
+   *  captured frames dropped as stale before sending. */
   stalls: number;
+  catchUpDropped: number;
   staleDropped: number;
 }
 
@@ -381,6 +383,7 @@ function wire(
         lossPercent: recent.lossPercent,
         concealedPercent: (100 * recent.concealed) / Math.max(recent.slots, 50),
         stalls: jitterStats.stalls,
+        catchUpDropped: jitterStats.skipped,
         staleDropped,
       };
     },
