@@ -58,6 +58,9 @@ export interface RunResult {
   rendererCpu: { caller: number; callee: number };
   /** Caller hearing the callee's speech (impaired conditions only). */
   speechCorrelation?: number;
+  /** The receiving app's own view, sampled once a second over the call: concealment (% of
+   *  playout slots in the last 5 s, averaged), jitter-buffer target and measured delay (mean). */
+  receiver: { concealedPercent: number; targetDelayMs: number; playoutDelayMs: number; catchUpDropped: number; stalls: number };
   app: { caller: Record<string, unknown> | null; callee: Record<string, unknown> | null };
 }
 
@@ -94,7 +97,23 @@ export async function runCondition(c: Condition, seconds: number, windowS: numbe
         const p = proxy;
         setTimeout(() => p.outage(c.outageMs!), (seconds * 1000) / 2);
       }
-      await Bun.sleep(seconds * 1000 + 1500);
+      // The caller → callee direction is measured in every condition: sample the callee's figures.
+      const samples: Record<string, number>[] = [];
+      const until = performance.now() + seconds * 1000 + 1500;
+      while (performance.now() < until) {
+        await Bun.sleep(Math.min(1000, until - performance.now()));
+        const d = (await audioDetails(pair.callee.page).catch(() => null)) as Record<string, number> | null;
+        if (d) samples.push(d);
+      }
+      const mean = (k: string) => Math.round((10 * samples.reduce((a, d) => a + (d[k] ?? 0), 0)) / Math.max(1, samples.length)) / 10;
+      const last = samples[samples.length - 1] ?? {};
+      const receiver = {
+        concealedPercent: mean("concealedPercent"),
+        targetDelayMs: mean("targetDelayMs"),
+        playoutDelayMs: mean("playoutDelayMs"),
+        catchUpDropped: last.catchUpDropped ?? 0,
+        stalls: last.stalls ?? 0,
+      };
       const elapsed = (performance.now() - cpu0.at) / 1000;
       const cpu = {
         caller: Math.round((1000 * (cpuSeconds(pids.caller) - cpu0.caller)) / elapsed) / 10,
@@ -113,7 +132,7 @@ export async function runCondition(c: Condition, seconds: number, windowS: numbe
       const errors = [...pair.caller.errors, ...pair.callee.errors];
       if (errors.length) log(`${c.name}: page errors: ${errors.join(" | ")}`);
       await pair.hangUp();
-      return { condition: c.name, seconds, directions, rendererCpu: cpu, ...(speechCorrelation !== undefined ? { speechCorrelation } : {}), app };
+      return { condition: c.name, seconds, directions, rendererCpu: cpu, ...(speechCorrelation !== undefined ? { speechCorrelation } : {}), receiver, app };
     } finally {
       await pair.close();
     }
@@ -133,6 +152,8 @@ function print(r: RunResult): void {
     for (const w of d.windows) console.log(`  ${String(w.fromS).padStart(3)}–${String(w.toS).padEnd(4)}s ${String(w.n).padStart(3)} ${f(w.p50).padStart(5)} ${f(w.p95).padStart(5)} ${f(w.max).padStart(5)}`);
   }
   if (r.speechCorrelation !== undefined) console.log(`speech correlation (caller hears callee): ${r.speechCorrelation}`);
+  const v = r.receiver;
+  console.log(`callee's jitter buffer (mean over the call): target ${f(v.targetDelayMs)} ms, measured ${f(v.playoutDelayMs)} ms, concealed ${v.concealedPercent} %; ${v.catchUpDropped} frames dropped to catch up, ${v.stalls} stalls`);
   for (const [who, d] of Object.entries(r.app)) if (d) console.log(`app ${who}: ${JSON.stringify(d)}`);
 }
 

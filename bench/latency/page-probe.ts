@@ -3,9 +3,11 @@
 // keeps only a few numbers per frame — tone-burst onsets and a 10 ms envelope — so nothing like
 // a recording crosses back to the benchmark.
 //
-// Onset = first 1 ms block whose peak exceeds ONSET_LEVEL after at least QUIET_MS below half of
-// it. The fixture's bursts are 20 ms of 1 kHz at 0.8 every 500 ms, so both ends of the call see
-// the same, sharp edges; a codec or concealment smears an edge by a millisecond or two at most.
+// Onset = first 1 ms block whose RMS exceeds ONSET_LEVEL after at least QUIET_MS below half of
+// it (see the arming below), timed at the first sample in the block above the level. The fixture's bursts are 20 ms of
+// 1 kHz at 0.8 (RMS 0.57) every 500 ms, so both ends of the call see the same, sharp edges; a codec
+// or concealment smears an edge by a millisecond or two at most. RMS rather than peak: Opus-coded
+// "silence" carries sparse low-level samples that a peak test took for sound, missing most bursts.
 export interface ProbeData {
   captureOnsets: number[];
   playOnsets: number[];
@@ -28,19 +30,26 @@ export function installLatencyProbe(): void {
     playedStartMs: number;
     playedFrames: number;
   };
+  // Armed by QUIET_MS of quiet; a block between the two levels (an edge's ramp, Opus pre-echo)
+  // neither fires nor disarms it — requiring quiet right up to the loud block missed about half
+  // of the onsets, depending on where an edge fell in the 1 ms grid.
   const detector = (out: number[]) => {
     let quietMs = QUIET_MS;
+    let armed = true;
     return (pcm: Float32Array, firstSampleMs: number) => {
       for (let off = 0; off + BLOCK <= pcm.length; off += BLOCK) {
-        let peak = 0;
-        for (let i = off; i < off + BLOCK; i++) peak = Math.max(peak, Math.abs(pcm[i]!));
-        if (peak > ONSET_LEVEL && quietMs >= QUIET_MS) {
+        let sum = 0;
+        for (let i = off; i < off + BLOCK; i++) sum += pcm[i]! * pcm[i]!;
+        const level = Math.sqrt(sum / BLOCK);
+        if (level > ONSET_LEVEL && armed) {
           // Refine to the first sample over the level inside the block.
           let i = off;
           while (i < off + BLOCK && Math.abs(pcm[i]!) <= ONSET_LEVEL) i++;
           out.push(firstSampleMs + (i * 1000) / 48_000);
+          armed = false;
         }
-        quietMs = peak < ONSET_LEVEL / 2 ? quietMs + 1 : 0;
+        quietMs = level < ONSET_LEVEL / 2 ? quietMs + 1 : 0;
+        if (quietMs >= QUIET_MS) armed = true;
       }
     };
   };
