@@ -2,6 +2,7 @@
 // each with a fake microphone file, in a real call through a real server. Shared by the latency
 // benchmark and the browser test that bounds the start-up delay.
 import type { Page } from "playwright-core";
+import { joinGroup } from "../../test/helpers/browser-app.ts";
 import { launchChromium, type LaunchedChromium } from "../../test/helpers/chromium.ts";
 import { installLatencyProbe, type ProbeData } from "./page-probe.ts";
 
@@ -9,6 +10,8 @@ export interface Person {
   chromium: LaunchedChromium;
   page: Page;
   id: string;
+  /** The display name this person chose at first start (buttons are labelled with it). */
+  name: string;
   errors: string[];
 }
 
@@ -21,7 +24,7 @@ export interface CallPair {
   close(): Promise<void>;
 }
 
-async function openPerson(micWav: string, url: string, extraInit?: () => void): Promise<Person> {
+async function openPerson(micWav: string, url: string, name: string, extraInit?: () => void): Promise<Person> {
   const chromium = await launchChromium({ fakeAudioCapture: micWav, extraArgs: ["--ignore-certificate-errors"] });
   try {
     const page = await chromium.context.newPage();
@@ -29,10 +32,8 @@ async function openPerson(micWav: string, url: string, extraInit?: () => void): 
     page.on("pageerror", (e) => errors.push(e.message));
     await page.addInitScript(installLatencyProbe);
     if (extraInit) await page.addInitScript(extraInit);
-    await page.goto(url);
-    await page.waitForFunction(() => /^[A-Z0-9]{6}$/.test(String((window as unknown as { __voicesrv?: { me?: string } }).__voicesrv?.me ?? "")), null, { timeout: 20_000 });
-    const id = await page.evaluate(() => (window as unknown as { __voicesrv: { me: string } }).__voicesrv.me);
-    return { chromium, page, id, errors };
+    const id = await joinGroup(page, url, name);
+    return { chromium, page, id, name, errors };
   } catch (e) {
     await chromium.close();
     throw e;
@@ -43,7 +44,7 @@ async function openPerson(micWav: string, url: string, extraInit?: () => void): 
 /** `extraInit` runs in both pages before the app (diagnostics). */
 export async function openCallPair(origin: string, callerWav: string, calleeWav: string, extraInit?: () => void): Promise<CallPair> {
   const group = `lat-${Math.random().toString(36).slice(2, 8)}`;
-  const [a, b] = await Promise.allSettled([openPerson(callerWav, `${origin}/${group}`, extraInit), openPerson(calleeWav, `${origin}/${group}`, extraInit)]);
+  const [a, b] = await Promise.allSettled([openPerson(callerWav, `${origin}/${group}`, "Caller", extraInit), openPerson(calleeWav, `${origin}/${group}`, "Callee", extraInit)]);
   if (a.status === "rejected" || b.status === "rejected") {
     if (a.status === "fulfilled") await a.value.chromium.close();
     if (b.status === "fulfilled") await b.value.chromium.close();
@@ -56,8 +57,8 @@ export async function openCallPair(origin: string, callerWav: string, calleeWav:
   };
   try {
     await caller.page.locator(`[data-member="${callee.id}"]`).waitFor({ timeout: 20_000 });
-    await caller.page.getByRole("button", { name: `Call ${callee.id}` }).click();
-    await callee.page.getByRole("button", { name: `Accept call from ${caller.id}` }).click({ timeout: 20_000 });
+    await caller.page.getByRole("button", { name: `Call ${callee.name}` }).click();
+    await callee.page.getByRole("button", { name: `Accept call from ${caller.name}` }).click({ timeout: 20_000 });
     for (const p of [caller, callee]) {
       await p.page.locator("vs-in-call [data-testid=call-state]", { hasText: "Encrypted" }).waitFor({ timeout: 30_000 });
     }
@@ -70,7 +71,7 @@ export async function openCallPair(origin: string, callerWav: string, calleeWav:
     callee,
     securedAtMs: Date.now(),
     async hangUp() {
-      await caller.page.getByRole("button", { name: `Hang up call with ${callee.id}` }).click().catch(() => {});
+      await caller.page.getByRole("button", { name: `Hang up call with ${callee.name}` }).click().catch(() => {});
     },
     close,
   };
