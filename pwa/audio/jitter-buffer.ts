@@ -15,7 +15,8 @@
 // later than the best recent frame a frame arrived; heads of arrival bunches only, see
 // measure()) plus one frame of margin, clamped to
 // [min, max]. A call starts low (initialDelayMs, 1.5 frames) because nothing has been measured
-// yet and the first words matter most; the target rises at once when the percentile rises and,
+// yet and the first words matter most — and arrivals in the first second (start-up bunches) do not
+// count; the target rises at once when the percentile rises and,
 // after a 0.5 s hold, falls smoothly (exponentially, τ = 0.6 s) to what the window needs.
 // An excess beyond stallMs is a stall (a TCP retransmission timeout, a radio outage), not jitter:
 // covering it would mean playing the whole call that late, so it does not raise the target.
@@ -59,6 +60,8 @@ export interface JitterBufferOptions {
   resyncFrames?: number;
   /** recent() covers this much wall-clock time. */
   recentWindowMs?: number;
+  /** Arrivals in this long after the first one do not feed the target (call start-up). */
+  warmupMs?: number;
 }
 
 export interface JitterBufferStats {
@@ -115,6 +118,7 @@ const DEFAULTS: Required<JitterBufferOptions> = {
   flushMs: 200,
   resyncFrames: 500,
   recentWindowMs: 5000,
+  warmupMs: 1000,
 };
 
 export class JitterBuffer<T = Uint8Array> {
@@ -136,6 +140,7 @@ export class JitterBuffer<T = Uint8Array> {
   private offsetMs = 0;
   private jitter = 0;
   private readonly recentRel: { seq: number; relMs: number; follower: boolean }[] = [];
+  private firstArrivalMs: number | null = null;
   private target: number;
   private lastPeakAtMs = 0;
   private lastUpdateMs: number | null = null;
@@ -288,7 +293,13 @@ export class JitterBuffer<T = Uint8Array> {
     // it: only the head of a bunch says anything about the network, so only heads feed the target.
     // (Otherwise a single hiccup — a busy main thread at call set-up — counts as many late frames
     // and sets the delay for seconds; a recurring one still raises it, through its heads.)
-    const follower = inOrder && this.lastArrivalMs !== null && seq === this.lastArrivalSeq + 1 && arrivalMs - this.lastArrivalMs < f / 4;
+    // The first second of a call is its noisiest: the sender's encoder starting, both main threads
+    // busy with the call screen and key confirmation. Frames then arrive in start-up bunches that
+    // say nothing about the network; learning the target from them put the first seconds of every
+    // call at 200+ ms (measured). They are still played (or trimmed by catch-up), just not learnt.
+    this.firstArrivalMs ??= arrivalMs;
+    const warmup = arrivalMs - this.firstArrivalMs < this.o.warmupMs;
+    const follower = warmup || (inOrder && this.lastArrivalMs !== null && seq === this.lastArrivalSeq + 1 && arrivalMs - this.lastArrivalMs < f / 4);
     if (this.lastArrivalMs !== null) {
       const d = arrivalMs - this.lastArrivalMs - (seq - this.lastArrivalSeq) * f;
       if (inOrder && d > this.o.talkspurtGapMs && this.slots.size === 0) {
@@ -399,6 +410,7 @@ export class JitterBuffer<T = Uint8Array> {
     this.offsetMs = 0;
     this.anchoredAtSeq = null;
     this.expanded = 0;
+    this.firstArrivalMs = null;
     this.playedSeqs.clear();
     this.playedOrder.length = 0;
   }
