@@ -15,8 +15,8 @@
 // later than the best recent frame a frame arrived; heads of arrival bunches only, see
 // measure()) plus one frame of margin, clamped to
 // [min, max]. A call starts low (initialDelayMs, 1.5 frames) because nothing has been measured
-// yet and the first words matter most — and arrivals in the first second (start-up bunches) do not
-// count; the target rises at once when the percentile rises and,
+// yet and the first words matter most — and arrivals in the first second (start-up bunches) count
+// only up to 60 ms; the target rises at once when the percentile rises and,
 // after a 0.5 s hold, falls smoothly (exponentially, τ = 0.6 s) to what the window needs.
 // An excess beyond stallMs is a stall (a TCP retransmission timeout, a radio outage), not jitter:
 // covering it would mean playing the whole call that late, so it does not raise the target.
@@ -60,8 +60,9 @@ export interface JitterBufferOptions {
   resyncFrames?: number;
   /** recent() covers this much wall-clock time. */
   recentWindowMs?: number;
-  /** Arrivals in this long after the first one do not feed the target (call start-up). */
+  /** Arrivals in this long after the first one (call start-up) feed the target only up to warmupCapMs. */
   warmupMs?: number;
+  warmupCapMs?: number;
 }
 
 export interface JitterBufferStats {
@@ -119,6 +120,7 @@ const DEFAULTS: Required<JitterBufferOptions> = {
   resyncFrames: 500,
   recentWindowMs: 5000,
   warmupMs: 1000,
+  warmupCapMs: 60,
 };
 
 export class JitterBuffer<T = Uint8Array> {
@@ -139,7 +141,7 @@ export class JitterBuffer<T = Uint8Array> {
   private lastArrivalSeq = 0;
   private offsetMs = 0;
   private jitter = 0;
-  private readonly recentRel: { seq: number; relMs: number; follower: boolean }[] = [];
+  private readonly recentRel: { seq: number; relMs: number; follower: boolean; warmup: boolean }[] = [];
   private firstArrivalMs: number | null = null;
   private target: number;
   private lastPeakAtMs = 0;
@@ -295,11 +297,12 @@ export class JitterBuffer<T = Uint8Array> {
     // and sets the delay for seconds; a recurring one still raises it, through its heads.)
     // The first second of a call is its noisiest: the sender's encoder starting, both main threads
     // busy with the call screen and key confirmation. Frames then arrive in start-up bunches that
-    // say nothing about the network; learning the target from them put the first seconds of every
-    // call at 200+ ms (measured). They are still played (or trimmed by catch-up), just not learnt.
+    // say little about the network; learning the target from them put the first seconds of every
+    // call at 200+ ms (measured). Their excess counts only up to warmupCapMs: enough to cover a
+    // jittery network from the start, not a start-up stall.
     this.firstArrivalMs ??= arrivalMs;
     const warmup = arrivalMs - this.firstArrivalMs < this.o.warmupMs;
-    const follower = warmup || (inOrder && this.lastArrivalMs !== null && seq === this.lastArrivalSeq + 1 && arrivalMs - this.lastArrivalMs < f / 4);
+    const follower = inOrder && this.lastArrivalMs !== null && seq === this.lastArrivalSeq + 1 && arrivalMs - this.lastArrivalMs < f / 4;
     if (this.lastArrivalMs !== null) {
       const d = arrivalMs - this.lastArrivalMs - (seq - this.lastArrivalSeq) * f;
       if (inOrder && d > this.o.talkspurtGapMs && this.slots.size === 0) {
@@ -322,7 +325,7 @@ export class JitterBuffer<T = Uint8Array> {
     this.lastArrivalSeq = seq;
 
     const relMs = arrivalMs - seq * f - this.offsetMs;
-    this.recentRel.push({ seq, relMs, follower });
+    this.recentRel.push({ seq, relMs, follower, warmup });
     if (this.recentRel.length > this.o.windowFrames) this.recentRel.shift();
     let best = Infinity;
     for (const r of this.recentRel) if (r.relMs < best) best = r.relMs;
@@ -333,7 +336,9 @@ export class JitterBuffer<T = Uint8Array> {
     // Allow as many outliers as a full window would: with only a few frames seen (call start,
     // typically a burst) a plain percentile is the maximum and one slow start would set the delay.
     // Stalls are left out altogether (see the header).
-    const sorted = this.recentRel.flatMap((r) => (r.follower || r.relMs - best > this.o.stallMs ? [] : [r.relMs - best])).sort((a, b) => a - b);
+    const sorted = this.recentRel
+      .flatMap((r) => (r.follower || r.relMs - best > this.o.stallMs ? [] : [r.warmup ? Math.min(r.relMs - best, this.o.warmupCapMs) : r.relMs - best]))
+      .sort((a, b) => a - b);
     const outliers = Math.floor((1 - this.o.percentile) * Math.max(sorted.length, this.o.windowFrames));
     const need = this.clamp((sorted[sorted.length - 1 - outliers] ?? 0) + f);
     if (need > this.target) {
