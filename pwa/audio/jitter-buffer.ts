@@ -24,7 +24,7 @@
 // ahead of the playout point is the real playout delay; when it exceeds the target — a stall's
 // backlog arriving at once, a start-up burst, clock drift — the surplus is dropped: a large one
 // (≥ flushMs, 200 ms) at once down to 60 ms, in a single crossfaded jump, and the rest by skipping
-// every other frame (2× time compression) until it is gone. Late audio is worse than a short gap.
+// every other frame (2× time compression) down to 40 ms. Late audio is worse than a short gap.
 //
 // Statistics come twice: whole-call totals (stats()) for diagnostics, and the last few seconds
 // by wall clock (recent()) for the quality indicator, which must recover after a blip.
@@ -96,7 +96,7 @@ interface Slot<T> {
   excessMs: number;
 }
 
-/** Ticks a lateness over one frame must last before compression starts (200 ms)… */
+/** Ticks a lateness over two frames must last before compression starts (200 ms)… */
 const SKIP_AFTER_TICKS = 10;
 /** …and then one skip per this many ticks while it lasts (2× speed). */
 const SKIP_EVERY_TICKS = 2;
@@ -211,8 +211,8 @@ export class JitterBuffer<T = Uint8Array> {
     // (arrival − excess), minus the frames between it and the head, plus the target. Being later
     // than that is delay we are adding: a stall's backlog, a start-up burst, stretching, clock
     // drift. A large lateness goes at once, a small one at double speed once it has lasted
-    // 200 ms; up to one frame (one stretch, or the tick granularity) is left alone, since every
-    // skip is an audible discontinuity (crossfaded).
+    // 200 ms; up to two frames (stretches, the tick granularity) are left alone, since every skip
+    // is an audible discontinuity (crossfaded) and on a busy phone they add up.
     let skipped = 0;
     const f = this.o.frameMs;
     const lateness = () => {
@@ -227,7 +227,7 @@ export class JitterBuffer<T = Uint8Array> {
       while (lateness() > 3 * f && this.nextSeq < this.maxSeqBuffered) skipped += this.skipHead();
       this.overTicks = 0;
     } else {
-      this.overTicks = lateness() > f ? this.overTicks + 1 : 0;
+      this.overTicks = lateness() > 2 * f ? this.overTicks + 1 : 0;
       if (this.overTicks >= SKIP_AFTER_TICKS && this.slots.has(this.nextSeq) && this.slots.has(this.nextSeq + 1)) {
         skipped += this.skipHead();
         this.overTicks = SKIP_AFTER_TICKS - SKIP_EVERY_TICKS;

@@ -194,7 +194,8 @@ describe("JitterBuffer", () => {
     const { ticks, stats } = run(arrivals, 600 * 20 + 400);
     const lat = latencies(ticks);
     expect(Math.max(...ticks.map((t) => t.targetDelayMs))).toBeLessThanOrEqual(300);
-    expect(Math.max(...lat.slice(-50))).toBeLessThanOrEqual(30 + stats.targetDelayMs + 20);
+    // Within the two frames of lateness catching up leaves alone.
+    expect(Math.max(...lat.slice(-50))).toBeLessThanOrEqual(30 + stats.targetDelayMs + 40);
     expect(stats.targetDelayMs).toBeLessThanOrEqual(40);
     expect(stats.skipped).toBeGreaterThan(0);
   });
@@ -209,15 +210,15 @@ describe("JitterBuffer", () => {
     const after = ticks.filter((t) => t.at >= stallEnd).flatMap((t) => (t.result.kind === "frame" ? [t.at - t.result.seq * 20] : []));
     expect(after.length).toBeGreaterThan(600);
     expect(Math.max(...after)).toBeLessThanOrEqual(before + 100);
-    // …and half a second after the stall it is what it was, to within the one-frame granularity
-    // of the playout point (catching up never skips for less).
+    // …and half a second after the stall it is what it was, to within the two frames catching up
+    // leaves alone (every skip is audible).
     const settled = ticks.filter((t) => t.at >= stallEnd + 500).flatMap((t) => (t.result.kind === "frame" ? [t.at - t.result.seq * 20] : []));
-    expect(Math.max(...settled)).toBeLessThanOrEqual(before + 20);
+    expect(Math.max(...settled)).toBeLessThanOrEqual(before + 40);
     // The stall did not teach the buffer to wait a second for every frame.
     expect(Math.max(...ticks.map((t) => t.targetDelayMs))).toBeLessThanOrEqual(40);
     expect(stats.stalls).toBe(1);
     expect(stats.skipped).toBeGreaterThanOrEqual(45);
-    expect(stats.playoutDelayMs).toBeLessThanOrEqual(40);
+    expect(stats.playoutDelayMs).toBeLessThanOrEqual(60);
   });
 
   test("40 ms jitter: the target settles one frame above it, little is concealed, delay stays bounded", () => {
