@@ -4,6 +4,10 @@ export interface Limits {
   maxTextBytes: number;
   maxFrameBytes: number;
   mediaFramesPerSecond: number;
+  /** Media frames a connection may send at once above the long-run rate. TCP hands over
+   *  everything a stalled mobile link held back in one go, so this must cover a stall's backlog
+   *  (150 = 3 s of 20 ms frames); the long-run rate stays mediaFramesPerSecond. */
+  mediaBurstFrames: number;
   controlMessagesPerSecond: number;
   connectionsPerIp: number;
   membersPerGroup: number;
@@ -30,6 +34,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxTextBytes: 8 * 1024,
   maxFrameBytes: 2 * 1024,
   mediaFramesPerSecond: 60,
+  mediaBurstFrames: 150,
   controlMessagesPerSecond: 20,
   connectionsPerIp: 16,
   membersPerGroup: 100,

@@ -97,7 +97,7 @@ export class Hub {
       helloPending: false,
       helloTimer: null,
       control: new TokenBucket(this.limits.controlMessagesPerSecond, this.limits.controlMessagesPerSecond * 2),
-      media: new TokenBucket(this.limits.mediaFramesPerSecond, Math.max(10, this.limits.mediaFramesPerSecond / 3)),
+      media: new TokenBucket(this.limits.mediaFramesPerSecond, Math.max(10, this.limits.mediaBurstFrames)),
       lastErrorAt: -Infinity,
       closing: false,
       closed: false,

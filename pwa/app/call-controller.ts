@@ -21,6 +21,7 @@ import {
   startCallAudio,
   supportedCodecs,
   type CallAudio,
+  type CallDetails,
   type CodecName,
   type PreparedCallAudio,
 } from "../audio/call-audio.ts";
@@ -30,6 +31,7 @@ import type { DeviceSigner } from "../e2ee/identity-binding.ts";
 import { PAYLOAD_SLOTS, padPayload, unpadPayload } from "../e2ee/frame-padding.ts";
 import { base64urlDecode } from "../../protocol/base64url.ts";
 import type { ContactBook } from "./contacts.ts";
+import { RoundTrip } from "./round-trip.ts";
 import type { CallRole, EndReason, ServerMessage } from "../../protocol/messages.ts";
 import type { Connection } from "./connection.ts";
 import { clearCallNotifications, IncomingAlert } from "./ringtone.ts";
@@ -81,6 +83,8 @@ export interface CallView {
   failureKind: "key-check" | "sas" | "peer-sas" | null;
   failureText: string;
   stats: CallStats;
+  /** For "Call details"; null until audio runs. */
+  details: (CallDetails & { roundTripMs: number | null }) | null;
 }
 
 const IDLE: CallView = Object.freeze({
@@ -107,6 +111,7 @@ const IDLE: CallView = Object.freeze({
   failureKind: null,
   failureText: "",
   stats: { framesSent: 0, framesReceived: 0, framesDropped: 0, lossPercent: 0, jitterMs: 0 },
+  details: null,
 }) as CallView;
 
 const ENDED_TEXT: Record<EndReason, string> = {
@@ -120,8 +125,9 @@ const ENDED_TEXT: Record<EndReason, string> = {
   "server-shutdown": "The server restarted — the call ended",
 };
 
-/** Browser tests set this (before the app loads) to receive decoded PCM; the app never records audio itself. */
-type PcmTap = (pcm: Float32Array) => void;
+/** Browser tests and the latency benchmark set these (before the app loads) to receive decoded /
+ *  captured PCM with its wall-clock time; the app never records audio itself. */
+type PcmTap = (pcm: Float32Array, atMs: number) => void;
 
 /** Everything one call holds; created at the user's tap, filled in as the call proceeds. */
 interface Session {
@@ -193,6 +199,7 @@ export class CallController {
   private readonly alert: IncomingAlert;
   private session: Session | null = null;
   private statsTimer: ReturnType<typeof setInterval> | null = null;
+  private roundTrip: RoundTrip | null = null;
   private endedTimer: ReturnType<typeof setTimeout> | null = null;
   private resumeCheck: ReturnType<typeof setTimeout> | null = null;
   /** Known synchronously after startup so a tap handler never has to await it. */
@@ -516,7 +523,7 @@ export class CallController {
 
   /** Resolves null (and ends the call) when this device cannot run call audio. */
   private async startAudio(session: Session, codec: CodecName, sending: boolean): Promise<CallAudio | null> {
-    const tap = (globalThis as { __voicesrvPcmTap?: PcmTap }).__voicesrvPcmTap;
+    const { __voicesrvPcmTap: tap, __voicesrvCaptureTap: captureTap } = globalThis as { __voicesrvPcmTap?: PcmTap; __voicesrvCaptureTap?: PcmTap };
     session.slot = PAYLOAD_SLOTS[codec];
     try {
       const audio = await this.device.startCallAudio({
@@ -529,16 +536,22 @@ export class CallController {
           if (!keys || session.ended) return;
           // Constant-size frames: a payload that does not fit its slot is dropped, never sent at a telling size.
           const padded = padPayload(payload, session.slot);
-          if (!padded) return void session.dropped++;
+          if (!padded) {
+            // Its seq is still used up: the receiver's only clock for us (see call-audio.ts).
+            session.dropped++;
+            return keys.sealer.skip(1);
+          }
           keys.sealer.seal(session.callHandle, padded).then(
             (frame) => void (this.conn.sendFrame(frame) && session.sent++),
             () => {},
           );
         },
+        skipFrames: (n) => session.keys?.sealer.skip(n),
         mode: this.view.mode,
         volume: this.view.volume,
         workletBase: "/audio/",
         ...(typeof tap === "function" ? { onDecodedPcm: tap } : {}),
+        ...(typeof captureTap === "function" ? { onCapturedPcm: captureTap } : {}),
       });
       if (this.session !== session) {
         void audio.stop();
@@ -694,7 +707,10 @@ export class CallController {
 
   private startStats(session: Session): void {
     if (this.statsTimer) clearInterval(this.statsTimer);
+    this.roundTrip?.stop();
+    const roundTrip = (this.roundTrip = new RoundTrip(this.conn));
     this.statsTimer = setInterval(() => {
+      roundTrip.tick();
       const { audio, keys } = session;
       if (this.session !== session || !audio || !keys) return;
       const a = audio.stats();
@@ -712,6 +728,7 @@ export class CallController {
         quality,
         micLevel: audio.micLevel(),
         stats: { framesSent: session.sent, framesReceived: opened, framesDropped: session.dropped, lossPercent: a.lossPercent, jitterMs: a.jitterMs },
+        details: { ...audio.details(), roundTripMs: roundTrip.ms },
       });
     }, 250);
   }
@@ -734,6 +751,8 @@ export class CallController {
     void this.device.clearCallNotifications();
     if (this.statsTimer) clearInterval(this.statsTimer);
     this.statsTimer = null;
+    this.roundTrip?.stop();
+    this.roundTrip = null;
     if (this.resumeCheck) clearTimeout(this.resumeCheck);
     this.resumeCheck = null;
     if (this.linkLostTimer) clearTimeout(this.linkLostTimer);

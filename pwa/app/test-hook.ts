@@ -10,6 +10,8 @@ export interface TestHook {
   readonly sas: string[] | null;
   readonly encrypted: boolean;
   readonly stats: unknown;
+  /** What "Call details" shows (codec, delays, loss): numbers only. */
+  readonly details: unknown;
 }
 
 export function installTestHook(get: () => { conn: Connection | null; calls: CallController | null }): void {
@@ -32,6 +34,9 @@ export function installTestHook(get: () => { conn: Connection | null; calls: Cal
     get stats() {
       const v = get().calls?.view;
       return v ? { ...v.stats, quality: v.quality } : null;
+    },
+    get details() {
+      return get().calls?.view.details ?? null;
     },
   };
   Object.defineProperty(window, "__voicesrv", { value: Object.freeze(hook), configurable: false });

@@ -1,14 +1,19 @@
 // The call's audio pipeline, as the UI uses it:
 //   mic → capture worklet (20 ms @ 48 kHz) → encoder → sendPayload   (to e2ee)
-//   receive(seq, payload) (from e2ee) → jitter buffer → decoder → playback worklet → speaker
-// The playback worklet pulls one frame per 20 ms of audio clock; each pull pops the jitter buffer.
+//   receive(seq, payload) (from e2ee) → decoder → playback worklet [jitter buffer → concealer] → speaker
+// Frames are decoded as they arrive and the jitter buffer runs in the playback worklet, popped
+// each time a frame starts to play (see playback-worklet.ts for why). Captured frames that
+// reach the main thread more than STALE_CAPTURE_MS late (a frozen tab, a long GC) are dropped
+// instead of sent: the peer would only have to drop them again, after they had queued up
+// behind everything else on the way.
 //
 // iOS only lets an AudioContext start (and play) when it is created or resumed inside a user
 // gesture, but the codec — and so startCallAudio — is only known after the key exchange, long after
 // the tap. prepareCallAudio() therefore does everything that needs the gesture at the tap and
 // hands the unlocked context to startCallAudio later.
 import { FRAME_SAMPLES, type CodecName, type FrameDecoder, type FrameEncoder } from "./codec.ts";
-import { JitterBuffer, type JitterBufferStats, type RecentStats } from "./jitter-buffer.ts";
+import { DecodeOrder } from "./decode-order.ts";
+import type { JitterBufferStats, RecentStats } from "./jitter-buffer.ts";
 import { rmsToMeter } from "./meter.ts";
 import { openMic } from "./mic.ts";
 import { OpusDecoder, OpusEncoder } from "./opus-codec.ts";
@@ -42,6 +47,9 @@ export interface CallAudioOptions {
    *  only works if this call itself runs inside a gesture (or on browsers without that rule). */
   prepared?: PreparedCallAudio;
   sendPayload: (payload: Uint8Array) => void;
+  /** Captured frames were dropped before encoding (stale after a stall): the sequence number
+   *  should skip them, so the receiver's timeline stays true. */
+  skipFrames?: (n: number) => void;
   mode?: OutputMode;
   volume?: number /* 0..1 */;
   /** A stream the caller already opened; then stop() leaves its tracks running. */
@@ -53,10 +61,36 @@ export interface CallAudioOptions {
    *  peer's confirm verified. */
   sending?: boolean;
   /** Receives every 20 ms frame as it goes to the speaker (48 kHz, after concealment, before
-   *  volume). For tests and diagnostics; costs one message per frame. */
-  onDecodedPcm?: (pcm: Float32Array) => void;
-  /** Receives every captured 20 ms frame (48 kHz) that is handed to the encoder. Tests only. */
-  onCapturedPcm?: (pcm: Float32Array) => void;
+   *  volume) and the wall-clock time (Date.now() scale) its first sample leaves the playback
+   *  node. For tests and the latency benchmark; costs one message per frame. */
+  onDecodedPcm?: (pcm: Float32Array, atMs: number) => void;
+  /** Receives every captured 20 ms frame (48 kHz) that is handed to the encoder, and the wall-clock
+   *  time its last sample entered the graph. Tests and the latency benchmark only. */
+  onCapturedPcm?: (pcm: Float32Array, atMs: number) => void;
+}
+
+/** Captured audio older than this when the main thread gets it is not sent. */
+const STALE_CAPTURE_MS = 300;
+
+/** What "Call details" shows: the figures people and support ask for. Delay figures are this
+ *  side's receive path; `sendKbps` is what this side sends (payload only). */
+export interface CallDetails {
+  codec: CodecName;
+  sendKbps: number;
+  jitterMs: number;
+  /** What the jitter buffer aims for, and what it measured it actually added. */
+  targetDelayMs: number;
+  playoutDelayMs: number;
+  /** AudioContext base + output latency: the device's share, outside our control. */
+  outputLatencyMs: number;
+  /** Last few seconds: slots lost, and slots filled by concealment (lost or late). */
+  lossPercent: number;
+  concealedPercent: number;
+  /** Whole call: stalls seen, received frames dropped to catch up (backlogs, compression),
+   *  captured frames dropped as stale before sending. */
+  stalls: number;
+  catchUpDropped: number;
+  staleDropped: number;
 }
 
 /** The last few seconds (`windowMs`), not the whole call: what the quality indicator shows must
@@ -81,7 +115,8 @@ export interface CallAudio {
   micLevel(): number;
   stats(): CallAudioStats;
   /** Whole-call totals from the jitter buffer, the recent window, the codec and the AudioContext's rate. */
-  detailedStats(): JitterBufferStats & { recent: RecentStats; codec: CodecName; sampleRate: number; sentFrames: number; sentBytes: number };
+  detailedStats(): JitterBufferStats & { recent: RecentStats; codec: CodecName; sampleRate: number; sentFrames: number; sentBytes: number; staleDropped: number };
+  details(): CallDetails;
   stop(): Promise<void>;
 }
 
@@ -183,15 +218,43 @@ function wire(
   let sentBytes = 0;
   let stopped = false;
 
+  // The fate of every captured frame handed to the sending side, oldest first: true = in the
+  // encoder, its payload still to come; false = dropped (stale, or the encoder was backed up).
+  // A dropped frame must use up its seq exactly where it was in capture order, or the frames
+  // around it would look early or late to the receiver (seq is its only clock for us); the
+  // encoder answers asynchronously, so drops wait here behind the frames still being encoded.
+  const fates: boolean[] = [];
+  const skipDropped = () => {
+    let n = 0;
+    while (fates[0] === false) {
+      fates.shift();
+      n++;
+    }
+    if (n && !stopped) opts.skipFrames?.(n);
+  };
   const send = (payload: Uint8Array) => {
     if (stopped) return;
+    skipDropped();
+    fates.shift();
     sentFrames++;
     sentBytes += payload.byteLength;
     opts.sendPayload(payload);
+    skipDropped();
+  };
+  const dropped = () => {
+    fates.push(false);
+    skipDropped();
   };
   const encoder: FrameEncoder = opts.codec === "opus" ? new OpusEncoder(send) : new PcmuEncoder(send);
   const decoder: FrameDecoder = opts.codec === "opus" ? new OpusDecoder() : new PcmuDecoder();
-  const jitter = new JitterBuffer();
+  let staleDropped = 0;
+  // Filled by the playback worklet every 100 ms.
+  let jitterStats: JitterBufferStats = {
+    received: 0, played: 0, concealed: 0, late: 0, duplicate: 0, skipped: 0, underruns: 0, slots: 0, lost: 0,
+    lossPercent: 0, jitterMs: 0, targetDelayMs: 0, playoutDelayMs: 0, bufferedMs: 0, stalls: 0,
+  };
+  let recent: RecentStats = { windowMs: 5000, slots: 0, lost: 0, lossPercent: 0, concealed: 0, late: 0, arrivals: 0, jitterMs: 0 };
+  const rate = { atMs: performance.now(), bytes: 0, kbps: 0 };
 
   const capture = new AudioWorkletNode(ctx, "voicesrv-capture", {
     numberOfInputs: 1,
@@ -201,12 +264,22 @@ function wire(
     channelCountMode: "explicit",
     channelInterpretation: "speakers",
   });
-  capture.port.onmessage = (e: MessageEvent<{ frame: Float32Array; rms: number }>) => {
+  capture.port.onmessage = (e: MessageEvent<{ frame: Float32Array; rms: number; at: number }>) => {
     level = e.data.rms;
     // Muted = no frames at all: the peer's jitter buffer treats the gap like DTX silence.
     if (sending && !muted && !stopped) {
-      opts.onCapturedPcm?.(e.data.frame.slice());
-      encoder.encode(e.data.frame);
+      if (Date.now() - e.data.at > STALE_CAPTURE_MS) {
+        staleDropped++;
+        return dropped();
+      }
+      opts.onCapturedPcm?.(e.data.frame.slice(), e.data.at);
+      // An encoder that lost its queue (error, reopen) never answers for it: don't wait forever.
+      if (fates.length > 50) fates.splice(0, fates.length - 50);
+      fates.push(true);
+      if (!encoder.encode(e.data.frame)) {
+        fates.pop();
+        dropped();
+      }
     }
   };
   source.connect(capture);
@@ -222,24 +295,33 @@ function wire(
   playback.connect(ctx.destination);
   const route = new OutputRoute(ctx, (gain) => playback.port.postMessage({ type: "gain", value: gain }), opts.mode ?? "private", opts.volume ?? 1);
 
-  // Decoding may be asynchronous (WebCodecs); answers to pulls must still reach the worklet in order.
+  // Decoding may be asynchronous (WebCodecs); frames must still reach the worklet in order.
   let chain: Promise<void> = Promise.resolve();
-  const answerPull = () => {
-    const item = jitter.pop(performance.now());
-    const pending: Promise<unknown> =
-      item.kind === "frame" ? decoder.decode(item.payload).then((pcm) => ({ type: "pcm", pcm, skipped: item.skipped })) : Promise.resolve({ type: item.kind });
+  const decodeNow = (seq: number, payload: Uint8Array) => {
+    const pending = decoder.decode(payload);
     chain = chain
       .then(() => pending)
-      .then((msg) => {
-        if (stopped) return;
-        const m = msg as { pcm?: Float32Array };
-        playback.port.postMessage(msg, m.pcm ? [m.pcm.buffer as ArrayBuffer] : []);
+      .then((pcm) => {
+        if (!stopped) playback.port.postMessage({ type: "frame", seq, pcm }, [pcm.buffer as ArrayBuffer]);
       })
       .catch(() => {});
   };
-  playback.port.onmessage = (e: MessageEvent<{ type: string; pcm?: Float32Array }>) => {
-    if (e.data.type === "pull") answerPull();
-    else if (e.data.type === "played" && e.data.pcm?.length === FRAME_SAMPLES) opts.onDecodedPcm?.(e.data.pcm);
+  const order = new DecodeOrder<Uint8Array>(decodeNow);
+  let expiry: ReturnType<typeof setTimeout> | null = null;
+  const expire = () => {
+    expiry = null;
+    const wait = order.expire(performance.now());
+    if (wait !== null && !stopped) expiry = setTimeout(expire, wait);
+  };
+  const deliver = (seq: number, payload: Uint8Array) => {
+    order.push(seq, payload, performance.now());
+    if (!expiry) expire();
+  };
+  playback.port.onmessage = (e: MessageEvent<{ type: string; pcm?: Float32Array; at?: number; jitter?: JitterBufferStats; recent?: RecentStats }>) => {
+    if (e.data.type === "stats" && e.data.jitter && e.data.recent) {
+      jitterStats = e.data.jitter;
+      recent = e.data.recent;
+    } else if (e.data.type === "played" && e.data.pcm?.length === FRAME_SAMPLES) opts.onDecodedPcm?.(e.data.pcm, e.data.at ?? Date.now());
   };
 
   // iOS suspends ("interrupted") the context for a phone call or Siri, and some browsers when the
@@ -251,7 +333,7 @@ function wire(
 
   return {
     receive(seq, payload) {
-      if (!stopped) jitter.push(seq, payload, performance.now());
+      if (!stopped) deliver(seq, payload);
     },
     setMuted(m) {
       muted = m;
@@ -269,11 +351,11 @@ function wire(
       return muted ? 0 : rmsToMeter(level);
     },
     stats() {
-      const r = jitter.recent(performance.now());
+      const r = recent;
       return {
         lossPercent: r.lossPercent,
         jitterMs: r.jitterMs,
-        targetDelayMs: jitter.stats().targetDelayMs,
+        targetDelayMs: jitterStats.targetDelayMs,
         concealed: r.concealed,
         late: r.late,
         windowMs: r.windowMs,
@@ -281,12 +363,35 @@ function wire(
       };
     },
     detailedStats() {
-      return { ...jitter.stats(), recent: jitter.recent(performance.now()), codec: opts.codec, sampleRate: ctx.sampleRate, sentFrames, sentBytes };
+      return { ...jitterStats, recent, codec: opts.codec, sampleRate: ctx.sampleRate, sentFrames, sentBytes, staleDropped };
+    },
+    details() {
+      const now = performance.now();
+      if (now - rate.atMs >= 1000) {
+        const kbps = ((sentBytes - rate.bytes) * 8) / (now - rate.atMs);
+        rate.kbps = rate.kbps ? rate.kbps + (kbps - rate.kbps) / 4 : kbps;
+        rate.atMs = now;
+        rate.bytes = sentBytes;
+      }
+      return {
+        codec: opts.codec,
+        sendKbps: rate.kbps,
+        jitterMs: recent.jitterMs,
+        targetDelayMs: jitterStats.targetDelayMs,
+        playoutDelayMs: jitterStats.playoutDelayMs,
+        outputLatencyMs: ((ctx.baseLatency || 0) + ((ctx as { outputLatency?: number }).outputLatency || 0)) * 1000,
+        lossPercent: recent.lossPercent,
+        concealedPercent: (100 * recent.concealed) / Math.max(recent.slots, 50),
+        stalls: jitterStats.stalls,
+        catchUpDropped: jitterStats.skipped,
+        staleDropped,
+      };
     },
     async stop() {
       if (stopped) return;
       stopped = true;
       document.removeEventListener("visibilitychange", onVisible);
+      if (expiry) clearTimeout(expiry);
       capture.port.onmessage = null;
       playback.port.onmessage = null;
       source.disconnect();

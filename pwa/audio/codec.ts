@@ -10,9 +10,10 @@ export const FRAME_SAMPLES = (SAMPLE_RATE * FRAME_MS) / 1000; // 960
 
 export interface FrameEncoder {
   readonly codec: CodecName;
-  /** Takes one 960-sample frame; the payload (if any) is delivered through the onPayload callback
-   *  given at creation — Opus with DTX may deliver nothing for a silent frame. */
-  encode(frame: Float32Array): void;
+  /** Takes one 960-sample frame; its payload is delivered through the onPayload callback given at
+   *  creation, exactly one per accepted frame, in order. Returns false if the frame was dropped
+   *  instead (encoder backlog): then no payload comes for it. */
+  encode(frame: Float32Array): boolean;
   close(): void;
 }
 

@@ -11,11 +11,20 @@
 // as the start of a new talkspurt: it re-anchors the timeline instead of counting as jitter or
 // loss. Missing sequence numbers are the only thing counted as loss.
 //
-// Delay control. Target delay = a high percentile of recent "excess delay" (how much later than
-// the best recent frame a frame arrived) plus one frame of margin, clamped to [min, max]. It
-// rises immediately when the percentile rises and falls slowly (after a hold time) when calm.
-// Playout starts a talkspurt on schedule for that target; when the buffer holds clearly more
-// than the target (e.g. after a burst), single frames are skipped to bring the delay back down.
+// Delay control. Target delay = a high percentile of the last 1.5 s of "excess delay" (how much
+// later than the best recent frame a frame arrived; heads of arrival bunches only, see
+// measure()) plus one frame of margin, clamped to
+// [min, max]. A call starts low (initialDelayMs, 1.5 frames) because nothing has been measured
+// yet and the first words matter most — and arrivals in the first second (start-up bunches) count
+// only up to 60 ms; the target rises at once when the percentile rises and,
+// after a 0.5 s hold, falls smoothly (exponentially, τ = 0.6 s) to what the window needs.
+// An excess beyond stallMs is a stall (a TCP retransmission timeout, a radio outage), not jitter:
+// covering it would mean playing the whole call that late, so it does not raise the target.
+// Playout starts a talkspurt on schedule for that target. While playing, the audio buffered
+// ahead of the playout point is the real playout delay; when it exceeds the target — a stall's
+// backlog arriving at once, a start-up burst, clock drift — the surplus is dropped: a large one
+// (≥ flushMs, 200 ms) at once down to 60 ms, in a single crossfaded jump, and the rest by skipping
+// every other frame (2× time compression) down to 40 ms. Late audio is worse than a short gap.
 //
 // Statistics come twice: whole-call totals (stats()) for diagnostics, and the last few seconds
 // by wall clock (recent()) for the quality indicator, which must recover after a blip.
@@ -23,8 +32,8 @@ import { RecentWindow, type RecentStats } from "./recent-stats.ts";
 
 export type { RecentStats } from "./recent-stats.ts";
 
-export type PopResult =
-  | { kind: "frame"; seq: number; payload: Uint8Array; /** frames skipped just before this one to cut delay */ skipped?: number }
+export type PopResult<T = Uint8Array> =
+  | { kind: "frame"; seq: number; payload: T; /** frames skipped just before this one to cut delay */ skipped?: number }
   | { kind: "conceal"; seq: number }
   | { kind: "silence" };
 
@@ -41,12 +50,19 @@ export interface JitterBufferOptions {
   windowFrames?: number;
   /** Time without a new peak before the target starts shrinking. */
   holdMs?: number;
-  /** Shrink rate once calm. */
-  decayMsPerSecond?: number;
+  /** Time constant of the shrinking once calm. */
+  decayTauMs?: number;
+  /** An excess delay beyond this is a stall: counted, never covered by the target. */
+  stallMs?: number;
+  /** A surplus over the target at least this large is dropped at once instead of compressed. */
+  flushMs?: number;
   /** Frames further than this from the expected seq mean the sender restarted: resynchronise. */
   resyncFrames?: number;
   /** recent() covers this much wall-clock time. */
   recentWindowMs?: number;
+  /** Arrivals in this long after the first one (call start-up) feed the target only up to warmupCapMs. */
+  warmupMs?: number;
+  warmupCapMs?: number;
 }
 
 export interface JitterBufferStats {
@@ -67,49 +83,66 @@ export interface JitterBufferStats {
   /** RFC 3550 interarrival jitter (running estimate, gain 1/16). */
   jitterMs: number;
   targetDelayMs: number;
+  /** Measured: how long after its best-case arrival the last frames were played (smoothed). */
+  playoutDelayMs: number;
   bufferedMs: number;
+  /** Arrivals later than stallMs behind the best recent frame. */
+  stalls: number;
 }
 
-interface Slot {
-  payload: Uint8Array;
+interface Slot<T> {
+  payload: T;
   arrivalMs: number;
   excessMs: number;
 }
 
-/** Ticks the playout delay must stay > 1 frame over target before a frame is skipped (200 ms)… */
+/** Ticks a lateness over two frames must last before compression starts (200 ms)… */
 const SKIP_AFTER_TICKS = 10;
-/** …and then at most one skip per this many ticks while it stays over. */
-const SKIP_EVERY_TICKS = 4;
+/** …and then one skip per this many ticks while it lasts (2× speed). */
+const SKIP_EVERY_TICKS = 2;
+/** Ticks stretched by concealment when the buffer runs dry mid-talkspurt, before it is silence. */
+const EXPAND_TICKS = 2;
+/** Smoothing of the measured playout delay, per played frame. */
+const PLAYOUT_GAIN = 1 / 8;
 
 const DEFAULTS: Required<JitterBufferOptions> = {
   frameMs: 20,
-  initialDelayMs: 60,
-  minDelayMs: 40,
-  maxDelayMs: 200,
+  initialDelayMs: 20,
+  minDelayMs: 20,
+  maxDelayMs: 300,
   talkspurtGapMs: 300,
   percentile: 0.95,
-  windowFrames: 150,
-  holdMs: 2000,
-  decayMsPerSecond: 20,
+  windowFrames: 75,
+  holdMs: 500,
+  decayTauMs: 600,
+  stallMs: 300,
+  flushMs: 200,
   resyncFrames: 500,
   recentWindowMs: 5000,
+  warmupMs: 1000,
+  warmupCapMs: 60,
 };
 
-export class JitterBuffer {
+export class JitterBuffer<T = Uint8Array> {
   private readonly o: Required<JitterBufferOptions>;
-  private readonly slots = new Map<number, Slot>();
+  private readonly slots = new Map<number, Slot<T>>();
   private maxSeqBuffered = -Infinity;
 
   private nextSeq: number | null = null;
   private playing = false;
   private overTicks = 0;
+  /** Consecutive ticks concealed on an empty buffer (stretching) in this talkspurt. */
+  private expanded = 0;
+  /** Set while the frames after a timeline re-anchor may still reveal it as a stall's backlog. */
+  private anchoredAtSeq: number | null = null;
 
   // Relative-delay tracking.
   private lastArrivalMs: number | null = null;
   private lastArrivalSeq = 0;
   private offsetMs = 0;
   private jitter = 0;
-  private readonly recentRel: { seq: number; relMs: number }[] = [];
+  private readonly recentRel: { seq: number; relMs: number; follower: boolean; warmup: boolean }[] = [];
+  private firstArrivalMs: number | null = null;
   private target: number;
   private lastPeakAtMs = 0;
   private lastUpdateMs: number | null = null;
@@ -121,7 +154,8 @@ export class JitterBuffer {
   private readonly playedOrder: number[] = [];
   private readonly window: RecentWindow;
 
-  private counters = { received: 0, played: 0, concealed: 0, late: 0, duplicate: 0, skipped: 0, underruns: 0, slots: 0, lost: 0 };
+  private playoutDelay: number | null = null;
+  private counters = { received: 0, played: 0, concealed: 0, late: 0, duplicate: 0, skipped: 0, underruns: 0, slots: 0, lost: 0, stalls: 0 };
 
   constructor(options: JitterBufferOptions = {}) {
     this.o = { ...DEFAULTS, ...options };
@@ -129,7 +163,7 @@ export class JitterBuffer {
     this.window = new RecentWindow({ windowMs: this.o.recentWindowMs });
   }
 
-  push(seq: number, payload: Uint8Array, arrivalMs: number): void {
+  push(seq: number, payload: T, arrivalMs: number): void {
     this.counters.received++;
     if (this.nextSeq !== null && Math.abs(seq - this.nextSeq) > this.o.resyncFrames) this.resync();
     if (this.slots.has(seq) || this.playedSeqs.has(seq)) {
@@ -157,7 +191,7 @@ export class JitterBuffer {
     }
   }
 
-  pop(nowMs: number): PopResult {
+  pop(nowMs: number): PopResult<T> {
     this.decay(nowMs);
 
     if (!this.playing || this.nextSeq === null) {
@@ -173,43 +207,68 @@ export class JitterBuffer {
       this.playing = true;
     }
 
-    // Skip only on a *sustained* surplus: a momentary burst drains by itself, and every skip is
-    // an audible discontinuity (crossfaded, but still 20 ms of speech gone).
-    // "Playout delay" = how long the frame waited here plus how late it arrived compared with the
-    // best recent frame: the quantity the target describes. Ticks are 20 ms apart, so allow one frame.
+    // Catch up. The newest frame tells where the playout point should be: its best-case arrival
+    // (arrival − excess), minus the frames between it and the head, plus the target. Being later
+    // than that is delay we are adding: a stall's backlog, a start-up burst, stretching, clock
+    // drift. A large lateness goes at once, a small one at double speed once it has lasted
+    // 200 ms; up to two frames (stretches, the tick granularity) are left alone, since every skip
+    // is an audible discontinuity (crossfaded) and on a busy phone they add up.
     let skipped = 0;
-    const head = this.slots.get(this.nextSeq);
-    const over = head ? nowMs - head.arrivalMs + head.excessMs - this.target : 0;
-    this.overTicks = over > this.o.frameMs ? this.overTicks + 1 : 0;
-    if (this.overTicks >= SKIP_AFTER_TICKS && this.slots.has(this.nextSeq) && this.slots.has(this.nextSeq + 1)) {
-      this.slots.delete(this.nextSeq);
-      this.nextSeq++;
-      this.counters.skipped++;
-      this.overTicks = SKIP_AFTER_TICKS - SKIP_EVERY_TICKS;
-      skipped = 1;
+    const f = this.o.frameMs;
+    const lateness = () => {
+      const newest = this.slots.get(this.maxSeqBuffered);
+      if (!newest) return 0;
+      return nowMs - (newest.arrivalMs - Math.min(newest.excessMs, this.o.stallMs) - (this.maxSeqBuffered - this.nextSeq!) * f + this.target);
+    };
+    if (this.slots.has(this.nextSeq) && lateness() >= this.o.flushMs) {
+      // Down to 3 frames late, not to 0: a receiving main thread that stalls now and then on a busy
+      // phone delivers exactly such backlogs, and the last few frames of one are the cheapest
+      // delay to keep — compression (below) takes them out without a second jump.
+      while (lateness() > 3 * f && this.nextSeq < this.maxSeqBuffered) skipped += this.skipHead();
+      this.overTicks = 0;
+    } else {
+      this.overTicks = lateness() > 2 * f ? this.overTicks + 1 : 0;
+      if (this.overTicks >= SKIP_AFTER_TICKS && this.slots.has(this.nextSeq) && this.slots.has(this.nextSeq + 1)) {
+        skipped += this.skipHead();
+        this.overTicks = SKIP_AFTER_TICKS - SKIP_EVERY_TICKS;
+      }
     }
 
     const seq = this.nextSeq;
     const slot = this.slots.get(seq);
     if (slot) {
+      this.countExpansion(nowMs);
       this.slots.delete(seq);
       this.nextSeq = seq + 1;
       this.counters.played++;
+      const delay = nowMs - slot.arrivalMs + Math.min(slot.excessMs, this.o.stallMs);
+      this.playoutDelay = this.playoutDelay === null ? delay : this.playoutDelay + (delay - this.playoutDelay) * PLAYOUT_GAIN;
       this.rememberPlayed(seq);
       this.recordSlot(nowMs, false);
       return skipped ? { kind: "frame", seq, payload: slot.payload, skipped } : { kind: "frame", seq, payload: slot.payload };
     }
     if (this.slots.size > 0) {
+      this.countExpansion(nowMs);
       this.nextSeq = seq + 1;
       this.counters.concealed++;
       this.window.concealed(nowMs);
       this.recordSlot(nowMs, true);
       return { kind: "conceal", seq };
     }
-    // Empty mid-talkspurt: DTX, mute, or a delay spike. Keep nextSeq — if the frame turns up it is
-    // still playable — and start the next talkspurt on schedule.
-    this.playing = false;
+    // Empty mid-talkspurt: a delay spike, or the end of a talkspurt (DTX, mute). Keep nextSeq — if
+    // the frame turns up it is still playable. For the first EXPAND_TICKS, stretch (conceal
+    // without consuming a slot): with a buffer only a frame or two deep this is what a spike
+    // looks like, and the frame that shows up then plays 20 ms later, a delay the catch-up above
+    // trims again. After that, silence; the next talkspurt starts on schedule.
+    // Stretch ticks count as concealment only once a frame proves it was a spike; at the end of a
+    // talkspurt they are just its fade-out.
+    if (this.expanded < EXPAND_TICKS) {
+      this.expanded++;
+      return { kind: "conceal", seq };
+    }
     this.counters.underruns++;
+    this.playing = false;
+    this.expanded = 0;
     return { kind: "silence" };
   }
 
@@ -219,6 +278,7 @@ export class JitterBuffer {
       lossPercent: this.counters.slots ? (100 * this.counters.lost) / this.counters.slots : 0,
       jitterMs: this.jitter,
       targetDelayMs: this.target,
+      playoutDelayMs: this.playoutDelay ?? 0,
       bufferedMs: this.bufferedMs(),
     };
   }
@@ -231,12 +291,32 @@ export class JitterBuffer {
   /** Measures the frame's delay relative to its neighbours; returns its excess over the best recent frame. */
   private measure(seq: number, arrivalMs: number, inOrder: boolean): number {
     const f = this.o.frameMs;
+    // Over TCP a late frame holds up the ones behind it, which then arrive in a bunch right after
+    // it: only the head of a bunch says anything about the network, so only heads feed the target.
+    // (Otherwise a single hiccup — a busy main thread at call set-up — counts as many late frames
+    // and sets the delay for seconds; a recurring one still raises it, through its heads.)
+    // The first second of a call is its noisiest: the sender's encoder starting, both main threads
+    // busy with the call screen and key confirmation. Frames then arrive in start-up bunches that
+    // say little about the network; learning the target from them put the first seconds of every
+    // call at 200+ ms (measured). Their excess counts only up to warmupCapMs: enough to cover a
+    // jittery network from the start, not a start-up stall.
+    this.firstArrivalMs ??= arrivalMs;
+    const warmup = arrivalMs - this.firstArrivalMs < this.o.warmupMs;
+    const follower = inOrder && this.lastArrivalMs !== null && seq === this.lastArrivalSeq + 1 && arrivalMs - this.lastArrivalMs < f / 4;
     if (this.lastArrivalMs !== null) {
       const d = arrivalMs - this.lastArrivalMs - (seq - this.lastArrivalSeq) * f;
       if (inOrder && d > this.o.talkspurtGapMs && this.slots.size === 0) {
         // Silence on the sender's side (DTX or mute), not network delay: shift the timeline.
         this.offsetMs += d;
+        this.anchoredAtSeq = seq;
+      } else if (this.anchoredAtSeq !== null && inOrder && d < -f / 2) {
+        // Frames right behind the one we anchored on, arriving early for that timeline: it was
+        // the head of a stall's backlog, not the start of speech. Follow the backlog's timeline,
+        // or every frame of it would look late against its last one and raise the target.
+        if (seq === this.anchoredAtSeq + 1) this.counters.stalls++;
+        this.offsetMs += d;
       } else {
+        this.anchoredAtSeq = null;
         this.jitter += (Math.abs(d) - this.jitter) / 16;
         this.window.arrival(arrivalMs, Math.abs(d));
       }
@@ -245,17 +325,22 @@ export class JitterBuffer {
     this.lastArrivalSeq = seq;
 
     const relMs = arrivalMs - seq * f - this.offsetMs;
-    this.recentRel.push({ seq, relMs });
+    this.recentRel.push({ seq, relMs, follower, warmup });
     if (this.recentRel.length > this.o.windowFrames) this.recentRel.shift();
     let best = Infinity;
     for (const r of this.recentRel) if (r.relMs < best) best = r.relMs;
     const excess = relMs - best;
 
+    if (excess > this.o.stallMs && !this.recentRel.some((r) => r.seq === seq - 1 && r.relMs - best > this.o.stallMs)) this.counters.stalls++;
+
     // Allow as many outliers as a full window would: with only a few frames seen (call start,
     // typically a burst) a plain percentile is the maximum and one slow start would set the delay.
-    const sorted = this.recentRel.map((r) => r.relMs - best).sort((a, b) => a - b);
-    const outliers = Math.floor((1 - this.o.percentile) * Math.max(sorted.length, this.o.windowFrames / 2));
-    const need = this.clamp(sorted[Math.max(0, sorted.length - 1 - outliers)]! + f);
+    // Stalls are left out altogether (see the header).
+    const sorted = this.recentRel
+      .flatMap((r) => (r.follower || r.relMs - best > this.o.stallMs ? [] : [r.warmup ? Math.min(r.relMs - best, this.o.warmupCapMs) : r.relMs - best]))
+      .sort((a, b) => a - b);
+    const outliers = Math.floor((1 - this.o.percentile) * Math.max(sorted.length, this.o.windowFrames));
+    const need = this.clamp((sorted[sorted.length - 1 - outliers] ?? 0) + f);
     if (need > this.target) {
       this.target = need;
       this.lastPeakAtMs = arrivalMs;
@@ -268,8 +353,28 @@ export class JitterBuffer {
     const last = this.lastUpdateMs ?? nowMs;
     this.lastUpdateMs = nowMs;
     if (nowMs - this.lastPeakAtMs < this.o.holdMs) return;
-    const step = (this.o.decayMsPerSecond * Math.max(0, nowMs - last)) / 1000;
-    this.target = Math.max(this.o.minDelayMs, this.floor, this.target - step);
+    const floor = Math.max(this.o.minDelayMs, this.floor);
+    if (this.target <= floor) return;
+    const k = 1 - Math.exp(-Math.max(0, nowMs - last) / this.o.decayTauMs);
+    // Exponential, plus a small linear part so the last millisecond does not take forever.
+    this.target = Math.max(floor, this.target - (this.target - floor) * k - (Math.max(0, nowMs - last) * 2) / 1000);
+  }
+
+  private countExpansion(nowMs: number): void {
+    for (; this.expanded > 0; this.expanded--) {
+      this.counters.concealed++;
+      this.counters.underruns++;
+      this.window.concealed(nowMs);
+    }
+  }
+
+  /** Drops the frame at the playout point (to cut delay); returns 1. */
+  private skipHead(): number {
+    const seq = this.nextSeq!;
+    if (this.slots.delete(seq)) this.counters.skipped++;
+    else this.recordSlot(this.lastUpdateMs ?? 0, true);
+    this.nextSeq = seq + 1;
+    return 1;
   }
 
   private clamp(ms: number): number {
@@ -308,6 +413,9 @@ export class JitterBuffer {
     this.lastArrivalMs = null;
     this.recentRel.length = 0;
     this.offsetMs = 0;
+    this.anchoredAtSeq = null;
+    this.expanded = 0;
+    this.firstArrivalMs = null;
     this.playedSeqs.clear();
     this.playedOrder.length = 0;
   }

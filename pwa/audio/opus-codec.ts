@@ -1,6 +1,11 @@
 // Opus through WebCodecs (Chrome/Edge 94+, Safari 26+, Firefox 130+ on desktop). The encoder runs
 // asynchronously: payloads come out of the output callback in order, one per frame (DTX is off:
 // silence is sent like speech, IDENTITY.md §7). The decoder is wrapped so each decode() resolves, in order, with one frame.
+//
+// DTX off also matters for delay: the receiver's only clock for the sender is the frame sequence
+// number, which counts *sent* frames; with DTX every pause shorter than the jitter buffer's
+// talkspurt gap (300 ms) looked exactly like a late frame and the target jumped to 200+ ms at the
+// first pause of a call (measured: the main cause of the old 200–350 ms start-up delay).
 import { FRAME_SAMPLES, SAMPLE_RATE, type FrameDecoder, type FrameEncoder, type PayloadSink } from "./codec.ts";
 
 export const OPUS_ENCODER_CONFIG = {
@@ -58,10 +63,10 @@ export class OpusEncoder implements FrameEncoder {
     this.failed = false;
   }
 
-  encode(frame: Float32Array): void {
+  encode(frame: Float32Array): boolean {
     if (this.failed || !this.encoder || this.encoder.state === "closed") this.open();
     const enc = this.encoder!;
-    if (enc.encodeQueueSize > MAX_ENCODE_QUEUE) return;
+    if (enc.encodeQueueSize > MAX_ENCODE_QUEUE) return false;
     const data = new AudioData({
       format: "f32-planar",
       sampleRate: SAMPLE_RATE,
@@ -76,6 +81,7 @@ export class OpusEncoder implements FrameEncoder {
     } finally {
       data.close();
     }
+    return true;
   }
 
   close(): void {

@@ -12,9 +12,10 @@ export class PcmuEncoder implements FrameEncoder {
   private readonly down = new Decimator3();
   constructor(private readonly onPayload: PayloadSink) {}
 
-  encode(frame: Float32Array): void {
+  encode(frame: Float32Array): boolean {
     if (frame.length !== FRAME_SAMPLES) throw new RangeError(`expected ${FRAME_SAMPLES} samples`);
     this.onPayload(encodeMulaw(this.down.process(frame)));
+    return true;
   }
 
   close(): void {}

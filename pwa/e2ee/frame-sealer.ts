@@ -41,6 +41,17 @@ export class FrameSealer {
   }
 
   /**
+   * Leaves out `n` seqs: the sender dropped that many frames before sealing (stale audio after a
+   * main-thread stall). The receiver uses seq as the sender's clock, so a frame that was never
+   * sent must still use up its number, or every later frame would look `n` × 20 ms late.
+   * Safe for nonces: seqs only ever grow; a skipped epoch is ratcheted through on the next seal().
+   */
+  skip(n: number): void {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError("bad skip count");
+    this.nextSeq += n;
+  }
+
+  /**
    * Returns header || ciphertext. Throws (without consuming a seq) once the epoch counter
    * would pass 255: a fresh key exchange is needed then, after ~93 h of audio at 2^16 frames
    * per epoch.

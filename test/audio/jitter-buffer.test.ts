@@ -57,10 +57,11 @@ describe("JitterBuffer", () => {
     expect(stats.lossPercent).toBe(0);
     expect(stats.jitterMs).toBeLessThan(1);
     const lat = latencies(ticks);
-    // 30 ms network + 40–60 ms target, quantised to the 20 ms tick.
-    expect(Math.max(...lat)).toBeLessThanOrEqual(30 + 60 + 20);
-    expect(stats.targetDelayMs).toBeGreaterThanOrEqual(40);
-    expect(stats.targetDelayMs).toBeLessThanOrEqual(60);
+    // 30 ms network + a one-frame target, quantised to the 20 ms tick.
+    expect(Math.max(...lat)).toBeLessThanOrEqual(30 + 20 + 20);
+    expect(stats.targetDelayMs).toBe(20);
+    expect(stats.playoutDelayMs).toBeGreaterThan(0);
+    expect(stats.playoutDelayMs).toBeLessThanOrEqual(30);
   });
 
   test("jittery network: target grows to cover the jitter, little is concealed, cap respected", () => {
@@ -69,7 +70,8 @@ describe("JitterBuffer", () => {
     expect(stats.jitterMs).toBeGreaterThan(15);
     expect(stats.targetDelayMs).toBeGreaterThanOrEqual(80);
     expect(stats.targetDelayMs).toBeLessThanOrEqual(200);
-    expect(stats.concealed + stats.late).toBeLessThan(1500 * 0.03);
+    // The first second is learnt from only up to 60 ms (call start-up), so it conceals more: 4 % over 30 s.
+    expect(stats.concealed + stats.late).toBeLessThan(1500 * 0.04);
     const seqs = played(ticks);
     expect(seqs.length).toBeGreaterThan(1500 * 0.95);
     for (let i = 1; i < seqs.length; i++) expect(seqs[i]!).toBeGreaterThan(seqs[i - 1]!);
@@ -83,7 +85,10 @@ describe("JitterBuffer", () => {
     });
     const { ticks, stats } = run(arrivals, 300 * 20 + 200);
     expect(played(ticks)).toEqual(Array.from({ length: 300 }, (_, i) => i));
-    expect(stats.concealed).toBe(0);
+    // The very first late frame finds a one-frame buffer empty and is waited for by stretching
+    // one tick (concealment, nothing lost); after that the target covers it.
+    expect(stats.concealed).toBeLessThanOrEqual(1);
+    expect(stats.lost).toBe(0);
     expect(stats.late).toBe(0);
   });
 
@@ -101,11 +106,19 @@ describe("JitterBuffer", () => {
   test("isolated losses: each missing frame is concealed once, by seq, and counted as loss", () => {
     const lost = new Set([100, 150, 151, 300]);
     const { ticks, stats } = run(stream(400, (s) => (lost.has(s) ? null : 30)), 400 * 20 + 200);
-    expect(kinds(ticks, "conceal").map((t) => (t.result as { seq: number }).seq)).toEqual([...lost]);
-    expect(played(ticks).length).toBe(396);
-    expect(stats.concealed).toBe(4);
+    // With a one-frame buffer the gap is noticed before the next frame is there: the first tick
+    // stretches (conceals without using up the slot), the next conceals the missing seq itself.
+    // (After the last frame the stream just ends: 400 is stretched into, and that is not a loss.)
+    const concealedSeqs = new Set(kinds(ticks, "conceal").map((t) => (t.result as { seq: number }).seq).filter((s) => s < 400));
+    expect(concealedSeqs).toEqual(lost);
+    // Stretching while waiting put the playout up to 2 frames late; catching up skips them again.
+    const seqs = played(ticks);
+    for (const s of seqs) expect(lost.has(s)).toBe(false);
+    expect(seqs.length).toBeGreaterThanOrEqual(396 - 2);
+    expect(stats.skipped).toBeLessThanOrEqual(2);
+    expect(stats.lost).toBe(4);
     expect(stats.lossPercent).toBeCloseTo(1, 1);
-    expect(stats.targetDelayMs).toBeLessThanOrEqual(60);
+    expect(stats.targetDelayMs).toBeLessThanOrEqual(40);
   });
 
   test("burst loss longer than the buffer: a short gap, counted as loss, then on time again", () => {
@@ -125,7 +138,9 @@ describe("JitterBuffer", () => {
     const { ticks, stats } = run(arrivals, 100 * 20 + 600);
     expect(played(ticks)).not.toContain(50);
     expect(stats.late).toBe(1);
-    expect(stats.concealed).toBe(1);
+    expect(stats.lost).toBe(1);
+    // One tick stretched while waiting for it, one concealing it.
+    expect(stats.concealed).toBeLessThanOrEqual(2);
   });
 
   test("DTX gaps are silence: no loss, no jitter, no growth, no accumulated delay", () => {
@@ -165,25 +180,91 @@ describe("JitterBuffer", () => {
     expect(stats.skipped).toBeGreaterThan(0);
   });
 
-  test("target delay never exceeds the 200 ms cap, even with 400 ms spikes", () => {
+  test("target delay never exceeds the 300 ms cap, even with 400 ms spikes", () => {
     const rnd = prng(11);
     const { ticks } = run(stream(1500, () => 30 + (rnd() < 0.1 ? rnd() * 400 : rnd() * 20)), 1500 * 20 + 600);
     const maxTarget = Math.max(...ticks.map((t) => t.targetDelayMs));
-    expect(maxTarget).toBeLessThanOrEqual(200);
+    expect(maxTarget).toBeLessThanOrEqual(300);
     expect(maxTarget).toBeGreaterThan(100);
   });
 
-  test("a burst after a stall is played back down to the target, not kept as extra delay", () => {
-    // 300 ms stall at seq 200: frames 200–214 arrive together.
+  test("a 300 ms stall: its backlog is dropped down to the target, not kept as extra delay", () => {
+    // Frames 200–214 arrive together with 215.
     const arrivals = stream(600, (s) => (s >= 200 && s < 215 ? 30 + (215 - s) * 20 : 30));
     const { ticks, stats } = run(arrivals, 600 * 20 + 400);
     const lat = latencies(ticks);
-    // The stall is real jitter, so the target rises (capped) and then decays; the delay actually
-    // played follows the target instead of keeping the whole backlog.
-    expect(Math.max(...ticks.map((t) => t.targetDelayMs))).toBeLessThanOrEqual(200);
-    expect(Math.max(...lat.slice(-50))).toBeLessThanOrEqual(30 + stats.targetDelayMs + 60);
-    expect(stats.targetDelayMs).toBeLessThan(100);
+    expect(Math.max(...ticks.map((t) => t.targetDelayMs))).toBeLessThanOrEqual(300);
+    // Within the two frames of lateness catching up leaves alone.
+    expect(Math.max(...lat.slice(-50))).toBeLessThanOrEqual(30 + stats.targetDelayMs + 40);
+    expect(stats.targetDelayMs).toBeLessThanOrEqual(40);
     expect(stats.skipped).toBeGreaterThan(0);
+  });
+
+  test("burst after a 1 s stall: the target stays low, the delay is back within 100 ms at once and to its old level in 0.5 s", () => {
+    // 1 s with nothing (frames 300–349 held), then all of it together with frame 350.
+    const arrivals = stream(1000, (s) => (s >= 300 && s < 350 ? 30 + (350 - s) * 20 : 30));
+    const { ticks, stats } = run(arrivals, 1000 * 20 + 300);
+    const before = Math.max(...ticks.filter((t) => t.at > 4000 && t.at < 6000).flatMap((t) => (t.result.kind === "frame" ? [t.at - t.result.seq * 20] : [])));
+    const stallEnd = 350 * 20 + 30;
+    // Not one frame played more than 100 ms later than before the stall, from the first tick on.
+    const after = ticks.filter((t) => t.at >= stallEnd).flatMap((t) => (t.result.kind === "frame" ? [t.at - t.result.seq * 20] : []));
+    expect(after.length).toBeGreaterThan(600);
+    expect(Math.max(...after)).toBeLessThanOrEqual(before + 100);
+    // …and half a second after the stall it is what it was, to within the two frames catching up
+    // leaves alone (every skip is audible).
+    const settled = ticks.filter((t) => t.at >= stallEnd + 500).flatMap((t) => (t.result.kind === "frame" ? [t.at - t.result.seq * 20] : []));
+    expect(Math.max(...settled)).toBeLessThanOrEqual(before + 40);
+    // The stall did not teach the buffer to wait a second for every frame.
+    expect(Math.max(...ticks.map((t) => t.targetDelayMs))).toBeLessThanOrEqual(40);
+    expect(stats.stalls).toBe(1);
+    expect(stats.skipped).toBeGreaterThanOrEqual(45);
+    expect(stats.playoutDelayMs).toBeLessThanOrEqual(60);
+  });
+
+  test("40 ms jitter: the target settles one frame above it, little is concealed, delay stays bounded", () => {
+    const rnd = prng(5);
+    const { ticks, stats } = run(stream(1500, () => 30 + rnd() * 40), 1500 * 20 + 300);
+    expect(stats.targetDelayMs).toBeGreaterThanOrEqual(50);
+    expect(stats.targetDelayMs).toBeLessThanOrEqual(70);
+    expect(stats.concealed + stats.late).toBeLessThan(1500 * 0.03);
+    const lat = latencies(ticks).slice(250).sort((a, b) => a - b);
+    // Network 30–70 ms + target ~60 ms; the playout point is the best arrival + target.
+    expect(lat[Math.floor(lat.length * 0.95)]).toBeLessThanOrEqual(30 + 70 + 20);
+  });
+
+  test("reordering by up to 60 ms of independent delay: played in order, target covers it", () => {
+    // Each frame's delay is independent (30–90 ms), so neighbours often arrive swapped.
+    const rnd = prng(9);
+    const arrivals = stream(1000, () => 30 + rnd() * 60);
+    let swapped = 0;
+    const byArrival = [...arrivals].sort((a, b) => a.at - b.at);
+    for (let i = 1; i < byArrival.length; i++) if (byArrival[i]!.seq < byArrival[i - 1]!.seq) swapped++;
+    expect(swapped).toBeGreaterThan(100);
+    const { ticks, stats } = run(arrivals, 1000 * 20 + 300);
+    const seqs = played(ticks);
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]!).toBeGreaterThan(seqs[i - 1]!);
+    expect(seqs.length).toBeGreaterThan(1000 * 0.95);
+    expect(stats.targetDelayMs).toBeGreaterThanOrEqual(60);
+    expect(stats.targetDelayMs).toBeLessThanOrEqual(100);
+  });
+
+  test("call start: 1 s of start-up bunches raises the target at most to 60 ms + a frame; real jitter after it does", () => {
+    // Frames of the first second come in bunches of 5 (a busy sender starting up), then calm,
+    // then from 4 s on 0–60 ms jitter.
+    const rnd = prng(17);
+    const arrivals = stream(400, (s) => (s < 50 ? 30 + (4 - (s % 5)) * 20 + 60 + (s % 10 === 0 ? 100 : 0) : s < 200 ? 30 : 30 + rnd() * 60));
+    const { ticks } = run(arrivals, 400 * 20 + 300);
+    // Unlimited, the bunches (80 ms late) would set 100 ms.
+    expect(Math.max(...ticks.filter((t) => t.at < 4000).map((t) => t.targetDelayMs))).toBeLessThanOrEqual(80);
+    expect(ticks[ticks.length - 1]!.targetDelayMs).toBeGreaterThanOrEqual(60);
+  });
+
+  test("call start on a calm link: low from the first frame", () => {
+    const rnd = prng(13);
+    const { ticks } = run(stream(250, () => 30 + rnd() * 4), 250 * 20 + 200);
+    expect(Math.max(...ticks.map((t) => t.targetDelayMs))).toBeLessThanOrEqual(30);
+    // Network 30–34 ms + target + tick quantisation.
+    expect(Math.max(...latencies(ticks))).toBeLessThanOrEqual(34 + 30 + 20);
   });
 
   test("a sender that restarts its sequence numbers far away is followed (resync)", () => {
@@ -199,8 +280,8 @@ describe("JitterBuffer", () => {
     const arrivals = stream(300, (s) => (s < 6 ? 30 + (6 - s) * 20 : 30));
     const { ticks, stats } = run(arrivals, 300 * 20 + 200);
     // A plain 95th percentile of 7 samples would be their maximum: 120 + 20 ms.
-    expect(Math.max(...ticks.map((t) => t.targetDelayMs))).toBeLessThanOrEqual(80);
-    expect(stats.targetDelayMs).toBeLessThanOrEqual(45);
+    expect(Math.max(...ticks.map((t) => t.targetDelayMs))).toBeLessThanOrEqual(60);
+    expect(stats.targetDelayMs).toBeLessThanOrEqual(40);
     expect(stats.late).toBe(0);
     expect(played(ticks).length).toBeGreaterThanOrEqual(290);
   });
@@ -208,7 +289,8 @@ describe("JitterBuffer", () => {
   test("stats: whole-call loss stays, the recent window recovers", () => {
     const { jb, stats } = run(stream(1000, (s) => (s % 20 === 10 && s < 400 ? null : 30)), 1000 * 20 + 200);
     // 20 of ~1000 slots over the call; the lossy part ended 12 s before the end.
-    expect(stats.concealed).toBe(20);
+    expect(stats.concealed).toBeGreaterThanOrEqual(20);
+    expect(stats.concealed).toBeLessThanOrEqual(40);
     expect(stats.lost).toBe(20);
     expect(stats.lossPercent).toBeCloseTo((100 * 20) / stats.slots, 5);
     expect(jb.recent().lossPercent).toBe(0);

@@ -40,6 +40,19 @@ describe("seal/open", () => {
     expect(o.stats).toMatchObject({ opened: 5, authFailed: 0, replayed: 0, tooOld: 0, malformed: 0 });
   });
 
+  test("skip(n) leaves n seqs out (frames the sender dropped), across an epoch boundary too", async () => {
+    const s = await sealer({ ratchetInterval: 4 });
+    const o = await opener();
+    const f0 = await s.seal(7, te.encode("a"));
+    s.skip(5);
+    const f6 = await s.seal(7, te.encode("b"));
+    expect(headerOf(f0)).toMatchObject({ epoch: 0, seq: 0 });
+    expect(headerOf(f6)).toMatchObject({ epoch: 1, seq: 6 });
+    expect((await o.open(f0))?.seq).toBe(0);
+    expect((await o.open(f6))?.payload).toEqual(te.encode("b"));
+    expect(() => s.skip(-1)).toThrow(RangeError);
+  });
+
   test("empty payload works", async () => {
     const f = await (await sealer()).seal(1, new Uint8Array(0));
     expect((await (await opener()).open(f))?.payload).toEqual(new Uint8Array(0));

@@ -17,6 +17,8 @@ export interface LaunchOptions {
 
 export interface LaunchedChromium {
   context: BrowserContext;
+  /** The profile directory: unique to this browser, so its processes can be found by it. */
+  userDataDir: string;
   close(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export async function launchChromium(opts: LaunchOptions): Promise<LaunchedChrom
   let closed = false;
   return {
     context,
+    userDataDir,
     async close() {
       if (closed) return;
       closed = true;

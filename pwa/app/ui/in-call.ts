@@ -1,8 +1,8 @@
 // Screen 5 (UX.md). The safety code is never behind a menu: it is the middle of the screen
 // until both people said it matches.
-import { LitElement, html, css } from "lit";
-import { styleMap } from "lit/directives/style-map.js";
+import { LitElement, html, css, type PropertyValues } from "lit";
 import type { CallView } from "../call-controller.ts";
+import "./call-details.ts";
 import { earIcon, hangupIcon, micIcon, micOffIcon, speakerIcon, sunIcon } from "./icons.ts";
 import { base } from "./styles.ts";
 
@@ -39,7 +39,9 @@ export class VsInCall extends LitElement {
       .indicators { display: flex; justify-content: center; gap: 14px; flex-wrap: wrap; }
       .q-good { color: var(--good); } .q-fair { color: var(--warn); } .q-poor { color: var(--bad); }
       .meter { width: 64px; height: 8px; border-radius: 4px; background: var(--surface-2); overflow: hidden; display: inline-block; vertical-align: middle; }
+      /* --level is set through CSSOM in updated(): a style attribute would break the CSP. */
       .meter span { display: block; height: 100%; width: calc(var(--level, 0) * 100%); background: var(--good); }
+      vs-call-details { text-align: center; }
       .sas { display: grid; gap: 12px; text-align: center; }
       .symbols { display: grid; grid-template-columns: repeat(4, 1fr); gap: 8px; list-style: none; margin: 0; padding: 0; }
       .symbols li { display: grid; gap: 2px; background: var(--surface-2); border-radius: 12px; padding: 10px 4px; }
@@ -79,6 +81,13 @@ export class VsInCall extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     if (this.tick) clearInterval(this.tick);
+  }
+
+  override updated(changed: PropertyValues): void {
+    super.updated(changed);
+    // CSSOM (element.style) is allowed by style-src 'self'; a style="" attribute is not.
+    const meter = this.renderRoot.querySelector<HTMLElement>(".meter");
+    meter?.style.setProperty("--level", String(Math.max(0, Math.min(1, this.view.micLevel))));
   }
 
   private fire(name: string, detail?: unknown): void {
@@ -137,10 +146,11 @@ export class VsInCall extends LitElement {
       <div class="indicators small muted">
         ${quality}
         <span>Mic <span class="meter" role="meter" aria-label="Microphone level" aria-valuemin="0" aria-valuemax="100"
-          aria-valuenow=${Math.round(v.micLevel * 100)}><span style=${styleMap({ "--level": String(Math.min(1, v.micLevel)) })}></span></span></span>
+          aria-valuenow=${Math.round(v.micLevel * 100)}><span></span></span></span>
         ${v.wakeLock ? html`<span class="ind">${sunIcon} Screen stays on</span>` : null}
       </div>
       ${this.sas()}
+      <vs-call-details .details=${v.details}></vs-call-details>
       <div class="controls">
         <button aria-pressed=${v.muted ? "true" : "false"} @click=${() => this.fire("mute", !v.muted)}>${v.muted ? html`${micOffIcon} Muted` : html`${micIcon} Mute`}</button>
         <button aria-pressed=${v.mode === "speaker" ? "true" : "false"} aria-label=${v.mode === "speaker" ? "Speaker on — switch to private" : "Private — switch to speaker"}

@@ -1,6 +1,9 @@
 // Microphone → exact 20 ms frames of 960 samples at 48 kHz, plus the frame's RMS for the meter.
 // Runs on the audio rendering thread: no allocation beyond one frame per 20 ms.
-// Message out: { frame: Float32Array(960), rms: number } — the frame's buffer is transferred.
+// Message out: { frame: Float32Array(960), rms: number, at: number } — the frame's buffer is
+// transferred; `at` is Date.now() when its last sample reached the graph (wall clock, ms: the one
+// clock shared by every process on a machine, which is what a latency measurement between two
+// browser processes needs; a worklet has no performance.now()).
 import { FRAME_SAMPLES, SAMPLE_RATE } from "../codec.ts";
 import { StreamResampler } from "../resampler.ts";
 import { scope } from "./worklet-scope.ts";
@@ -36,7 +39,7 @@ class CaptureProcessor extends scope.AudioWorkletProcessor {
     let energy = 0;
     for (let i = 0; i < FRAME_SAMPLES; i++) energy += this.frame[i]! * this.frame[i]!;
     const rms = Math.sqrt(energy / FRAME_SAMPLES);
-    this.port.postMessage({ frame: this.frame, rms }, [this.frame.buffer]);
+    this.port.postMessage({ frame: this.frame, rms, at: Date.now() }, [this.frame.buffer]);
     this.frame = new Float32Array(FRAME_SAMPLES);
     this.fill = 0;
   }

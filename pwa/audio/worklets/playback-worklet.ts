@@ -1,29 +1,28 @@
-// Plays 20 ms frames handed over by the main thread, paced by the audio clock.
+// Plays 20 ms frames, paced by the audio clock, through the call's jitter buffer.
 //
-// Pull model: the worklet asks for one frame ({type:"pull"}) each time it starts playing one, and
-// two up front, so two frames (40 ms) sit between the jitter buffer and the speaker — enough to
-// ride out main-thread hiccups on phones. The jitter buffer is thus clocked by the sound card,
-// and sender/receiver clock drift shows up as buffer depth the jitter buffer corrects.
+// The jitter buffer lives HERE, on the rendering thread, and the main thread decodes each frame
+// as it arrives and posts the PCM. The buffer is therefore popped at the exact moment a frame
+// starts to play, and a busy main thread (a phone's UI, GC, a slow WebCodecs callback) is just
+// more arrival jitter, which the buffer measures and covers — instead of a fixed queue of
+// decoded frames between buffer and speaker that every call pays for (it used to be 2 frames,
+// 40 ms, on top of the target). Sender/receiver clock drift shows up as lateness the buffer trims.
 //
-// Messages in:  {type:"pcm", pcm, skipped?} | {type:"conceal"} | {type:"silence"} |
-//               {type:"gain", value} | {type:"tap", on}
-// Messages out: {type:"pull"} | {type:"played", pcm, underrun} (only while the tap is on) |
-//               {type:"stats", underruns, dropped} (answer to {type:"stats"})
+// Messages in:  {type:"frame", seq, pcm} | {type:"gain", value} | {type:"tap", on} | {type:"stats"}
+// Messages out: {type:"played", pcm, underrun, at} (only while the tap is on; `at` = Date.now()
+//               when the frame's first sample leaves this node) |
+//               {type:"stats", jitter, recent, underruns} every 100 ms and in answer to {type:"stats"}
 import { FRAME_SAMPLES, SAMPLE_RATE } from "../codec.ts";
 import { Concealer } from "../concealer.ts";
+import { JitterBuffer } from "../jitter-buffer.ts";
 import { StreamResampler } from "../resampler.ts";
 import { scope } from "./worklet-scope.ts";
 
-type Item = { type: "pcm"; pcm: Float32Array; skipped?: number } | { type: "conceal" } | { type: "silence" };
-
-const PREFILL_FRAMES = 2;
-/** More queued than this means the main thread delivered a backlog at once: drop the oldest. */
-const MAX_QUEUE = 4;
 /** Per-sample smoothing of volume changes (~10 ms) so a slider never crackles. */
 const GAIN_SMOOTHING = 1 / 480;
+const STATS_EVERY_FRAMES = 5; // 100 ms: fresh enough for a test snapshot, cheap (two small objects)
 
 class PlaybackProcessor extends scope.AudioWorkletProcessor {
-  private readonly queue: Item[] = [];
+  private readonly jitter = new JitterBuffer<Float32Array>();
   private readonly concealer = new Concealer();
   private readonly resampler = scope.sampleRate !== SAMPLE_RATE ? new StreamResampler(SAMPLE_RATE, scope.sampleRate) : null;
   private fifo = new Float32Array(4 * FRAME_SAMPLES);
@@ -32,30 +31,25 @@ class PlaybackProcessor extends scope.AudioWorkletProcessor {
   private gain = 0;
   private targetGain = 1;
   private tap = false;
-  private lastSilent = true;
   private underruns = 0;
-  private dropped = 0;
+  private frames = 0;
 
   constructor(options: { processorOptions?: Record<string, unknown> }) {
     super(options);
     this.tap = options.processorOptions?.tap === true;
     if (typeof options.processorOptions?.gain === "number") this.targetGain = options.processorOptions.gain;
     this.port.onmessage = (e: MessageEvent) => this.onMessage(e.data);
-    for (let i = 0; i < PREFILL_FRAMES; i++) this.port.postMessage({ type: "pull" });
+  }
+
+  /** Audio-clock milliseconds at which the next sample written to the FIFO will play. */
+  private playoutNowMs(): number {
+    return (scope.currentTime + (this.writePos - this.readPos) / scope.sampleRate) * 1000;
   }
 
   private onMessage(msg: { type: string; [k: string]: unknown }): void {
     switch (msg.type) {
-      case "pcm":
-      case "conceal":
-      case "silence":
-        this.queue.push(msg as Item);
-        while (this.queue.length > MAX_QUEUE) {
-          this.queue.shift();
-          this.dropped++;
-          const next = this.queue[0];
-          if (next?.type === "pcm") next.skipped = (next.skipped ?? 0) + 1;
-        }
+      case "frame":
+        if (msg.pcm instanceof Float32Array && typeof msg.seq === "number") this.jitter.push(msg.seq, msg.pcm, scope.currentTime * 1000);
         break;
       case "gain":
         this.targetGain = Math.max(0, Number(msg.value) || 0);
@@ -64,9 +58,13 @@ class PlaybackProcessor extends scope.AudioWorkletProcessor {
         this.tap = msg.on === true;
         break;
       case "stats":
-        this.port.postMessage({ type: "stats", underruns: this.underruns, dropped: this.dropped });
+        this.postStats();
         break;
     }
+  }
+
+  private postStats(): void {
+    this.port.postMessage({ type: "stats", jitter: this.jitter.stats(), recent: this.jitter.recent(this.playoutNowMs()), underruns: this.underruns });
   }
 
   process(_inputs: Float32Array[][], outputs: Float32Array[][]): boolean {
@@ -88,24 +86,20 @@ class PlaybackProcessor extends scope.AudioWorkletProcessor {
   }
 
   private renderNextFrame(): void {
-    const item = this.queue.shift();
+    const item = this.jitter.pop(this.playoutNowMs());
     let frame: Float32Array;
-    if (item) {
-      this.port.postMessage({ type: "pull" });
-      if (item.type === "pcm") frame = this.concealer.good(item.pcm, (item.skipped ?? 0) > 0);
-      else if (item.type === "conceal") frame = this.concealer.lost();
-      else frame = this.concealer.silence();
-      this.lastSilent = item.type === "silence";
-    } else {
-      // The main thread is late. Mid-speech that is a loss; during silence it is more silence.
-      this.underruns++;
-      frame = this.lastSilent ? this.concealer.silence() : this.concealer.lost();
-    }
+    if (item.kind === "frame") frame = this.concealer.good(item.payload, (item.skipped ?? 0) > 0);
+    else if (item.kind === "conceal") frame = this.concealer.lost();
+    else frame = this.concealer.silence();
+    if (item.kind === "conceal") this.underruns++;
     if (this.tap) {
       const copy = frame.slice();
-      this.port.postMessage({ type: "played", pcm: copy, underrun: !item }, [copy.buffer]);
+      // What is still in the FIFO goes out first, from the start of the current render quantum.
+      const at = Date.now() + ((this.writePos - this.readPos) * 1000) / scope.sampleRate;
+      this.port.postMessage({ type: "played", pcm: copy, underrun: item.kind === "conceal", at }, [copy.buffer]);
     }
     this.append(this.resampler ? this.resampler.process(frame) : frame);
+    if (++this.frames % STATS_EVERY_FRAMES === 0) this.postStats();
   }
 
   private append(samples: Float32Array): void {

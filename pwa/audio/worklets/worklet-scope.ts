@@ -6,6 +6,8 @@ export interface ProcessorBase {
 
 interface WorkletScope {
   sampleRate: number;
+  /** Seconds of audio rendered so far: the start of the render quantum being processed. */
+  currentTime: number;
   AudioWorkletProcessor: new (options?: unknown) => ProcessorBase;
   registerProcessor(name: string, ctor: new (options: { processorOptions?: Record<string, unknown> }) => ProcessorBase): void;
 }

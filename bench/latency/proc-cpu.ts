@@ -1,0 +1,48 @@
+// CPU of a Chromium instance's renderer processes, from /proc (Linux), found through the unique
+// profile directory on their command lines.
+import { readdirSync, readFileSync } from "node:fs";
+
+const TICKS_PER_S = 100; // USER_HZ on Linux
+
+/** Chromium rewrites its process title, so arguments may be NUL- or space-separated. */
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ") + " ";
+  } catch {
+    return "";
+  }
+}
+
+function statFields(pid: number): string[] | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name is in parentheses and may contain spaces.
+    return s.slice(s.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return null;
+  }
+}
+
+/** PIDs of the Chromium child processes of `type` (e.g. "--type=renderer") whose profile
+ *  directory is `userDataDir` (every child carries it on its command line). */
+export function chromiumPids(userDataDir: string, type = "--type=renderer"): number[] {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => {
+      const c = cmdline(pid);
+      return c.includes(` ${type} `) && c.includes(` --user-data-dir=${userDataDir} `);
+    });
+}
+
+export const rendererPids = (userDataDir: string) => chromiumPids(userDataDir);
+
+/** utime + stime of the given processes, in seconds. */
+export function cpuSeconds(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const f = statFields(pid);
+    if (f) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / TICKS_PER_S;
+}
