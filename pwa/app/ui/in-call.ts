@@ -33,7 +33,7 @@ export class VsInCall extends LitElement {
     css`
       :host { position: fixed; inset: 0; background: var(--bg); z-index: 10; overflow: auto; }
       .top { text-align: center; display: grid; gap: 4px; }
-      .peer { font-size: 2.2rem; font-weight: 700; }
+      .peer { font-size: min(2.2rem, 10vw); font-weight: 700; overflow-wrap: anywhere; }
       .state { font-weight: 600; }
       .state.encrypted { color: var(--good); }
       .indicators { display: flex; justify-content: center; gap: 14px; flex-wrap: wrap; }
@@ -42,12 +42,20 @@ export class VsInCall extends LitElement {
       /* --level is set through CSSOM in updated(): a style attribute would break the CSP. */
       .meter span { display: block; height: 100%; width: calc(var(--level, 0) * 100%); background: var(--good); }
       vs-call-details { text-align: center; }
-      .sas { display: grid; gap: 12px; text-align: center; }
-      .symbols { display: grid; grid-template-columns: repeat(4, 1fr); gap: 8px; list-style: none; margin: 0; padding: 0; }
-      .symbols li { display: grid; gap: 2px; background: var(--surface-2); border-radius: 12px; padding: 10px 4px; }
+      .sas { display: grid; gap: 12px; text-align: center; container-type: inline-size; }
+      .symbols { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 8px; list-style: none; margin: 0; padding: 0; }
+      /* Four in a row while the words fit under them; at large text sizes two rows of two,
+         then one column (container units follow the text size, unlike media queries). */
+      @container (max-width: 17em) { .symbols { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
+      @container (max-width: 10em) {
+        .symbols { grid-template-columns: minmax(0, 1fr); }
+        .symbols li { grid-auto-flow: column; justify-content: center; align-items: center; gap: 12px; }
+      }
+      .symbols li { display: grid; gap: 2px; background: var(--surface-2); border-radius: 12px; padding: 10px 4px; min-width: 0; }
       .emoji { font-size: 2.2rem; line-height: 1.1; }
-      .name { font-size: 0.9rem; }
-      .verdict { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; }
+      /* The words are what people read aloud: body size and weight, next to the picture. */
+      .name { font-size: 1em; font-weight: 600; overflow-wrap: anywhere; }
+      .verdict { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 8em), 1fr)); gap: 10px; }
       .verdict button { padding: 10px 8px; }
       .ind { display: inline-flex; align-items: center; gap: 4px; }
       .ind .icon { width: 16px; height: 16px; }

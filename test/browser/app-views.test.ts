@@ -1,0 +1,148 @@
+// Every screen as people meet it (issue #14): axe-core in the light AND the dark theme, and at
+// 200 % text size nothing clipped or pushed off a phone-sized screen. Two people in one headless
+// Chromium (isolated contexts) against the real server: landing, onboarding, group, invite,
+// settings, the security pages, an incoming call, the call itself with its safety code, and the
+// security-failure screen after "They don't match".
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { resolve } from "node:path";
+import type { Page } from "playwright-core";
+import { axeViolations, hook, joinGroup, openAppPeople, passOnboarding, type AppPeople, type AppPerson } from "../helpers/browser-app.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+
+const MIC = resolve("test/fixtures/speech-caller-48k.wav");
+
+let server: TestServer;
+let app: AppPeople;
+let ann: AppPerson;
+let bob: AppPerson;
+
+beforeAll(async () => {
+  [server, app] = await Promise.all([startTestServer(), openAppPeople(2, MIC)]);
+  [ann, bob] = app.people as [AppPerson, AppPerson];
+});
+
+afterAll(async () => {
+  await app?.close();
+  await server?.close();
+});
+
+/** Serious/critical axe findings with the system asking for a light, then a dark scheme. */
+async function axeBothThemes(page: Page): Promise<string[]> {
+  const out: string[] = [];
+  for (const colorScheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme });
+    // The check means something only if the theme really changed: a dark page background.
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const lum = bg.match(/\d+/g)!.slice(0, 3).reduce((a, c) => a + Number(c), 0) / 3;
+    expect(lum > 128, `${colorScheme} background ${bg}`).toBe(colorScheme === "light");
+    for (const v of await axeViolations(page)) out.push(`${colorScheme}: ${v}`);
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  return out;
+}
+
+/**
+ * Elements whose text does not fit at 200 % text size: a box whose content is wider than the
+ * box (clipped, or spilling over its neighbours), text running off the right edge of the
+ * screen, or a page that scrolls sideways. Open shadow roots included; inputs (they scroll
+ * their value by design) and visually hidden screen-reader text are left out.
+ */
+async function clippedAtLargeText(page: Page): Promise<string[]> {
+  await page.evaluate(() => (document.documentElement.style.fontSize = "200%"));
+  await page.waitForTimeout(100);
+  const found = await page.evaluate(() => {
+    const out: string[] = [];
+    const vw = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth > vw + 1) out.push(`page scrolls sideways (${document.documentElement.scrollWidth} > ${vw})`);
+    const describe = (el: Element) => {
+      const host = (el.getRootNode() as ShadowRoot).host?.localName ?? "document";
+      const cls = el.getAttribute("class") ? `.${el.getAttribute("class")!.trim().split(/\s+/).join(".")}` : "";
+      return `${host} ${el.localName}${cls} "${(el.textContent ?? "").trim().slice(0, 30)}"`;
+    };
+    const visit = (root: Document | ShadowRoot) => {
+      for (const el of root.querySelectorAll("*")) {
+        if (el.shadowRoot) visit(el.shadowRoot);
+        if (!(el instanceof HTMLElement)) continue;
+        if (el.localName === "input" || el.closest(".sr-only")) continue;
+        const cs = getComputedStyle(el);
+        if (cs.display === "none" || cs.visibility === "hidden" || cs.display === "contents") continue;
+        const ownText = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim() !== "");
+        const rect = el.getBoundingClientRect();
+        if (rect.width === 0 || rect.height === 0) continue;
+        // Content wider than a box that clips it, or text wider than its own box: cut off, or
+        // spilling over what sits next to it. (A wrapper that merely passes an overflowing
+        // child up is reported through the child.)
+        const clips = cs.overflowX === "hidden" || cs.overflowX === "clip";
+        if (cs.display !== "inline" && (clips || ownText) && el.scrollWidth > el.clientWidth + 1)
+          out.push(`${describe(el)} content ${el.scrollWidth} px in a ${el.clientWidth} px box`);
+        else if ((ownText || ![...el.children].some((c) => c.getBoundingClientRect().right > vw + 1)) && rect.right > vw + 1) out.push(`${describe(el)} runs off screen (right ${Math.round(rect.right)} > ${vw})`);
+      }
+    };
+    visit(document);
+    return out;
+  });
+  await page.evaluate(() => (document.documentElement.style.fontSize = ""));
+  return found;
+}
+
+async function checkView(p: AppPerson, view: string): Promise<void> {
+  expect.soft(await axeBothThemes(p.page), `${view}: axe`).toEqual([]);
+  expect.soft(await clippedAtLargeText(p.page), `${view}: 200 % text`).toEqual([]);
+}
+
+describe("every view, both themes, 200 % text", () => {
+  test("landing, onboarding, group, invite, settings, security pages", async () => {
+    await ann.page.goto(`${server.url}/`);
+    await ann.page.locator("vs-onboarding input").waitFor({ timeout: 10_000 });
+    await checkView(ann, "onboarding");
+    await passOnboarding(ann.page, "Annabelle Marguerite");
+    await ann.page.locator("vs-landing").waitFor();
+    await checkView(ann, "landing");
+
+    await ann.page.getByRole("button", { name: "How your calls are protected" }).click();
+    await ann.page.locator("vs-about").waitFor();
+    await checkView(ann, "security page");
+    await ann.page.getByRole("button", { name: "Close", exact: true }).click();
+
+    await ann.page.getByRole("button", { name: "Settings" }).click();
+    await ann.page.locator("vs-settings").waitFor();
+    await checkView(ann, "settings");
+    await ann.page.locator("vs-settings").getByRole("button", { name: /close|back/i }).first().click();
+
+    await ann.page.locator("#private-name").fill("Rosewood Chronicles");
+    await ann.page.getByRole("button", { name: "Create private group" }).click();
+    await expect.poll(() => hook<string | null>(ann.page, "link"), { timeout: 10_000 }).toBe("online");
+    await checkView(ann, "group (alone)");
+
+    await ann.page.getByRole("button", { name: "Invite someone to this group" }).click();
+    const link = (await ann.page.locator("vs-invite-sheet [data-testid=invite-link]").textContent())!.trim();
+    await ann.page.locator("vs-invite-sheet vs-qr-code svg").waitFor();
+    await checkView(ann, "invite sheet");
+    await ann.page.getByRole("button", { name: "Close invite" }).click();
+
+    const bobId = await joinGroup(bob.page, link, "Bartholomew Fitzgerald");
+    await ann.page.locator(`vs-group [data-member="${bobId}"]`).waitFor({ timeout: 10_000 });
+    await checkView(ann, "group (with people)");
+  }, 180_000);
+
+  test("incoming call, the call with its safety code, security failure", async () => {
+    await ann.page.getByRole("button", { name: "Call Bartholomew Fitzgerald" }).click();
+    await bob.page.getByText("Incoming call", { exact: true }).waitFor({ timeout: 10_000 });
+    await checkView(bob, "incoming");
+    await bob.page.getByRole("button", { name: "Accept call from Annabelle Marguerite" }).click();
+    for (const p of [ann, bob]) await p.page.locator("vs-in-call [data-testid=call-state]", { hasText: "Encrypted" }).waitFor({ timeout: 15_000 });
+    await checkView(ann, "in-call");
+
+    // The spoken words are readable next to the symbols: no smaller than the body text.
+    const sizes = await ann.page.evaluate(() => {
+      const root = document.querySelector("vs-app")!.shadowRoot!.querySelector("vs-in-call")!.shadowRoot!;
+      const px = (sel: string) => parseFloat(getComputedStyle(root.querySelector(sel)!).fontSize);
+      return { name: px("[data-sas-name]"), body: parseFloat(getComputedStyle(document.body).fontSize) };
+    });
+    expect(sizes.name).toBeGreaterThanOrEqual(sizes.body);
+
+    await bob.page.getByRole("button", { name: "They don't match" }).click();
+    await bob.page.locator("vs-security-failure").waitFor({ timeout: 10_000 });
+    await checkView(bob, "security failure");
+  }, 180_000);
+});
