@@ -145,4 +145,46 @@ describe("every view, both themes, 200 % text", () => {
     await bob.page.locator("vs-security-failure").waitFor({ timeout: 10_000 });
     await checkView(bob, "security failure");
   }, 180_000);
+
+  test("a link that is not a group address says what was wrong and offers the cleaned-up name; guessable names get a warning", async () => {
+    await ann.page.emulateMedia({ colorScheme: "light" });
+    const notice = ann.page.locator("vs-landing [data-testid=bad-link]");
+    const cases: [string, RegExp, string][] = [
+      ["/My%20Family!", /\/My Family! isn't a group address\. Group names use only letters/, "my-family"],
+      ["/" + "a".repeat(25), /at most 20 characters; this one has 25/, "a".repeat(20)],
+      ["/a/b", /only one part after the server's name/, "a-b"],
+      ["/%F0%9F%98%80", /\/😀 isn't a group address/, ""],
+    ];
+    for (const [path, reason, suggestion] of cases) {
+      await ann.page.goto(`${server.url}${path}`);
+      await notice.waitFor({ timeout: 10_000 });
+      expect(await notice.textContent(), path).toMatch(reason);
+      // Nothing was joined behind the person's back.
+      expect(await hook<string | null>(ann.page, "link"), path).toBeNull();
+      if (suggestion) await expect(ann.page.getByRole("button", { name: `Open group ${suggestion}`, exact: true }).count()).resolves.toBe(1);
+      else expect(await notice.textContent(), path).toMatch(/Nothing in it can be used/);
+    }
+    await checkView(ann, "landing with a bad link");
+
+    await ann.page.goto(`${server.url}/My%20Family!`);
+    await ann.page.getByRole("button", { name: "Open group my-family", exact: true }).click();
+    await ann.page.waitForURL(/\/my-family$/);
+    await expect.poll(() => hook<string | null>(ann.page, "link"), { timeout: 10_000 }).toBe("online");
+
+    // Upper case is the same group, no question asked.
+    await ann.page.goto(`${server.url}/My-Family`);
+    await ann.page.waitForURL(/\/my-family$/);
+    await expect.poll(() => hook<string | null>(ann.page, "link"), { timeout: 10_000 }).toBe("online");
+
+    await ann.page.goto(`${server.url}/`);
+    await ann.page.locator("vs-landing").waitFor();
+    expect(await notice.count()).toBe(0);
+    const warning = ann.page.locator("vs-landing [data-testid=guessable]");
+    await ann.page.locator("#group").fill("Family");
+    await warning.waitFor();
+    expect(await warning.textContent()).toMatch(/“family” is easy to guess.*create a private group/s);
+    await checkView(ann, "landing with a guessable name");
+    await ann.page.locator("#group").fill("sunny-otter-42");
+    await warning.waitFor({ state: "detached" });
+  }, 120_000);
 });
