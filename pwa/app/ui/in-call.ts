@@ -1,5 +1,7 @@
 // Screen 5 (UX.md). The safety code is never behind a menu: it is the middle of the screen
-// until both people said it matches.
+// until both people said it matches. The output modes are called "Quiet" and "Speaker" on
+// screen ("Private" read as a privacy setting); the stored value stays "private" so saved
+// settings keep working.
 import { LitElement, html, css, type PropertyValues } from "lit";
 import type { CallView } from "../call-controller.ts";
 import "./call-details.ts";
@@ -161,8 +163,8 @@ export class VsInCall extends LitElement {
       <vs-call-details .details=${v.details}></vs-call-details>
       <div class="controls">
         <button aria-pressed=${v.muted ? "true" : "false"} @click=${() => this.fire("mute", !v.muted)}>${v.muted ? html`${micOffIcon} Muted` : html`${micIcon} Mute`}</button>
-        <button aria-pressed=${v.mode === "speaker" ? "true" : "false"} aria-label=${v.mode === "speaker" ? "Speaker on — switch to private" : "Private — switch to speaker"}
-          @click=${() => this.fire("mode", v.mode === "speaker" ? "private" : "speaker")}>${v.mode === "speaker" ? html`${speakerIcon} Speaker` : html`${earIcon} Private`}</button>
+        <button aria-pressed=${v.mode === "speaker" ? "true" : "false"} aria-label=${v.mode === "speaker" ? "Speaker on — switch to quiet" : "Quiet — switch to speaker"}
+          @click=${() => this.fire("mode", v.mode === "speaker" ? "private" : "speaker")}>${v.mode === "speaker" ? html`${speakerIcon} Speaker` : html`${earIcon} Quiet`}</button>
         <label class="volume small">
           <span>Volume</span>
           <input type="range" min="0" max="1" step="0.05" .value=${String(v.volume)}
