@@ -104,9 +104,34 @@ describe("every view, both themes, 200 % text", () => {
     await checkView(ann, "security page");
     await ann.page.getByRole("button", { name: "Close", exact: true }).click();
 
+    // The trust page (shown from the "Offline use isn't available" banner on an untrusted
+    // certificate), both variants: the same steps as PHONE-TRUST.md, and a fingerprint to
+    // compare with what the operator sees, never one this untrusted page vouches for itself.
+    for (const caAvailable of [true, false]) {
+      await ann.page.evaluate((ca) => {
+        const el = document.createElement("vs-about") as HTMLElement & { topic: string; caAvailable: boolean };
+        el.topic = "trust";
+        el.caAvailable = ca;
+        el.id = "trust-under-test";
+        document.body.append(el);
+      }, caAvailable);
+      const trust = ann.page.locator("#trust-under-test");
+      await trust.locator("[data-testid=compare-fingerprint]").waitFor();
+      const text = (await trust.evaluate((el) => el.shadowRoot!.textContent ?? ""))!.replace(/\s+/g, " ");
+      expect(text).toContain("voicesrv cert show");
+      expect(text).toContain("iPhones and iPads need the certificate trusted before calls work at all");
+      expect(text).not.toMatch(/[0-9A-F]{2}(:[0-9A-F]{2}){31}/i);
+      if (caAvailable) expect(text).toMatch(/VPN & Device Management → install the downloaded profile.*Certificate Trust Settings/);
+      await checkView(ann, `trust page (CA ${caAvailable ? "offered" : "not offered"})`);
+      await ann.page.evaluate(() => document.getElementById("trust-under-test")!.remove());
+    }
+
     await ann.page.getByRole("button", { name: "Settings" }).click();
     await ann.page.locator("vs-settings").waitFor();
     await checkView(ann, "settings");
+    const settingsText = await ann.page.locator("vs-settings").evaluate((el) => el.shadowRoot!.textContent ?? "");
+    expect(settingsText).toContain("Quiet (hold the phone to your ear)");
+    expect(settingsText).not.toMatch(/\btab\b|Private \(/);
     await ann.page.locator("vs-settings").getByRole("button", { name: /close|back/i }).first().click();
 
     await ann.page.locator("#private-name").fill("Rosewood Chronicles");
@@ -132,6 +157,9 @@ describe("every view, both themes, 200 % text", () => {
     await bob.page.getByRole("button", { name: "Accept call from Annabelle Marguerite" }).click();
     for (const p of [ann, bob]) await p.page.locator("vs-in-call [data-testid=call-state]", { hasText: "Encrypted" }).waitFor({ timeout: 15_000 });
     await checkView(ann, "in-call");
+    // The output mode says what it does ("Private" read as a privacy setting).
+    await ann.page.getByRole("button", { name: "Quiet — switch to speaker" }).waitFor();
+    expect(await ann.page.locator("vs-in-call").getByText("Private", { exact: true }).count()).toBe(0);
 
     // The spoken words are readable next to the symbols: no smaller than the body text.
     const sizes = await ann.page.evaluate(() => {
