@@ -189,13 +189,13 @@ describe("every view, both themes, 200 % text", () => {
       expect(await notice.textContent(), path).toMatch(reason);
       // Nothing was joined behind the person's back.
       expect(await hook<string | null>(ann.page, "link"), path).toBeNull();
-      if (suggestion) await expect(ann.page.getByRole("button", { name: `Open group ${suggestion}`, exact: true }).count()).resolves.toBe(1);
+      if (suggestion) await expect(ann.page.getByRole("button", { name: `Open ${suggestion} instead`, exact: true }).count()).resolves.toBe(1);
       else expect(await notice.textContent(), path).toMatch(/Nothing in it can be used/);
     }
     await checkView(ann, "landing with a bad link");
 
     await ann.page.goto(`${server.url}/My%20Family!`);
-    await ann.page.getByRole("button", { name: "Open group my-family", exact: true }).click();
+    await ann.page.getByRole("button", { name: "Open my-family instead", exact: true }).click();
     await ann.page.waitForURL(/\/my-family$/);
     await expect.poll(() => hook<string | null>(ann.page, "link"), { timeout: 10_000 }).toBe("online");
 

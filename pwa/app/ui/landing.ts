@@ -90,7 +90,7 @@ export class VsLanding extends LitElement {
       <p><b>${bad.shown}</b> isn't a group address. ${bad.reason}</p>
       ${bad.suggestion
         ? html`<p>Did you mean <b>${bad.suggestion}</b>?</p>
-            <button class="primary" @click=${() => this.join(bad.suggestion)}>Open group ${bad.suggestion}</button>`
+            <button class="primary" @click=${() => this.join(bad.suggestion)}>Open ${bad.suggestion} instead</button>`
         : html`<p>Nothing in it can be used as a group name: type the name below, or ask for the link again.</p>`}
     </section>`;
   }
