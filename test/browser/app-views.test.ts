@@ -102,6 +102,7 @@ describe("every view, both themes, 200 % text", () => {
     await ann.page.getByRole("button", { name: "How your calls are protected" }).click();
     await ann.page.locator("vs-about").waitFor();
     await checkView(ann, "security page");
+    expect(await ann.page.locator("vs-about [data-testid=credits]").textContent()).toMatch(/Twemoji .*CC-BY 4\.0/s);
     await ann.page.getByRole("button", { name: "Close", exact: true }).click();
 
     // The trust page (shown from the "Offline use isn't available" banner on an untrusted
@@ -160,6 +161,23 @@ describe("every view, both themes, 200 % text", () => {
     // The output mode says what it does ("Private" read as a privacy setting).
     await ann.page.getByRole("button", { name: "Quiet — switch to speaker" }).waitFor();
     expect(await ann.page.locator("vs-in-call").getByText("Private", { exact: true }).count()).toBe(0);
+
+    // The symbols are the pictures shipped with the app (same on every platform), loaded from
+    // this server, one per spoken word, the same on both phones; the words stay text.
+    const pictures = async (p: AppPerson) =>
+      p.page.locator("vs-in-call [data-testid=sas] li").evaluateAll((lis) =>
+        lis.map((li) => {
+          const img = li.querySelector("img")!;
+          return { src: new URL(img.src).pathname, loaded: img.complete && img.naturalWidth > 0, alt: img.alt, name: li.querySelector("[data-sas-name]")!.textContent };
+        }),
+      );
+    const annPictures = await pictures(ann);
+    expect(annPictures).toHaveLength(4);
+    for (const pic of annPictures) expect(pic).toEqual({ src: `/sas/${pic.name!.replace(/ /g, "-")}.svg`, loaded: true, alt: "", name: pic.name });
+    expect(await pictures(bob)).toEqual(annPictures);
+    // All 64 are precached, so the code shows offline too.
+    const sw = await (await fetch(`${server.url}/sw.js`, { tls: { rejectUnauthorized: false } } as RequestInit)).text();
+    expect(new Set(sw.match(/\/sas\/[a-z-]+\.svg/g)).size).toBe(64);
 
     // The spoken words are readable next to the symbols: no smaller than the body text.
     const sizes = await ann.page.evaluate(() => {

@@ -16,7 +16,7 @@ export class VsAbout extends LitElement {
       header { display: flex; align-items: center; gap: 10px; }
       section { display: grid; gap: 10px; }
       ol, ul { margin: 0; padding-left: 1.3em; display: grid; gap: 6px; }
-      code { overflow-wrap: anywhere; }
+      code, .credits { overflow-wrap: anywhere; }
     `,
   ];
 
@@ -44,6 +44,9 @@ export class VsAbout extends LitElement {
       <p><strong>The limit:</strong> this app's code comes from the server. A server that sent you altered code could
         get around every check above. Settings shows this app's build, which you can compare with the published
         release.</p>
+      <p class="small muted credits" data-testid="credits">The safety-code pictures come with the app, so both phones show the same
+        ones: Twemoji graphics © Twitter, Inc. and other contributors, licensed under CC-BY 4.0
+        (creativecommons.org/licenses/by/4.0).</p>
     </section>`;
   }
 

@@ -6,6 +6,7 @@ import { LitElement, html, css, type PropertyValues } from "lit";
 import type { CallView } from "../call-controller.ts";
 import "./call-details.ts";
 import { earIcon, hangupIcon, micIcon, micOffIcon, speakerIcon, sunIcon } from "./icons.ts";
+import { sasImageUrl } from "../sas-image.ts";
 import { base } from "./styles.ts";
 
 function clock(ms: number): string {
@@ -54,7 +55,8 @@ export class VsInCall extends LitElement {
         .symbols li { grid-auto-flow: column; justify-content: center; align-items: center; gap: 12px; }
       }
       .symbols li { display: grid; gap: 2px; background: var(--surface-2); border-radius: 12px; padding: 10px 4px; min-width: 0; }
-      .emoji { font-size: 2.2rem; line-height: 1.1; }
+      /* The picture grows with the text size, like the emoji it replaces (sas-image.ts). */
+      .emoji { width: 2.4rem; height: 2.4rem; justify-self: center; }
       /* The words are what people read aloud: body size and weight, next to the picture. */
       .name { font-size: 1em; font-weight: 600; overflow-wrap: anywhere; }
       .verdict { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 8em), 1fr)); gap: 10px; }
@@ -121,7 +123,7 @@ export class VsInCall extends LitElement {
         ? html`<p class="changed" role="alert" data-testid="key-changed"><strong>New safety key for ${v.peer}.</strong> A new phone or a reinstalled app does this — compare the symbols before you talk about anything private.</p>`
         : null}
       <ul class="symbols" aria-label=${`Safety code: ${spoken}`} data-testid="sas">
-        ${v.sas.map((s) => html`<li><span class="emoji" aria-hidden="true">${s.emoji}</span><span class="name" data-sas-name>${s.name}</span></li>`)}
+        ${v.sas.map((s) => html`<li><img class="emoji" src=${sasImageUrl(s.name)} alt="" /><span class="name" data-sas-name>${s.name}</span></li>`)}
       </ul>
       <p>Read these aloud. If they match, no one is listening in.</p>
       ${v.sasConfirmed
