@@ -3,13 +3,19 @@
 // Chromium (isolated contexts) against the real server: landing, onboarding, group, invite,
 // settings, the security pages, an incoming call, the call itself with its safety code, and the
 // security-failure screen after "They don't match".
+//
+// `npm run screenshots` runs this file with VOICESRV_SCREENSHOTS=<folder>: every view checked
+// here is then also saved light and dark, phone and desktop (screenshots/ is git-ignored).
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Page } from "playwright-core";
-import { axeViolations, hook, joinGroup, openAppPeople, passOnboarding, type AppPeople, type AppPerson } from "../helpers/browser-app.ts";
+import { axeViolations, hook, joinGroup, openAppPeople, passOnboarding, PHONE, type AppPeople, type AppPerson } from "../helpers/browser-app.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
 const MIC = resolve("test/fixtures/speech-caller-48k.wav");
+const SHOTS = process.env.VOICESRV_SCREENSHOTS ? resolve(process.env.VOICESRV_SCREENSHOTS) : null;
+const DESKTOP = { width: 1280, height: 800 };
 
 let server: TestServer;
 let app: AppPeople;
@@ -85,9 +91,26 @@ async function clippedAtLargeText(page: Page): Promise<string[]> {
   return found;
 }
 
+/** For `npm run screenshots`: the view light and dark, on a phone and on a desktop. */
+async function screenshots(p: AppPerson, view: string): Promise<void> {
+  if (!SHOTS) return;
+  await mkdir(SHOTS, { recursive: true });
+  const slug = view.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+  for (const [device, viewport] of [["phone", PHONE], ["desktop", DESKTOP]] as const) {
+    await p.page.setViewportSize(viewport);
+    for (const colorScheme of ["light", "dark"] as const) {
+      await p.page.emulateMedia({ colorScheme, reducedMotion: "reduce" });
+      await p.page.screenshot({ path: `${SHOTS}/${slug}-${device}-${colorScheme}.png` });
+    }
+  }
+  await p.page.setViewportSize(PHONE);
+  await p.page.emulateMedia({ colorScheme: "light", reducedMotion: null });
+}
+
 async function checkView(p: AppPerson, view: string): Promise<void> {
   expect.soft(await axeBothThemes(p.page), `${view}: axe`).toEqual([]);
   expect.soft(await clippedAtLargeText(p.page), `${view}: 200 % text`).toEqual([]);
+  await screenshots(p, view);
 }
 
 describe("every view, both themes, 200 % text", () => {
@@ -155,6 +178,7 @@ describe("every view, both themes, 200 % text", () => {
     await ann.page.getByRole("button", { name: "Call Bartholomew Fitzgerald" }).click();
     await bob.page.getByText("Incoming call", { exact: true }).waitFor({ timeout: 10_000 });
     await checkView(bob, "incoming");
+    await checkView(ann, "outgoing");
     await bob.page.getByRole("button", { name: "Accept call from Annabelle Marguerite" }).click();
     for (const p of [ann, bob]) await p.page.locator("vs-in-call [data-testid=call-state]", { hasText: "Encrypted" }).waitFor({ timeout: 15_000 });
     await checkView(ann, "in-call");
