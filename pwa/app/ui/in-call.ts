@@ -47,6 +47,7 @@ export class VsInCall extends LitElement {
       vs-call-details { text-align: center; }
       .sas { display: grid; gap: 12px; text-align: center; container-type: inline-size; }
       .symbols { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 8px; list-style: none; margin: 0; padding: 0; }
+      .symbols li { display: grid; gap: 2px; background: var(--surface-2); border-radius: 12px; padding: 10px 4px; min-width: 0; }
       /* Four in a row while the words fit under them; at large text sizes two rows of two,
          then one column (container units follow the text size, unlike media queries). */
       @container (max-width: 17em) { .symbols { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
@@ -54,7 +55,6 @@ export class VsInCall extends LitElement {
         .symbols { grid-template-columns: minmax(0, 1fr); }
         .symbols li { grid-auto-flow: column; justify-content: center; align-items: center; gap: 12px; }
       }
-      .symbols li { display: grid; gap: 2px; background: var(--surface-2); border-radius: 12px; padding: 10px 4px; min-width: 0; }
       /* The picture grows with the text size, like the emoji it replaces (sas-image.ts). */
       .emoji { width: 2.4rem; height: 2.4rem; justify-self: center; }
       /* The words are what people read aloud: body size and weight, next to the picture. */
