@@ -9,6 +9,10 @@ import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/pro
 import { join, relative, resolve } from "node:path";
 import { buildAudioWorklets } from "./audio/worklets/entries.ts";
 import { renderIconPngs } from "./icons/render.ts";
+import { sasImageUrl, twemojiFileName } from "./app/sas-image.ts";
+import { SAS_TABLE } from "./e2ee/sas-table.ts";
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
 
 const root = resolve(import.meta.dir, "..");
 const finalOut = join(root, "dist", "pwa");
@@ -91,6 +95,10 @@ export async function buildPwa(): Promise<string[]> {
 
   await mkdir(join(out, "icons"), { recursive: true });
   for (const [name, png] of Object.entries(renderIconPngs())) await writeFile(join(out, "icons", name), png);
+  // Only the 64 safety-code pictures, not the whole emoji set (sas-image.ts).
+  const twemoji = dirname(createRequire(import.meta.url).resolve("@twemoji/svg/package.json"));
+  await mkdir(join(out, "sas"), { recursive: true });
+  for (const s of SAS_TABLE) await cp(join(twemoji, twemojiFileName(s.emoji)), join(out, sasImageUrl(s.name)));
   await writeFile(join(out, "manifest.webmanifest"), JSON.stringify(manifest(), null, 2) + "\n");
 
   // The build hash shown in Settings (IDENTITY.md §3's honest limit): one SHA-256 over every

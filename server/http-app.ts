@@ -1,7 +1,7 @@
 // HTTP routes (Elysia): health, the app shell for /<group>, embedded assets. WebSocket upgrades
 // are handled by the listener before requests reach this app (see listener.ts for why).
 import { Elysia } from "elysia";
-import { isValidGroupName, sanitizeGroupName } from "../protocol/group-name.ts";
+import { isValidGroupName } from "../protocol/group-name.ts";
 import { APP_SHELL, serveAsset } from "./assets.ts";
 
 export function createHttpApp(version: string, caCertFile?: string) {
@@ -21,22 +21,31 @@ export function createHttpApp(version: string, caCertFile?: string) {
       const path = new URL(request.url).pathname;
       const asset = serveAsset(path);
       if (asset) return asset;
+      if (path.startsWith("/api/") || path.startsWith("/ws/")) return notFound();
       const seg = path.slice(1);
-      if (seg.includes("/")) return notFound();
-      let name: string;
+      let name: string | null;
       try {
         name = decodeURIComponent(seg);
       } catch {
-        return redirect("/");
+        name = null;
       }
-      if (isValidGroupName(name)) return serveAsset(APP_SHELL)!;
-      const clean = sanitizeGroupName(name);
-      return redirect(clean ? `/${clean}` : "/");
+      if (name !== null && isValidGroupName(name)) return serveAsset(APP_SHELL)!;
+      // Upper case is the same group: a plain normalisation, nothing for the person to decide.
+      if (name !== null && isValidGroupName(name.toLowerCase())) return redirect(`/${name.toLowerCase()}`);
+      // Anything else (too long, /a/b, an emoji, "My Family!") is NOT quietly turned into some
+      // other group: the app shell opens at this address and says what was wrong, offering the
+      // cleaned-up name (landing.ts). 404, because no group lives here; the page still renders.
+      return appShellNotFound();
     });
 }
 
 function redirect(to: string): Response {
   return new Response(null, { status: 301, headers: { Location: to } });
+}
+
+function appShellNotFound(): Response {
+  const shell = serveAsset(APP_SHELL)!;
+  return new Response(shell.body, { status: 404, headers: shell.headers });
 }
 
 function notFound(): Response {

@@ -10,7 +10,7 @@ import { readCertKind } from "../ops/cert-kind.ts";
 import { namesFromFlags } from "../ops/cert-ops.ts";
 import { INSTALL_PATHS } from "../ops/install-paths.ts";
 import { installSteps, readInstalledConfig, type InstallState } from "../ops/install-plan.ts";
-import { openUrlLines, openUrls } from "../ops/lan-urls.ts";
+import { OPEN_URLS_HINT, openUrlLines, openUrls } from "../ops/lan-urls.ts";
 import { color } from "../ops/output.ts";
 import { createRunner, shellLine, type RunMode } from "../ops/runner.ts";
 import { NO_SERVICE } from "../ops/service-state.ts";
@@ -140,7 +140,7 @@ export function registerInstall(program: Command): void {
       }
       console.log(color.ok(outcomeLine(state, mode, target.root)));
       if (mode === "live") {
-        console.log("\nOpen on a phone or laptop (add a group name, e.g. /family):");
+        console.log(`\n${OPEN_URLS_HINT}`);
         const kind = state.certificate ? readCertKind(INSTALL_PATHS.certDir, state.certificate) : "external";
         for (const l of openUrlLines(openUrls(state.host, state.port, state.certificate ?? null, state.http ? "http" : "https"), kind)) console.log(l);
       }

@@ -46,9 +46,15 @@ export function uncoveredWarning(urls: OpenUrls, kind: string): string | null {
   return `the certificate does not cover ${urls.uncovered.join(", ")}: a phone opening ${urls.uncovered.length > 1 ? "them" : "it"} gets a name-mismatch error — ${coverageFix(kind)}`;
 }
 
+/**
+ * What install says before the URLs. No example group name: a guessable public name such as
+ * /family is exactly what the README advises against, so it points to a private group.
+ */
+export const OPEN_URLS_HINT = "Open on a phone or laptop, then create a private group in the app (or with `sudo voicesrv group create <name>`) and send its invite link:";
+
 /** The block install prints: the URLs to open, then a warning for any the certificate misses. */
 export function openUrlLines(urls: OpenUrls, kind: string): string[] {
-  const lines = urls.covered.map((u) => `  ${u}/family`);
+  const lines = urls.covered.map((u) => `  ${u}/`);
   const warning = uncoveredWarning(urls, kind);
   if (warning) lines.push(`warning: ${warning}`);
   return lines;

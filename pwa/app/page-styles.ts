@@ -6,7 +6,8 @@
 import { css } from "lit";
 
 // One dark palette for both ways of choosing it: the system setting (unless the user picked
-// light) and the user's explicit choice.
+// light) and the user's explicit choice. Bright fills (accent, good, bad) carry dark text in the
+// dark theme: white on #5fd08a is 1.93:1, #062019 on it is over 9:1 (WCAG AA needs 4.5:1).
 const darkPalette = css`
   --bg: #0f1513;
   --surface: #18211e;
@@ -17,6 +18,7 @@ const darkPalette = css`
   --accent: #4fc3a1;
   --accent-text: #062019;
   --good: #5fd08a;
+  --good-text: #062019;
   --warn: #f0b64a;
   --bad: #ff8a80;
   --bad-text: #2b0400;
@@ -35,6 +37,7 @@ export const pageStyles = css`
   --accent: #0f6b58;
   --accent-text: #ffffff;
   --good: #157a3a;
+  --good-text: #ffffff;
   --warn: #9a6200;
   --bad: #b3261e;
   --bad-text: #ffffff;
@@ -57,7 +60,9 @@ body {
   background: var(--bg);
   color: var(--text);
   font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif;
-  font-size: 17px;
+  /* In rem, not px: a larger default text size (browser setting, or the test's 200 %) scales
+     every screen instead of only the headings. 1.0625rem is 17px at the usual 16px. */
+  font-size: 1.0625rem;
   line-height: 1.45;
   -webkit-text-size-adjust: 100%;
   text-size-adjust: 100%;

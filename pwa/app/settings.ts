@@ -2,6 +2,7 @@
 import { database } from "./db.ts";
 
 export type Theme = "system" | "light" | "dark";
+/** "private" is shown as "Quiet" (20 % volume); the stored name stays for saved settings. */
 export type AudioMode = "private" | "speaker";
 
 export interface Settings {

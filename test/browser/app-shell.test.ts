@@ -92,6 +92,14 @@ describe("the app shell", () => {
       await page.goto(`${server.url}/some-other-group`);
       await page.locator("vs-group h1", { hasText: "some-other-group" }).waitFor({ timeout: 10_000 });
       await page.getByText(/Couldn't reach the server/).waitFor({ timeout: 10_000 });
+      // Offline, the group page does not pretend nobody is there, and cannot invite.
+      await page.getByText("The list of people appears when you are connected.").waitFor();
+      expect(await page.getByText(/No one else/).count()).toBe(0);
+      expect(await page.getByRole("button", { name: "Invite someone to this group" }).isDisabled()).toBe(true);
+      // Offline, a link that is not a group address still says what was wrong (the app shell
+      // comes from the service worker here, not from the server).
+      await page.goto(`${server.url}/My%20Family!`);
+      await page.locator("vs-landing [data-testid=bad-link]", { hasText: "Did you mean my-family?" }).waitFor({ timeout: 10_000 });
     } finally {
       await chromium.context.setOffline(false);
     }

@@ -10,7 +10,7 @@ import tls, { type PeerCertificate } from "node:tls";
 import { afterEach, describe, expect, test } from "vitest";
 import { ensureCertificate, generateSelfSigned, inspectCertificate, lanAddresses, machineHostnames, sortNames, writeCertificatePair } from "../../certs/index.ts";
 import { renewCertificate } from "../../cli/ops/cert-ops.ts";
-import { openUrlLines, openUrls } from "../../cli/ops/lan-urls.ts";
+import { OPEN_URLS_HINT, openUrlLines, openUrls } from "../../cli/ops/lan-urls.ts";
 import { resolveConfig } from "../../server/config.ts";
 import { startServer } from "../../server/index.ts";
 import { silentLogger } from "../../server/logger.ts";
@@ -63,7 +63,10 @@ describe("URLs printed by install and serve", () => {
     expect(urls.covered).toEqual(expected);
     for (const u of urls.covered) expect(identityError(u, cert), u).toBeUndefined();
     // What install prints: exactly those, and no warning.
-    expect(openUrlLines(urls, "self-signed")).toEqual(expected.map((u) => `  ${u}/family`));
+    expect(openUrlLines(urls, "self-signed")).toEqual(expected.map((u) => `  ${u}/`));
+    // No guessable example group (README: use a private group); the private-group way instead.
+    expect(OPEN_URLS_HINT).not.toMatch(/\/family/);
+    expect(OPEN_URLS_HINT).toMatch(/private group in the app .*voicesrv group create/);
   });
 
   test("--san adds to the machine's names (and is remembered for renewals); the new names are printed and covered", async () => {

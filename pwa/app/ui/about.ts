@@ -16,6 +16,7 @@ export class VsAbout extends LitElement {
       header { display: flex; align-items: center; gap: 10px; }
       section { display: grid; gap: 10px; }
       ol, ul { margin: 0; padding-left: 1.3em; display: grid; gap: 6px; }
+      code, .credits { overflow-wrap: anywhere; }
     `,
   ];
 
@@ -43,6 +44,9 @@ export class VsAbout extends LitElement {
       <p><strong>The limit:</strong> this app's code comes from the server. A server that sent you altered code could
         get around every check above. Settings shows this app's build, which you can compare with the published
         release.</p>
+      <p class="small muted credits" data-testid="credits">The safety-code pictures come with the app, so both phones show the same
+        ones: Twemoji graphics © Twitter, Inc. and other contributors, licensed under CC-BY 4.0
+        (creativecommons.org/licenses/by/4.0).</p>
     </section>`;
   }
 
@@ -56,6 +60,9 @@ export class VsAbout extends LitElement {
       ${this.caAvailable
         ? html`<ol>
             <li><a class="button primary" href="/ca.pem" download>Download this server's certificate</a></li>
+            <li data-testid="compare-fingerprint">Before you install it, compare its fingerprint: your phone shows a SHA-256 fingerprint
+              for the certificate (iPhone: in the profile, More Details; Android: while installing), and whoever runs the server
+              sees the same one as "CA SHA-256" in <code>voicesrv cert show</code>. Install it only if every character matches.</li>
             <li>Install it as a trusted certificate authority (on Android: Settings → Security → Encryption & credentials →
               Install a certificate → CA certificate; on iPhone: open the file, then Settings → General → VPN & Device
               Management → install the downloaded profile, then Settings → General → About → Certificate Trust Settings
@@ -63,7 +70,13 @@ export class VsAbout extends LitElement {
             <li>Reload this page.</li>
           </ol>`
         : html`<p>Ask whoever runs this server to use a trusted certificate (for example through a tunnel or a proxy with a
-            public certificate), or to share their certificate with you.</p>`}
+            public certificate), or to set up their own certificate authority (<code>voicesrv cert ca</code>) so phones can
+            install it here.</p>
+            <p data-testid="compare-fingerprint">Until then, before you accept the warning, compare the certificate's SHA-256
+              fingerprint (your browser shows it when you view the certificate) with the one whoever runs the server sees in
+              <code>voicesrv cert show</code>.</p>`}
+      <p class="small muted">This page can't show the fingerprint for you: a page from a server your phone doesn't trust
+        yet can't vouch for its own certificate — only the comparison with what the person who runs it sees can.</p>
     </section>`;
   }
 

@@ -1,7 +1,6 @@
 // The app shell: which screen is showing, the group connection, toasts and the screen-reader
 // announcements of call state changes.
 import { LitElement, html, css } from "lit";
-import { isValidGroupName } from "../../../protocol/group-name.ts";
 import { CallController, type CallView } from "../call-controller.ts";
 import { Connection } from "../connection.ts";
 import { groupKeys } from "../../../protocol/identity-v2.ts";
@@ -23,16 +22,13 @@ import "./invite-sheet.ts";
 import "./onboarding.ts";
 import type { VsLanding } from "./landing.ts";
 import "./landing.ts";
+import { readGroupPath, type BadGroupLink } from "../group-link.ts";
 import "./outgoing.ts";
 import "./security-failure.ts";
 import "./settings-panel.ts";
 
 type Overlay = null | "settings" | "about" | "trust" | "invite";
 
-function groupFromPath(): string | null {
-  const seg = decodeURIComponent(location.pathname.slice(1));
-  return isValidGroupName(seg) ? seg : null;
-}
 
 export class VsApp extends LitElement {
   static properties = {
@@ -48,11 +44,14 @@ export class VsApp extends LitElement {
     myName: { state: true },
     identity: { state: true },
     inviteUrl: { state: true },
+    badLink: { state: true },
   };
   /** undefined while loading; null until the person has chosen a name. */
   declare myName: string | null | undefined;
   declare identity: DeviceIdentity | null;
   declare inviteUrl: string;
+  /** The address was not a group address: the landing page says why (group-link.ts). */
+  declare badLink: BadGroupLink | null;
   declare group: string | null;
   declare overlay: Overlay;
   declare toast: string;
@@ -88,6 +87,7 @@ export class VsApp extends LitElement {
 
   constructor() {
     super();
+    this.badLink = null;
     this.group = null;
     this.overlay = null;
     this.toast = "";
@@ -135,8 +135,10 @@ export class VsApp extends LitElement {
   }
 
   private route(): void {
-    const g = groupFromPath();
+    const { group: g, bad } = readGroupPath(location.pathname);
+    this.badLink = bad;
     const secret = g ? secretFromFragment(location.hash) : null;
+    if (g && `/${g}` !== location.pathname) history.replaceState(null, "", `/${g}${location.search}${location.hash}`);
     if (g && location.hash) {
       // The invite's secret must not stay in the address bar, history or a copied URL.
       history.replaceState(null, "", `/${g}${location.search}`);
@@ -354,7 +356,7 @@ export class VsApp extends LitElement {
           @leave=${() => this.navigate("/")} @leave-group=${() => void this.leaveGroup()} @call=${(e: CustomEvent<string>) => void this.calls?.call(e.detail)}
           @invite=${() => void this.invite()} @take-over=${() => conn.takeOver()}
           @open-settings=${() => (this.overlay = "settings")}></vs-group>`
-      : html`<vs-landing @join=${(e: CustomEvent<string>) => this.navigate(`/${e.detail}`)} @create-private=${(e: CustomEvent<string>) => void this.createPrivate(e.detail)}
+      : html`<vs-landing .badLink=${this.badLink} @join=${(e: CustomEvent<string>) => this.navigate(`/${e.detail}`)} @create-private=${(e: CustomEvent<string>) => void this.createPrivate(e.detail)}
           @open-settings=${() => (this.overlay = "settings")} @open-about=${() => (this.overlay = "about")}></vs-landing>`;
     return html`
       ${phase === "idle" ? this.trustBanner() : null}

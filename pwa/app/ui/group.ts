@@ -75,7 +75,8 @@ export class VsGroup extends LitElement {
       header { display: flex; align-items: center; gap: 10px; }
       .title { flex: 1; min-width: 0; display: grid; }
       .title h1 { display: flex; align-items: center; gap: 6px; min-width: 0; }
-      .title h1 span { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+      /* Wraps rather than "rosewood-chr…": at large text sizes the whole name stays readable. */
+      .title h1 span { min-width: 0; overflow-wrap: anywhere; }
       .link { display: inline-flex; align-items: center; gap: 6px; }
       .status-line { background: var(--surface-2); border-radius: 12px; padding: 10px 14px; }
       .me { display: grid; gap: 4px; text-align: center; }

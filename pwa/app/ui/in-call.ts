@@ -1,9 +1,12 @@
 // Screen 5 (UX.md). The safety code is never behind a menu: it is the middle of the screen
-// until both people said it matches.
+// until both people said it matches. The output modes are called "Quiet" and "Speaker" on
+// screen ("Private" read as a privacy setting); the stored value stays "private" so saved
+// settings keep working.
 import { LitElement, html, css, type PropertyValues } from "lit";
 import type { CallView } from "../call-controller.ts";
 import "./call-details.ts";
 import { earIcon, hangupIcon, micIcon, micOffIcon, speakerIcon, sunIcon } from "./icons.ts";
+import { sasImageUrl } from "../sas-image.ts";
 import { base } from "./styles.ts";
 
 function clock(ms: number): string {
@@ -33,7 +36,7 @@ export class VsInCall extends LitElement {
     css`
       :host { position: fixed; inset: 0; background: var(--bg); z-index: 10; overflow: auto; }
       .top { text-align: center; display: grid; gap: 4px; }
-      .peer { font-size: 2.2rem; font-weight: 700; }
+      .peer { font-size: min(2.2rem, 10vw); font-weight: 700; overflow-wrap: anywhere; }
       .state { font-weight: 600; }
       .state.encrypted { color: var(--good); }
       .indicators { display: flex; justify-content: center; gap: 14px; flex-wrap: wrap; }
@@ -42,12 +45,21 @@ export class VsInCall extends LitElement {
       /* --level is set through CSSOM in updated(): a style attribute would break the CSP. */
       .meter span { display: block; height: 100%; width: calc(var(--level, 0) * 100%); background: var(--good); }
       vs-call-details { text-align: center; }
-      .sas { display: grid; gap: 12px; text-align: center; }
-      .symbols { display: grid; grid-template-columns: repeat(4, 1fr); gap: 8px; list-style: none; margin: 0; padding: 0; }
-      .symbols li { display: grid; gap: 2px; background: var(--surface-2); border-radius: 12px; padding: 10px 4px; }
-      .emoji { font-size: 2.2rem; line-height: 1.1; }
-      .name { font-size: 0.9rem; }
-      .verdict { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; }
+      .sas { display: grid; gap: 12px; text-align: center; container-type: inline-size; }
+      .symbols { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 8px; list-style: none; margin: 0; padding: 0; }
+      .symbols li { display: grid; gap: 2px; background: var(--surface-2); border-radius: 12px; padding: 10px 4px; min-width: 0; }
+      /* Four in a row while the words fit under them; at large text sizes two rows of two,
+         then one column (container units follow the text size, unlike media queries). */
+      @container (max-width: 17em) { .symbols { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
+      @container (max-width: 10em) {
+        .symbols { grid-template-columns: minmax(0, 1fr); }
+        .symbols li { grid-auto-flow: column; justify-content: center; align-items: center; gap: 12px; }
+      }
+      /* The picture grows with the text size, like the emoji it replaces (sas-image.ts). */
+      .emoji { width: 2.4rem; height: 2.4rem; justify-self: center; }
+      /* The words are what people read aloud: body size and weight, next to the picture. */
+      .name { font-size: 1em; font-weight: 600; overflow-wrap: anywhere; }
+      .verdict { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 8em), 1fr)); gap: 10px; }
       .verdict button { padding: 10px 8px; }
       .ind { display: inline-flex; align-items: center; gap: 4px; }
       .ind .icon { width: 16px; height: 16px; }
@@ -111,7 +123,7 @@ export class VsInCall extends LitElement {
         ? html`<p class="changed" role="alert" data-testid="key-changed"><strong>New safety key for ${v.peer}.</strong> A new phone or a reinstalled app does this — compare the symbols before you talk about anything private.</p>`
         : null}
       <ul class="symbols" aria-label=${`Safety code: ${spoken}`} data-testid="sas">
-        ${v.sas.map((s) => html`<li><span class="emoji" aria-hidden="true">${s.emoji}</span><span class="name" data-sas-name>${s.name}</span></li>`)}
+        ${v.sas.map((s) => html`<li><img class="emoji" src=${sasImageUrl(s.name)} alt="" /><span class="name" data-sas-name>${s.name}</span></li>`)}
       </ul>
       <p>Read these aloud. If they match, no one is listening in.</p>
       ${v.sasConfirmed
@@ -153,8 +165,8 @@ export class VsInCall extends LitElement {
       <vs-call-details .details=${v.details}></vs-call-details>
       <div class="controls">
         <button aria-pressed=${v.muted ? "true" : "false"} @click=${() => this.fire("mute", !v.muted)}>${v.muted ? html`${micOffIcon} Muted` : html`${micIcon} Mute`}</button>
-        <button aria-pressed=${v.mode === "speaker" ? "true" : "false"} aria-label=${v.mode === "speaker" ? "Speaker on — switch to private" : "Private — switch to speaker"}
-          @click=${() => this.fire("mode", v.mode === "speaker" ? "private" : "speaker")}>${v.mode === "speaker" ? html`${speakerIcon} Speaker` : html`${earIcon} Private`}</button>
+        <button aria-pressed=${v.mode === "speaker" ? "true" : "false"} aria-label=${v.mode === "speaker" ? "Speaker on — switch to quiet" : "Quiet — switch to speaker"}
+          @click=${() => this.fire("mode", v.mode === "speaker" ? "private" : "speaker")}>${v.mode === "speaker" ? html`${speakerIcon} Speaker` : html`${earIcon} Quiet`}</button>
         <label class="volume small">
           <span>Volume</span>
           <input type="range" min="0" max="1" step="0.05" .value=${String(v.volume)}

@@ -14,9 +14,10 @@ export class VsIncoming extends LitElement {
       :host { position: fixed; inset: 0; background: var(--bg); z-index: 10; overflow: auto; }
       .screen { justify-content: space-between; text-align: center; }
       .who { margin-top: 14vh; display: grid; gap: 12px; }
-      .peer { font-size: 2.8rem; font-weight: 700; }
-      .actions { display: flex; justify-content: space-around; gap: 16px; padding-bottom: 32px; }
-      .actions button { width: 40%; max-width: 200px; min-height: 72px; font-size: 1.15rem; }
+      .peer { font-size: min(2.8rem, 12vw); font-weight: 700; overflow-wrap: anywhere; }
+      /* Side by side while they fit; at large text sizes Accept and Decline stack, full width. */
+      .actions { display: flex; flex-wrap: wrap; justify-content: space-around; gap: 16px; padding-bottom: 32px; }
+      .actions button { flex: 1 1 7em; max-width: 200px; min-height: 72px; font-size: 1.15rem; }
     `,
   ];
 

@@ -3,6 +3,8 @@
 import { LitElement, html, css } from "lit";
 import { isValidGroupName, sanitizeGroupName, suggestGroupNames } from "../../../protocol/group-name.ts";
 import type { RecentGroup } from "../db.ts";
+import type { BadGroupLink } from "../group-link.ts";
+import { isGuessableGroupName } from "../guessable-name.ts";
 import { recentGroups } from "../recent-groups.ts";
 import { gearIcon, lockIcon } from "./icons.ts";
 import { base } from "./styles.ts";
@@ -13,7 +15,9 @@ export class VsLanding extends LitElement {
     privateRaw: { state: true },
     recent: { state: true },
     suggestions: { state: true },
+    badLink: { attribute: false },
   };
+  declare badLink: BadGroupLink | null;
   declare raw: string;
   declare privateRaw: string;
   declare recent: RecentGroup[];
@@ -28,7 +32,10 @@ export class VsLanding extends LitElement {
       form { display: grid; gap: 10px; }
       label { font-weight: 600; }
       .preview { min-height: 1.5em; }
-      .preview b { font-family: ui-monospace, Menlo, Consolas, monospace; }
+      .warn-line { border-left: 4px solid var(--warn); padding-left: 10px; }
+      .bad-link { display: grid; gap: 10px; border-left: 4px solid var(--warn); }
+      .bad-link b { font-family: ui-monospace, Menlo, Consolas, monospace; overflow-wrap: anywhere; }
+      .preview b { font-family: ui-monospace, Menlo, Consolas, monospace; overflow-wrap: anywhere; }
       .chips { display: flex; flex-wrap: wrap; gap: 8px; }
       ul { list-style: none; margin: 0; padding: 0; display: grid; gap: 8px; }
       section { display: grid; gap: 10px; }
@@ -39,6 +46,7 @@ export class VsLanding extends LitElement {
   constructor() {
     super();
     this.raw = "";
+    this.badLink = null;
     this.recent = [];
     this.suggestions = suggestGroupNames(4);
     this.privateRaw = this.suggestions.pop()!;
@@ -74,6 +82,19 @@ export class VsLanding extends LitElement {
     this.dispatchEvent(new CustomEvent("create-private", { detail: group, bubbles: true, composed: true }));
   }
 
+  /** The address opened was not a group address: say what was wrong, offer the cleaned-up name. */
+  private badLinkNotice() {
+    const bad = this.badLink;
+    if (!bad) return null;
+    return html`<section class="bad-link card" role="alert" data-testid="bad-link">
+      <p><b>${bad.shown}</b> isn't a group address. ${bad.reason}</p>
+      ${bad.suggestion
+        ? html`<p>Did you mean <b>${bad.suggestion}</b>?</p>
+            <button class="primary" @click=${() => this.join(bad.suggestion)}>Open ${bad.suggestion} instead</button>`
+        : html`<p>Nothing in it can be used as a group name: type the name below, or ask for the link again.</p>`}
+    </section>`;
+  }
+
   override render() {
     const clean = this.clean;
     return html`<main class="screen">
@@ -83,6 +104,7 @@ export class VsLanding extends LitElement {
         <span class="spacer"></span>
         <button class="ghost" aria-label="Settings" @click=${() => this.dispatchEvent(new CustomEvent("open-settings", { bubbles: true, composed: true }))}>${gearIcon}</button>
       </header>
+      ${this.badLinkNotice()}
       <p class="lead">Private voice calls with your family and friends, encrypted from your phone to theirs.</p>
       <form @submit=${this.onSubmit}>
         <label for="group">Group name</label>
@@ -94,6 +116,10 @@ export class VsLanding extends LitElement {
             : clean ? html`Your group's address: <b>${location.host}/${clean}</b>`
             : html`Use letters or numbers.`}
         </p>
+        ${clean && isGuessableGroupName(clean)
+          ? html`<p class="warn-line small" data-testid="guessable">“${clean}” is easy to guess: anyone who tries it can see you and call you.
+              For your family, create a private group below — only people you invite can join.</p>`
+          : null}
         <button class="primary" type="submit" ?disabled=${!clean}>Join</button>
       </form>
       <section aria-labelledby="suggest-h">

@@ -12,7 +12,7 @@ export class VsOutgoing extends LitElement {
     css`
       .screen { justify-content: space-between; text-align: center; }
       .who { margin-top: 12vh; display: grid; gap: 12px; }
-      .peer { font-size: 2.6rem; font-weight: 700; }
+      .peer { font-size: min(2.6rem, 11vw); font-weight: 700; overflow-wrap: anywhere; }
       .state { font-size: 1.2rem; }
       .state.ended { font-weight: 600; }
       .actions { display: flex; justify-content: center; padding-bottom: 24px; }

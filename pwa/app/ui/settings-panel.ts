@@ -197,7 +197,7 @@ export class VsSettings extends LitElement {
       ${this.contactList()}
       <fieldset>
         <legend>Calls start on</legend>
-        ${this.choice("Default audio output", p.mode, [["private", "Private (quiet, at your ear)"], ["speaker", "Speaker"]], (mode) => void settings.update({ mode }))}
+        ${this.choice("Default audio output", p.mode, [["private", "Quiet (hold the phone to your ear)"], ["speaker", "Speaker"]], (mode) => void settings.update({ mode }))}
         <label class="small">Volume
           <input type="range" min="0" max="1" step="0.05" .value=${String(p.volume)} @change=${(e: Event) => void settings.update({ volume: Number((e.target as HTMLInputElement).value) })} />
         </label>
@@ -207,7 +207,7 @@ export class VsSettings extends LitElement {
         ${this.toggle("Ringtone", p.ringtone, (ringtone) => void settings.update({ ringtone }))}
         ${this.toggle("Vibration", p.vibration, (vibration) => void settings.update({ vibration }))}
         ${this.notify === "unsupported" ? null
-          : this.notify === "granted" ? html`<p class="small muted">Notifications are on for calls that arrive while this tab is in the background.</p>`
+          : this.notify === "granted" ? html`<p class="small muted">Notifications are on for calls that arrive while voicesrv is in the background.</p>`
           : this.notify === "denied" ? html`<p class="small muted">Notifications are blocked for this site in your browser settings.</p>`
           : html`<button @click=${() => void this.askNotifications()}>Notify me of calls in the background</button>`}
       </fieldset>

@@ -12,7 +12,9 @@ export const base = css`
   }
   *, *::before, *::after { box-sizing: inherit; }
   h1, h2, h3, p { margin: 0; }
-  h1 { font-size: 1.6rem; line-height: 1.2; }
+  /* Headings grow with the text size up to a share of the screen width, so that at 200 % a
+     title still leaves room for the buttons beside it; body text is never capped. */
+  h1 { font-size: min(1.6rem, 10vw); line-height: 1.2; overflow-wrap: anywhere; }
   h2 { font-size: 1.2rem; }
   .screen {
     min-height: calc(100vh - var(--banner-h, 0px));
@@ -43,10 +45,13 @@ export const base = css`
     gap: 8px;
     text-decoration: none;
     touch-action: manipulation;
+    /* At large text sizes a label wraps rather than spilling out of its button. */
+    overflow-wrap: anywhere;
+    text-align: center;
   }
   button.primary, .button.primary { background: var(--accent); border-color: var(--accent); color: var(--accent-text); font-weight: 600; }
   button.danger { background: var(--bad); border-color: var(--bad); color: var(--bad-text); font-weight: 600; }
-  button.good { background: var(--good); border-color: var(--good); color: #fff; font-weight: 600; }
+  button.good { background: var(--good); border-color: var(--good); color: var(--good-text); font-weight: 600; }
   button.ghost { background: transparent; border-color: transparent; }
   button:disabled { opacity: 0.5; cursor: default; }
   button[aria-pressed="true"] { background: var(--text); color: var(--bg); border-color: var(--text); }
@@ -62,7 +67,7 @@ export const base = css`
     background: var(--surface);
     color: var(--text);
   }
-  input[type="range"] { width: 100%; min-height: var(--tap); accent-color: var(--accent); }
+  input[type="range"] { width: 100%; margin: 0; min-height: var(--tap); accent-color: var(--accent); }
   .card { background: var(--surface); border: 1px solid var(--line); border-radius: var(--radius); padding: 16px; }
   .row { display: flex; align-items: center; gap: 12px; }
   .spacer { flex: 1; }
@@ -77,6 +82,8 @@ export const base = css`
   .dot.offline, .dot.replaced, .dot.refused { background: var(--bad); }
   @media (prefers-reduced-motion: no-preference) {
     .pulse { animation: pulse 1.6s ease-in-out infinite; }
-    @keyframes pulse { 50% { opacity: 0.45; } }
+    /* Never below 0.7: pulsing text ("Incoming call", "Reconnecting…") must keep 4.5:1 contrast
+       at every moment of the animation, in both themes (axe catches it mid-fade otherwise). */
+    @keyframes pulse { 50% { opacity: 0.7; } }
   }
 `;
