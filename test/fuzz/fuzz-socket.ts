@@ -3,6 +3,7 @@
 // back. Writes are batched (one socket write per batch), so the fuzzer is limited by the server,
 // not by per-message overhead here.
 import { connect, type TLSSocket } from "node:tls";
+import { closeOf, readServerFrame } from "../helpers/ws-frame.ts";
 
 export interface SocketEvents {
   text(t: string): void;
@@ -87,25 +88,13 @@ export class FuzzSocket {
   private onData(d: Buffer): void {
     this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
     for (;;) {
-      if (this.buf.length < 2) return;
-      const fin = (this.buf[0]! & 0x80) !== 0;
-      const op = this.buf[0]! & 0x0f;
-      let len = this.buf[1]! & 0x7f;
-      let off = 2;
-      if (len === 126) {
-        if (this.buf.length < 4) return;
-        len = this.buf.readUInt16BE(2);
-        off = 4;
-      } else if (len === 127) {
-        if (this.buf.length < 10) return;
-        len = Number(this.buf.readBigUInt64BE(2));
-        off = 10;
-      }
-      if (this.buf.length < off + len) return;
-      const payload = this.buf.subarray(off, off + len);
-      this.buf = this.buf.subarray(off + len);
+      const next = readServerFrame(this.buf);
+      if (!next) return;
+      this.buf = next.rest;
+      const { fin, op, payload } = next.frame;
       if (op === 8) {
-        this.finish(payload.length >= 2 ? payload.readUInt16BE(0) : 1005, payload.subarray(2).toString());
+        const c = closeOf(payload);
+        this.finish(c.code, c.reason);
         this.sock.end();
         continue;
       }

@@ -3,9 +3,10 @@
 // (invalid UTF-8, reserved opcodes, pings).
 import { connect, type TLSSocket } from "node:tls";
 import { TestDevice } from "./test-device.ts";
+import { closeOf, readServerFrame } from "./ws-frame.ts";
 
 export class RawWs {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private texts: string[] = [];
   private waiting: ((t: string) => void) | null = null;
   /** The server's close frame (code, reason), or code 1006 when the socket ended without one. */
@@ -51,24 +52,13 @@ export class RawWs {
   private onData(d: Buffer) {
     this.buf = Buffer.concat([this.buf, d]);
     for (;;) {
-      if (this.buf.length < 2) return;
-      const op = this.buf[0]! & 0x0f;
-      let len = this.buf[1]! & 0x7f;
-      let off = 2;
-      if (len === 126) {
-        if (this.buf.length < 4) return;
-        len = this.buf.readUInt16BE(2);
-        off = 4;
-      } else if (len === 127) {
-        if (this.buf.length < 10) return;
-        len = Number(this.buf.readBigUInt64BE(2));
-        off = 10;
-      }
-      if (this.buf.length < off + len) return;
-      const payload = this.buf.subarray(off, off + len);
-      this.buf = this.buf.subarray(off + len);
+      const next = readServerFrame(this.buf);
+      if (!next) return;
+      this.buf = next.rest;
+      const { op, payload } = next.frame;
       if (op === 8) {
-        this.setClosed(payload.length >= 2 ? payload.readUInt16BE(0) : 1005, payload.subarray(2).toString());
+        const c = closeOf(payload);
+        this.setClosed(c.code, c.reason);
       } else if (op === 1) {
         const t = payload.toString();
         if (this.waiting) {
