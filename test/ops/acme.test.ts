@@ -8,12 +8,12 @@ import { join } from "node:path";
 import tls from "node:tls";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { inspectCertificate } from "../../certs/index.ts";
-import { decodeMediaHeader, encodeMediaHeader } from "../../protocol/media-header.ts";
+import { decodeMediaHeader } from "../../protocol/media-header.ts";
 import { resolveConfig } from "../../server/config.ts";
 import { startServer, type RunningServer } from "../../server/index.ts";
 import { silentLogger } from "../../server/logger.ts";
 import { freePort, startPebble, type Pebble } from "../helpers/pebble.ts";
-import { TestClient } from "../helpers/ws-client.ts";
+import { connectedCallAt, streamBothWays } from "../helpers/calls.ts";
 
 const repo = join(import.meta.dirname, "../..");
 const bun = join(repo, "node_modules/.bin/bun");
@@ -158,32 +158,14 @@ describe("cert acme against pebble", () => {
     expect(redirect.status).toBe(301);
     expect(redirect.headers.get("location")).toBe(`https://localhost:${s.port}/family?x=1`);
 
-    const wsUrl = `wss://localhost:${s.port}/ws/family`;
-    const caller = await TestClient.open(wsUrl.replace("localhost", "127.0.0.1"));
-    const callee = await TestClient.open(wsUrl.replace("localhost", "127.0.0.1"));
+    const call = await connectedCallAt(`wss://127.0.0.1:${s.port}/ws/family`);
+    const { a: caller, b: callee } = call;
     cleanups.push(() => {
       caller.close();
       callee.close();
     });
-    caller.send({ t: "call", to: callee.id });
-    const incoming = await callee.next("incoming");
-    callee.send({ t: "answer", callId: incoming.callId });
-    const [a, b] = await Promise.all([caller.next("connected"), callee.next("connected")]);
-
-    let seq = 0;
-    const sent = { caller: 0, callee: 0 };
-    const payload = new Uint8Array(80).fill(3);
-    const timer = setInterval(() => {
-      seq++;
-      for (const [who, c, handle] of [["caller", caller, a.callHandle], ["callee", callee, b.callHandle]] as const) {
-        const frame = new Uint8Array(12 + payload.length);
-        frame.set(encodeMediaHeader({ callHandle: handle, epoch: 0, seq }));
-        frame.set(payload, 12);
-        c.ws.send(frame);
-        sent[who]++;
-      }
-    }, 20);
-    cleanups.push(() => clearInterval(timer));
+    const stream = streamBothWays(call, 3);
+    cleanups.push(stream.stop);
     await Bun.sleep(300);
 
     // What the systemd timer runs (pebble's certificates live 10 days: a third is left, so it is due).
@@ -193,11 +175,11 @@ describe("cert acme against pebble", () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ renewed: true, kind: "acme" });
     await s.reloadCertificate();
     await Bun.sleep(400);
-    clearInterval(timer);
+    stream.stop();
     await Bun.sleep(150);
 
-    const lost = sent.caller - callee.frames.length + (sent.callee - caller.frames.length);
-    console.log(`frames sent during ACME renewal: ${sent.caller + sent.callee}, lost: ${lost}`);
+    const lost = stream.sent.a - callee.frames.length + (stream.sent.b - caller.frames.length);
+    console.log(`frames sent during ACME renewal: ${stream.sent.a + stream.sent.b}, lost: ${lost}`);
     expect(caller.closed).toBeNull();
     expect(callee.closed).toBeNull();
     expect(lost).toBe(0);

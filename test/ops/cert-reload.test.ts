@@ -7,10 +7,10 @@ import { join } from "node:path";
 import tls from "node:tls";
 import { afterEach, describe, expect, test } from "vitest";
 import { createCA, generateSelfSigned, inspectCertificate, issueServerCertificate } from "../../certs/index.ts";
-import { encodeMediaHeader, decodeMediaHeader } from "../../protocol/media-header.ts";
+import { decodeMediaHeader } from "../../protocol/media-header.ts";
 import { renewCertificate, switchToPrivateCA } from "../../cli/ops/cert-ops.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { TestClient } from "../helpers/ws-client.ts";
+import { connectedCall, streamBothWays } from "../helpers/calls.ts";
 import { waitForListening } from "../helpers/process.ts";
 
 const repo = join(import.meta.dirname, "../..");
@@ -62,37 +62,19 @@ function cli(args: string[]) {
 describe("cert renew during a call", () => {
   test("media keeps flowing across renew + reload, and new connections get the new certificate", async () => {
     const s = await server();
-    const caller = await TestClient.open(s.wsUrl("family"));
-    const callee = await TestClient.open(s.wsUrl("family"));
+    const call = await connectedCall(s, "family");
+    const { a: caller, b: callee } = call;
     cleanups.push(() => {
       caller.close();
       callee.close();
     });
-    caller.send({ t: "call", to: callee.id });
-    const incoming = await callee.next("incoming");
-    callee.send({ t: "answer", callId: incoming.callId });
-    const [a, b] = await Promise.all([caller.next("connected"), callee.next("connected")]);
-    expect(a.callHandle).toBe(b.callHandle);
 
     const oldFingerprint = await peerFingerprint(s.port);
     expect(oldFingerprint).toBe(diskFingerprint(s));
 
     // 50 frames/s each way (the 20 ms cadence of a real call), below the 60/s limit.
-    let seq = 0;
-    const sent = { caller: 0, callee: 0 };
-    const payload = new Uint8Array(80).fill(7);
-    const sendOne = () => {
-      seq++;
-      for (const [who, c, handle] of [["caller", caller, a.callHandle], ["callee", callee, b.callHandle]] as const) {
-        const frame = new Uint8Array(12 + payload.length);
-        frame.set(encodeMediaHeader({ callHandle: handle, epoch: 0, seq }));
-        frame.set(payload, 12);
-        c.ws.send(frame);
-        sent[who]++;
-      }
-    };
-    const timer = setInterval(sendOne, 20);
-    cleanups.push(() => clearInterval(timer));
+    const stream = streamBothWays(call, 7);
+    cleanups.push(stream.stop);
 
     await Bun.sleep(500);
     const beforeRenew = { caller: caller.frames.length, callee: callee.frames.length };
@@ -105,14 +87,14 @@ describe("cert renew during a call", () => {
     await s.reloadCertificate();
 
     await Bun.sleep(600);
-    clearInterval(timer);
+    stream.stop();
     await Bun.sleep(100);
 
     // Both sockets are still open and every frame sent arrived, in order, across the swap.
     expect(caller.closed).toBeNull();
     expect(callee.closed).toBeNull();
-    expect(callee.frames.length).toBe(sent.caller);
-    expect(caller.frames.length).toBe(sent.callee);
+    expect(callee.frames.length).toBe(stream.sent.a);
+    expect(caller.frames.length).toBe(stream.sent.b);
     expect(callee.frames.length).toBeGreaterThan(beforeRenew.callee + 20);
     const seqs = callee.frames.map((f) => decodeMediaHeader(f).seq);
     expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
