@@ -11,6 +11,8 @@
 // - outage(ms): nothing is delivered for that long; everything sent meanwhile arrives after it.
 // TLS passes through untouched (the browsers see the server's own certificate).
 import { createServer, connect, type Server, type Socket } from "node:net";
+// Seeded so that a condition's loss pattern is the same on every run.
+import { prng } from "../../test/helpers/prng.ts";
 
 export interface Impairment {
   /** One-way delay added in each direction. */
@@ -88,21 +90,10 @@ export interface ImpairmentProxy {
   close(): Promise<void>;
 }
 
-/** Seeded so that a condition's loss pattern is the same on every run (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function startImpairmentProxy(upstreamPort: number, impairment: Impairment, seed = 1): Promise<ImpairmentProxy> {
   const imp: Required<Impairment> = { delayMs: 0, jitterMs: 0, lossPercent: 0, rtoMinMs: 200, rtoMaxMs: 1000, ...impairment };
-  const random = seeded(seed);
+  const random = prng(seed);
   let outageUntilMs = 0;
   const outageUntil = () => outageUntilMs;
   const sockets = new Set<Socket>();
