@@ -9,6 +9,10 @@
 // - HKDF-Extract then Expand is WebCrypto's one-step HKDF with the same salt and info.
 // - A signed `leave` (§4) signs "voicesrv-leave-v2" || n || utf8(group) with the socket's
 //   challenge, so it cannot be replayed on another socket or group.
+// - Declining a pushed call from the notification (issue #9) has no socket and so no challenge:
+//   the service worker signs "voicesrv-decline-v2" || callId (16 raw bytes) || utf8(group).
+//   callId is 16 CSPRNG bytes fresh for every call, so a signature declines that one call only,
+//   and only while it rings; the server also checks the key is the called member's.
 import { concatBytes } from "./concat-bytes.ts";
 
 export const DEVICE_KEY_BYTES = 65;
@@ -30,6 +34,12 @@ export function helloSignedBytes(challenge: Uint8Array, group: string): Uint8Arr
 
 export function leaveSignedBytes(challenge: Uint8Array, group: string): Uint8Array<ArrayBuffer> {
   return concatBytes(te.encode("voicesrv-leave-v2"), challenge, te.encode(group));
+}
+
+export function declineSignedBytes(callIdHex: string, group: string): Uint8Array<ArrayBuffer> {
+  const id = new Uint8Array(callIdHex.length / 2);
+  for (let i = 0; i < id.length; i++) id[i] = parseInt(callIdHex.slice(2 * i, 2 * i + 2), 16);
+  return concatBytes(te.encode("voicesrv-decline-v2"), id, te.encode(group));
 }
 
 export function joinProofBytes(challenge: Uint8Array, devicePublicKey: Uint8Array): Uint8Array<ArrayBuffer> {

@@ -28,6 +28,11 @@ export interface Limits {
   failedJoinsPerIpPerMinute: number;
   /** Members not seen for this many days leave the roster. */
   pruneAfterDays: number;
+  /** How long a call to a closed app rings (by Web Push) before it is missed. */
+  pushRingTimeoutMs: number;
+  /** Calls one member may ring by push per minute, and rings by push one member may receive. */
+  pushesPerCallerPerMinute: number;
+  pushesPerCalleePerMinute: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -48,4 +53,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   joinsPerIpPerMinute: 60,
   failedJoinsPerIpPerMinute: 10,
   pruneAfterDays: 180,
+  pushRingTimeoutMs: 45_000,
+  pushesPerCallerPerMinute: 10,
+  pushesPerCalleePerMinute: 10,
 });

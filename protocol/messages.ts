@@ -31,6 +31,8 @@ export interface MemberInfo {
   status: MemberStatus;
   /** Epoch ms the member was last connected (now-ish while online). */
   lastSeen: number;
+  /** Offline but their phone can be rung by Web Push (issue #9). */
+  ringable?: boolean;
 }
 
 export type ByeReason = "shutdown" | "replaced" | "removed" | "group-deleted";
@@ -46,7 +48,16 @@ export type ClientMessage =
   | { t: "cancel"; callId: string }
   | { t: "hangup"; callId: string }
   | { t: "kx"; callId: string; body: string }
+  /** Ring this device by Web Push while its app is closed (issue #9). */
+  | { t: "push-subscribe"; sub: PushSubscriptionInfo }
+  | { t: "push-unsubscribe" }
   | { t: "ping" };
+
+/** What PushSubscription.toJSON() gives, minus expirationTime: the endpoint and the RFC 8291 keys. */
+export interface PushSubscriptionInfo {
+  endpoint: string;
+  keys: { p256dh: string; auth: string };
+}
 
 // ---- server → client --------------------------------------------------------------------
 export interface WelcomeLimits {
@@ -56,6 +67,8 @@ export interface WelcomeLimits {
   maxTextBytes: number;
   mediaFramesPerSecond: number;
   maxKxBodyChars: number;
+  /** How long a call to someone rung by push waits (the caller's app waits as long). */
+  pushRingTimeoutMs?: number;
 }
 
 export type ServerMessage =
@@ -72,19 +85,23 @@ export type ServerMessage =
       members: MemberInfo[];
       limits: WelcomeLimits;
       version: string;
+      /** Present when this server can ring closed apps: its VAPID public key (base64url). */
+      push?: { key: string };
     }
   /** A roster entry appeared or changed (came online, went offline, renamed). */
   | { t: "member"; member: MemberInfo }
   /** Left the group or was removed by the operator: gone from the roster. */
   | { t: "removed"; id: string }
   | { t: "status"; id: string; status: MemberStatus }
-  | { t: "outgoing"; callId: string; to: string }
+  /** pushed: the person is not connected and their phone is being rung by Web Push. */
+  | { t: "outgoing"; callId: string; to: string; pushed?: boolean }
   | { t: "incoming"; callId: string; from: string; codecs: string[] }
   | { t: "connected"; callId: string; callHandle: number; role: CallRole; peer: string; peerCodecs: string[] }
   | { t: "ended"; callId: string; reason: EndReason; by?: string }
   | { t: "kx"; callId: string; body: string }
   | { t: "peer-away"; callId: string }
   | { t: "peer-back"; callId: string }
+  | { t: "push-subscribed" }
   | { t: "pong" }
   | { t: "bye"; reason: ByeReason }
   | { t: "error"; code: ErrorCode; message: string; ref?: string };
@@ -111,7 +128,9 @@ export type ErrorCode =
   | "already-in-call"
   | "no-such-call"
   | "not-allowed"
-  | "bad-frame";
+  | "bad-frame"
+  | "bad-push-endpoint"
+  | "push-unavailable";
 
 export const CALL_ID_RE = /^[0-9a-f]{32}$/;
 const CODEC_RE = /^[a-z0-9-]{1,16}$/;
@@ -161,6 +180,27 @@ function codecs(m: Obj, t: string): string[] | undefined {
   if (!Array.isArray(m.codecs) || m.codecs.length === 0 || m.codecs.length > 4 || !m.codecs.every((c) => typeof c === "string" && CODEC_RE.test(c)))
     fail(`${t}.codecs must be 1–4 codec names`, t);
   return m.codecs as string[];
+}
+
+/** Longest endpoint accepted: real ones are 150–500 characters. */
+export const MAX_PUSH_ENDPOINT_CHARS = 1024;
+
+/** Shape only; which hosts may be pushed to is the server's allow-list (server/push). */
+function pushSubscriptionInfo(v: unknown): PushSubscriptionInfo {
+  const t = "push-subscribe";
+  if (typeof v !== "object" || v === null || Array.isArray(v)) fail("push-subscribe.sub must be an object {endpoint, keys}", t);
+  const sub = v as Obj;
+  for (const k of Object.keys(sub)) if (k !== "endpoint" && k !== "keys" && k !== "expirationTime") fail(`unexpected field "${echo(k)}" in push-subscribe.sub`, t);
+  if (typeof sub.endpoint !== "string" || sub.endpoint.length === 0 || sub.endpoint.length > MAX_PUSH_ENDPOINT_CHARS) {
+    throw new MessageError("bad-push-endpoint", `push-subscribe.sub.endpoint must be a URL of at most ${MAX_PUSH_ENDPOINT_CHARS} characters`, t);
+  }
+  const keys = sub.keys;
+  if (typeof keys !== "object" || keys === null || Array.isArray(keys)) fail("push-subscribe.sub.keys must be {p256dh, auth}", t);
+  const k = keys as Obj;
+  onlyKeys(k, ["p256dh", "auth"], t);
+  const p256dh = bytesField(k, "p256dh", 65, "push-subscribe.sub.keys")!;
+  const auth = bytesField(k, "auth", 16, "push-subscribe.sub.keys")!;
+  return { endpoint: sub.endpoint, keys: { p256dh, auth } };
 }
 
 /** Parses one text frame. Throws MessageError with a stable code; never anything else. */
@@ -222,6 +262,10 @@ export function parseClientMessage(text: string, maxKxBodyChars: number): Client
       if (o.body.length > maxKxBodyChars) throw new MessageError("too-large", `kx.body exceeds ${maxKxBodyChars} characters`, t);
       return { t, callId: id, body: o.body };
     }
+    case "push-subscribe":
+      onlyKeys(o, ["t", "sub"], t);
+      return { t, sub: pushSubscriptionInfo(o.sub) };
+    case "push-unsubscribe":
     case "ping":
       onlyKeys(o, ["t"], t);
       return { t };

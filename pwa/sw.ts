@@ -4,6 +4,7 @@
 // gets the cached app shell. WebSocket, API and certificate URLs always go to the network.
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from "workbox-precaching";
 import { NavigationRoute, registerRoute } from "workbox-routing";
+import { installPushHandlers } from "./sw-push.ts";
 
 declare const self: ServiceWorkerGlobalScope;
 declare const __PRECACHE_MANIFEST__: { url: string; revision: string }[];
@@ -26,15 +27,5 @@ self.addEventListener("activate", (event) => {
   event.waitUntil(self.clients.claim());
 });
 
-// Tapping the incoming-call notification brings the app's tab forward.
-self.addEventListener("notificationclick", (event) => {
-  event.notification.close();
-  event.waitUntil(
-    (async () => {
-      const tabs = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
-      const tab = tabs[0];
-      if (tab) await (tab as WindowClient).focus();
-      else await self.clients.openWindow("/");
-    })(),
-  );
-});
+// Pushed rings and missed calls, and taps on any call notification (sw-push.ts).
+installPushHandlers();

@@ -7,9 +7,16 @@ export interface Call {
   /** u32 routing number for media frames; random so it says nothing about call volume. */
   readonly handle: number;
   readonly caller: Member;
-  readonly callee: Member;
+  /** Until a pushed callee's app connects, a stand-in built from the roster (conn null). */
+  callee: Member;
   state: "ringing" | "connected";
+  /** The callee's phone was rung by Web Push: an unanswered end sends the missed-call push. */
+  pushed: boolean;
+  /** The callee's app is not connected yet: the ring waits for its hello (issue #9). */
+  awaiting: boolean;
   ringTimer: ReturnType<typeof setTimeout> | null;
+  /** When the ring times out (Date.now() ms). */
+  ringEndsAt: number;
   callerCodecs: string[];
   calleeCodecs: string[];
 }

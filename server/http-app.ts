@@ -1,11 +1,40 @@
 // HTTP routes (Elysia): health, the app shell for /<group>, embedded assets. WebSocket upgrades
 // are handled by the listener before requests reach this app (see listener.ts for why).
 import { Elysia } from "elysia";
+import { base64urlBytes } from "../protocol/base64url.ts";
 import { isValidGroupName } from "../protocol/group-name.ts";
+import { DEVICE_KEY_BYTES, SIGNATURE_BYTES } from "../protocol/identity-v2.ts";
+import { CALL_ID_RE } from "../protocol/messages.ts";
 import { APP_SHELL, serveAsset } from "./assets.ts";
 
-export function createHttpApp(version: string, caCertFile?: string) {
+/** Signed "Decline" from a ringing notification (hub.declineByPush). */
+export type PushDecline = (group: string, callId: string, deviceKey: Uint8Array, sig: Uint8Array) => Promise<boolean>;
+
+const MAX_DECLINE_BODY = 1024;
+
+export function createHttpApp(version: string, caCertFile?: string, decline?: PushDecline) {
   return new Elysia()
+    // The service worker's "Decline" on a ringing notification: no socket, so a signed request.
+    // Every refusal is the same 404 so the endpoint says nothing about which calls exist.
+    .post("/api/push/decline", async ({ request }) => {
+      const length = Number(request.headers.get("content-length") ?? "0");
+      if (!decline || length > MAX_DECLINE_BODY) return jsonError(404, "no-such-call");
+      const text = await request.text();
+      let b: Record<string, unknown>;
+      try {
+        b = JSON.parse(text.slice(0, MAX_DECLINE_BODY));
+      } catch {
+        return jsonError(400, "bad-json");
+      }
+      const d = base64urlBytes(b?.d, DEVICE_KEY_BYTES);
+      const sig = base64urlBytes(b?.sig, SIGNATURE_BYTES);
+      const group = b?.group;
+      const callId = b?.callId;
+      if (!d || !sig || typeof group !== "string" || !isValidGroupName(group) || typeof callId !== "string" || !CALL_ID_RE.test(callId)) {
+        return jsonError(400, "bad-message");
+      }
+      return (await decline(group, callId, d, sig)) ? new Response(null, { status: 204 }) : jsonError(404, "no-such-call");
+    })
     // Private-CA mode (`voicesrv cert ca`): phones download the CA certificate here to trust it
     // once. Only the public certificate exists at this path; the CA key is a separate file.
     .get("/ca.pem", async () => {
@@ -46,6 +75,10 @@ function redirect(to: string): Response {
 function appShellNotFound(): Response {
   const shell = serveAsset(APP_SHELL)!;
   return new Response(shell.body, { status: 404, headers: shell.headers });
+}
+
+function jsonError(status: number, code: string): Response {
+  return Response.json({ error: code }, { status, headers: { "Cache-Control": "no-store" } });
 }
 
 function notFound(): Response {

@@ -2,6 +2,7 @@
 // rate limits, and hands messages to the three parts that do the work — presence (who is in a
 // group, joining, the roster), calls (the call state machine and key-exchange relay) and the
 // media relay (ciphertext, verbatim).
+import { declineSignedBytes, verifyDeviceSignature } from "../protocol/identity-v2.ts";
 import type { Limits } from "../protocol/limits.ts";
 import { MessageError, parseClientMessage, type ClientMessage } from "../protocol/messages.ts";
 import { Calls } from "./calls.ts";
@@ -14,6 +15,8 @@ import type { Logger } from "./logger.ts";
 import { MediaRelay } from "./media-relay.ts";
 import { CLOSE_GOING_AWAY, CLOSE_HELLO_TIMEOUT, CLOSE_POLICY, Outbox } from "./outbox.ts";
 import { Presence } from "./presence.ts";
+import { type EndpointCheck, PushRegistry } from "./push-registry.ts";
+import { type PushDelivery, PushRinger } from "./push-ringer.ts";
 import { TokenBucket } from "./rate-limiter.ts";
 import type { RosterStore } from "./roster/roster-store.ts";
 
@@ -42,6 +45,8 @@ export interface HubOptions {
   version: string;
   roster: RosterStore;
   groupPolicy?: GroupPolicyName;
+  /** Web Push (issue #9): the sender, the VAPID public key apps subscribe with, the endpoint guard. */
+  push?: { delivery: PushDelivery; publicKey: string; checkEndpoint: EndpointCheck };
 }
 
 export class Hub {
@@ -53,6 +58,8 @@ export class Hub {
   readonly presence: Presence;
   readonly calls: Calls;
   readonly relay: MediaRelay;
+  readonly pushes: PushRegistry;
+  readonly ringer: PushRinger | null;
 
   constructor(opts: HubOptions) {
     this.limits = opts.limits;
@@ -64,8 +71,13 @@ export class Hub {
     this.calls = new Calls(opts.limits, this.out, opts.log, {
       findMember: (g, id) => this.presence.find(g, id),
       statusChanged: (m) => this.presence.statusChanged(m),
+      absentMember: (g, id) => this.presence.absent(g, id),
     });
     this.presence.calls = this.calls;
+    this.ringer = opts.push ? new PushRinger(opts.push.delivery, opts.roster, opts.limits, opts.log) : null;
+    this.calls.ringer = this.ringer;
+    this.presence.pushKey = opts.push?.publicKey ?? null;
+    this.pushes = new PushRegistry(opts.roster, opts.push?.checkEndpoint ?? null, this.out, opts.log);
     this.relay = new MediaRelay(opts.limits, this.calls, this.out);
   }
 
@@ -143,6 +155,10 @@ export class Hub {
         return this.presence.rename(me, msg.name);
       case "leave":
         return void this.presence.leave(conn, msg.sig).catch((e) => this.fault(conn, e));
+      case "push-subscribe":
+        return this.pushes.subscribe(me, msg.sub);
+      case "push-unsubscribe":
+        return this.pushes.unsubscribe(me);
       default:
         return this.calls.handle(me, msg);
     }
@@ -169,6 +185,16 @@ export class Hub {
     const keptSlot = this.presence.dropped(conn, RESUMABLE_CLOSE_CODES.has(code));
     // A member away within its grace keeps the address's slot until it is gone for good.
     if (!keptSlot) this.ips.release(conn.ip);
+  }
+
+  /**
+   * "Decline" on the ringing notification: the service worker cannot open a socket, so it signs
+   * the refusal with the device key (declineSignedBytes). False for anything that does not match
+   * a call ringing that device — the answer never says which part did not.
+   */
+  async declineByPush(group: string, callId: string, deviceKey: Uint8Array, sig: Uint8Array): Promise<boolean> {
+    if (!(await verifyDeviceSignature(deviceKey, sig, declineSignedBytes(callId, group)))) return false;
+    return this.calls.declineByPush(callId, group, deviceKey);
   }
 
   /** The roster changed outside this process (the operator's CLI). */

@@ -34,6 +34,8 @@ export class Presence {
   /** Roster IDs of groups with someone online, to notice removals made by the CLI. */
   private readonly known = new Map<string, Set<string>>();
   calls!: Calls;
+  /** The VAPID public key apps subscribe with, when this server can push. */
+  pushKey: string | null = null;
 
   constructor(
     private readonly limits: Limits,
@@ -54,6 +56,15 @@ export class Presence {
 
   find(group: string, id: string): Member | undefined {
     return this.online.get(group)?.get(id);
+  }
+
+  /** A roster member who is not connected, as a stand-in a pushed call can ring. */
+  absent(group: string, id: string): Member | undefined {
+    if (this.find(group, id)) return undefined;
+    const r = this.store.member(group, id);
+    if (!r) return undefined;
+    const d = Buffer.from(r.deviceKey).toString("base64url");
+    return { id, group, deviceKey: r.deviceKey, d, name: r.name, conn: null, call: null, graceTimer: null, heldIp: null, kxSent: 0 };
   }
 
   async hello(conn: Connection, msg: Hello): Promise<void> {
@@ -160,6 +171,7 @@ export class Presence {
     this.log.info(`group=${group.name} ${id} joined`);
     this.welcome(member, group, false, now);
     this.broadcast(group.name, { t: "member", member: onlineInfo(member, now) }, member);
+    this.calls.memberArrived(member);
   }
 
   /** Same device key again: a reload, a network change, or another tab. The newest socket wins. */
@@ -201,17 +213,20 @@ export class Presence {
         maxTextBytes: l.maxTextBytes,
         mediaFramesPerSecond: l.mediaFramesPerSecond,
         maxKxBodyChars: l.maxKxBodyChars,
+        pushRingTimeoutMs: l.pushRingTimeoutMs,
       },
       version: this.version,
+      ...(this.pushKey ? { push: { key: this.pushKey } } : {}),
     });
   }
 
   /** The whole roster as the app shows it: online first, then by last seen. */
   private roster(group: string, now: number): MemberInfo[] {
     const g = this.online.get(group);
+    const ringable = this.pushKey ? this.store.pushableMembers(group) : new Set<string>();
     const list = this.store.members(group).map((r) => {
       const m = g?.get(r.id);
-      return m ? onlineInfo(m, now) : offlineInfo(r);
+      return m ? onlineInfo(m, now) : offlineInfo(r, ringable.has(r.id));
     });
     return list.sort((a, b) => Number(b.online) - Number(a.online) || b.lastSeen - a.lastSeen);
   }
@@ -266,7 +281,8 @@ export class Presence {
     this.store.touch(me.group, me.id, now);
     this.log.info(`group=${me.group} ${me.id} went offline`);
     const stored = this.store.member(me.group, me.id);
-    if (stored) this.broadcast(me.group, { t: "member", member: offlineInfo(stored) });
+    const ringable = this.pushKey !== null && this.store.pushSubscriptions(me.group, me.id).length > 0;
+    if (stored) this.broadcast(me.group, { t: "member", member: offlineInfo(stored, ringable) });
     if (g.size === 0) {
       this.online.delete(me.group);
       this.known.delete(me.group);
@@ -343,8 +359,9 @@ export class Presence {
   }
 }
 
-function offlineInfo(r: MemberRecord): MemberInfo {
-  return { id: r.id, d: Buffer.from(r.deviceKey).toString("base64url"), name: r.name, online: false, status: "available", lastSeen: r.lastSeen };
+function offlineInfo(r: MemberRecord, ringable: boolean): MemberInfo {
+  const info: MemberInfo = { id: r.id, d: Buffer.from(r.deviceKey).toString("base64url"), name: r.name, online: false, status: "available", lastSeen: r.lastSeen };
+  return ringable ? { ...info, ringable: true } : info;
 }
 
 function timingSafeEqualBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -60,6 +60,8 @@ export interface CallView {
   role: CallRole | null;
   /** "calling" until the server confirmed the call exists, then "ringing". */
   outgoing: "calling" | "ringing";
+  /** The person's app is closed: the server rings their phone by Web Push. */
+  pushed: boolean;
   /** Accept was tapped: the answer is on its way (mic prompt, then waiting for `connected`). */
   answering: boolean;
   connectedAt: number | null;
@@ -93,6 +95,7 @@ const IDLE: CallView = Object.freeze({
   callId: null,
   role: null,
   outgoing: "calling",
+  pushed: false,
   answering: false,
   connectedAt: null,
   encrypted: false,
@@ -208,6 +211,7 @@ export class CallController {
   private cancelWhenPlaced: string | null = null;
   /** From the server's welcome; the default is the server's own default. */
   private ringTimeoutMs = 45_000;
+  private pushRingTimeoutMs = 45_000;
   /** Runs while a connected call's link is down: past the server's grace the call is gone. */
   private linkLostTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -257,6 +261,11 @@ export class CallController {
     session.sentCodecs = this.myCodecs;
     session.placed = this.conn.send({ t: "call", to: peer, codecs: this.myCodecs });
     if (!session.placed) return this.showEnded("You're offline — the call wasn't placed.");
+    this.armRingTimer(session, this.ringTimeoutMs);
+  }
+
+  private armRingTimer(session: Session, ringMs: number): void {
+    if (session.ringTimer) clearTimeout(session.ringTimer);
     session.ringTimer = setTimeout(() => {
       if (this.session !== session || this.view.phase !== "outgoing") return;
       if (session.callId) {
@@ -265,7 +274,7 @@ export class CallController {
       } else {
         this.showEnded("The call couldn't be placed.");
       }
-    }, this.ringTimeoutMs + RING_TIMEOUT_MARGIN_MS);
+    }, ringMs + RING_TIMEOUT_MARGIN_MS);
   }
 
   async accept(): Promise<void> {
@@ -370,6 +379,7 @@ export class CallController {
     switch (m.t) {
       case "welcome":
         this.ringTimeoutMs = m.limits?.ringTimeoutMs ?? this.ringTimeoutMs;
+        this.pushRingTimeoutMs = m.limits?.pushRingTimeoutMs ?? this.pushRingTimeoutMs;
         return this.onWelcome(m.resumed);
       case "outgoing":
         if (this.cancelWhenPlaced === m.to && this.session?.peer !== m.to) {
@@ -377,10 +387,12 @@ export class CallController {
           this.conn.send({ t: "cancel", callId: m.callId });
           return;
         }
-        if (this.view.phase === "outgoing" && this.session && this.view.peer === m.to && !this.session.callId) {
-          this.session.callId = m.callId;
-          this.set({ ...this.view, callId: m.callId, outgoing: "ringing" });
-        }
+        if (this.view.phase !== "outgoing" || !this.session || this.view.peer !== m.to) return;
+        if (!this.session.callId) this.session.callId = m.callId;
+        if (this.session.callId !== m.callId) return;
+        // A pushed ring lasts longer (and may start later, when the callee's app went away).
+        if (m.pushed) this.armRingTimer(this.session, this.pushRingTimeoutMs);
+        this.set({ ...this.view, callId: m.callId, outgoing: "ringing", pushed: m.pushed === true });
         return;
       case "incoming":
         return this.onIncoming(m.callId, m.from, m.codecs);

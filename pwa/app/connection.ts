@@ -55,6 +55,8 @@ export class Connection {
   isPrivate = false;
   refusal: Refusal | null = null;
   serverVersion = "";
+  /** The server's VAPID key when it can ring closed apps (issue #9), else null. */
+  pushKey: string | null = null;
   /** This socket's challenge, for a signed leave. */
   private challenge = "";
   droppedMedia = 0;
@@ -206,6 +208,7 @@ export class Connection {
       case "welcome":
         this.me = msg.id;
         this.serverVersion = msg.version;
+        this.pushKey = msg.push?.key ?? null;
         this.isPrivate = msg.private;
         this.refusal = null;
         this.members = new Map(msg.members.filter((m) => m.id !== msg.id).map((m) => [m.id, m]));

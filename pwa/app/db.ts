@@ -2,7 +2,7 @@
 // device's key pair (IDENTITY.md §1: the private key is a non-extractable CryptoKey, which
 // IndexedDB stores without ever exposing its bytes) and the secrets of private groups it
 // joined (§3). Never localStorage: it holds strings only and is readable by any script.
-// Nothing about calls is stored.
+// About calls, only the missed ones (who, when) until seen.
 import { openDB, type DBSchema, type IDBPDatabase } from "idb";
 
 export interface RecentGroup {
@@ -34,7 +34,18 @@ export interface StoredContact {
   verifiedAt: number;
 }
 
+/** A call that rang this device and was not answered (issue #9); the newest few per group. */
+export interface StoredMissedCall {
+  callId: string;
+  group: string;
+  /** The caller's name as the server gave it, and member ID for "Call back". */
+  name: string;
+  from: string;
+  at: number;
+}
+
 interface Schema extends DBSchema {
+  missed: { key: string; value: StoredMissedCall; indexes: { group: string } };
   contacts: { key: string; value: StoredContact };
   settings: { key: string; value: unknown };
   recent: { key: string; value: RecentGroup; indexes: { lastUsed: number } };
@@ -45,7 +56,7 @@ interface Schema extends DBSchema {
 let db: Promise<IDBPDatabase<Schema>> | null = null;
 
 export function database(): Promise<IDBPDatabase<Schema>> {
-  db ??= openDB<Schema>("voicesrv", 3, {
+  db ??= openDB<Schema>("voicesrv", 4, {
     upgrade(d, oldVersion) {
       if (oldVersion < 1) {
         d.createObjectStore("settings");
@@ -56,6 +67,7 @@ export function database(): Promise<IDBPDatabase<Schema>> {
         d.createObjectStore("groupSecrets", { keyPath: "group" });
       }
       if (oldVersion < 3) d.createObjectStore("contacts", { keyPath: "d" });
+      if (oldVersion < 4) d.createObjectStore("missed", { keyPath: "callId" }).createIndex("group", "group");
     },
   });
   return db;

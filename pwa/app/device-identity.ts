@@ -2,7 +2,7 @@
 // IndexedDB with a non-extractable private key. The member ID and the safety-key fingerprint
 // are derived from the public point; the app signs hellos and leaves with it and nothing else.
 import { base64urlDecode, base64urlEncode } from "../../protocol/base64url.ts";
-import { deviceFingerprint, groupKeys, helloSignedBytes, joinProof, leaveSignedBytes, signWithDevice } from "../../protocol/identity-v2.ts";
+import { declineSignedBytes, deviceFingerprint, groupKeys, helloSignedBytes, joinProof, leaveSignedBytes, signWithDevice } from "../../protocol/identity-v2.ts";
 import { memberIdFor } from "../../protocol/member-id.ts";
 import type { DeviceSigner } from "../e2ee/identity-binding.ts";
 import { database, type StoredIdentity } from "./db.ts";
@@ -28,6 +28,12 @@ export class DeviceIdentity {
       await tx.done;
     }
     return new DeviceIdentity(stored, await memberIdFor(stored.publicKey), await deviceFingerprint(stored.publicKey));
+  }
+
+  /** The stored identity, never a new one (the service worker must not create it). */
+  static async existing(): Promise<DeviceIdentity | null> {
+    const stored = await (await database()).get("identity", "device");
+    return stored ? new DeviceIdentity(stored, await memberIdFor(stored.publicKey), await deviceFingerprint(stored.publicKey)) : null;
   }
 
   /** A new key pair: a new member everywhere (the old one stays in rosters until pruned). */
@@ -61,6 +67,12 @@ export class DeviceIdentity {
       if (secret.creating) msg.joinKey = base64urlEncode(joinKey);
     }
     return msg;
+  }
+
+  /** "Decline" on a ringing notification: the signed request body for /api/push/decline. */
+  async decline(callId: string, group: string): Promise<{ group: string; callId: string; d: string; sig: string }> {
+    const sig = base64urlEncode(await signWithDevice(this.stored.keys.privateKey, declineSignedBytes(callId, group)));
+    return { group, callId, d: this.d, sig };
   }
 
   async leave(n: string, group: string): Promise<{ t: "leave"; sig: string }> {

@@ -101,11 +101,16 @@ export class IncomingAlert {
   }
 }
 
-/** Removes the service worker's incoming-call notification once the call is answered or gone. */
+/**
+ * Removes the incoming-call notifications — the app's own and a pushed ring (sw-push.ts) —
+ * once the call is answered or gone; missed-call notifications stay.
+ */
 export async function clearCallNotifications(): Promise<void> {
   try {
     const reg = await navigator.serviceWorker?.getRegistration();
-    for (const n of (await reg?.getNotifications({ tag: "incoming-call" })) ?? []) n.close();
+    for (const n of (await reg?.getNotifications()) ?? []) {
+      if (n.tag === "incoming-call" || (n.data as { kind?: string } | null)?.kind === "ring") n.close();
+    }
   } catch {
     // nothing to clear
   }

@@ -11,6 +11,8 @@ export interface Settings {
   ringtone: boolean;
   vibration: boolean;
   theme: Theme;
+  /** "Not now" on the offer to ring this phone when the app is closed (issue #9). */
+  ringOfferDismissed: boolean;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -19,6 +21,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   ringtone: true,
   vibration: true,
   theme: "system",
+  ringOfferDismissed: false,
 });
 
 type Listener = (s: Settings) => void;

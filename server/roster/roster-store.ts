@@ -23,6 +23,15 @@ export interface MemberRecord {
   lastSeen: number;
 }
 
+/** A browser's push subscription (RFC 8030/8291): where to send and whom to encrypt to. */
+export interface PushSubscriptionRecord {
+  endpoint: string;
+  /** The user agent's P-256 public key (65 bytes) and auth secret (16 bytes). */
+  p256dh: Uint8Array;
+  auth: Uint8Array;
+  createdAt: number;
+}
+
 export interface RosterStore {
   group(name: string): GroupRecord | null;
   groups(): (GroupRecord & { members: number })[];
@@ -39,6 +48,15 @@ export interface RosterStore {
   /** Removes a member; with block, that device key can never join this group again. */
   removeMember(group: string, id: string, block: boolean): boolean;
   isBlocked(group: string, deviceKey: Uint8Array): boolean;
+  /** A member's device subscriptions, newest first. */
+  pushSubscriptions(group: string, id: string): PushSubscriptionRecord[];
+  /** Adds or refreshes one; a member keeps at most `keep` (the oldest go). */
+  savePushSubscription(group: string, id: string, sub: PushSubscriptionRecord, keep: number): void;
+  /** One endpoint, or with no endpoint all of the member's; returns how many went. */
+  removePushSubscriptions(group: string, id: string, endpoint?: string): number;
+  pushSubscriptionCount(): number;
+  /** IDs of the group's members with at least one subscription. */
+  pushableMembers(group: string): Set<string>;
   /** Deletes members not seen since `before`; returns how many. */
   prune(before: number): number;
   /** Changes whenever another process (the CLI) committed to the database. */

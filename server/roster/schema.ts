@@ -29,6 +29,17 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (group_name, device_key)
    ) STRICT;
    CREATE INDEX members_last_seen ON members(last_seen);`,
+  // 3: Web Push subscriptions of a member's device (issue #9); they go with the member
+  `CREATE TABLE push_subscriptions (
+     group_name TEXT NOT NULL,
+     member_id TEXT NOT NULL,
+     endpoint TEXT NOT NULL,
+     p256dh BLOB NOT NULL,
+     auth BLOB NOT NULL,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (group_name, member_id, endpoint),
+     FOREIGN KEY (group_name, member_id) REFERENCES members(group_name, id) ON DELETE CASCADE
+   ) STRICT;`,
 ];
 
 export class SchemaError extends Error {}

@@ -4,7 +4,7 @@
 import { Database } from "bun:sqlite";
 import { chmodSync, existsSync } from "node:fs";
 import { migrate } from "./schema.ts";
-import type { GroupRecord, MemberRecord, RosterStore } from "./roster-store.ts";
+import type { GroupRecord, MemberRecord, PushSubscriptionRecord, RosterStore } from "./roster-store.ts";
 
 export const ROSTER_FILE = "voicesrv.db";
 
@@ -110,6 +110,46 @@ export class SqliteRoster implements RosterStore {
 
   isBlocked(group: string, deviceKey: Uint8Array): boolean {
     return this.db.query("SELECT 1 FROM blocked WHERE group_name = ? AND device_key = ?").get(group, deviceKey) !== null;
+  }
+
+  pushSubscriptions(group: string, id: string): PushSubscriptionRecord[] {
+    return this.db
+      .query<{ endpoint: string; p256dh: Uint8Array; auth: Uint8Array; created_at: number }, [string, string]>(
+        "SELECT endpoint, p256dh, auth, created_at FROM push_subscriptions WHERE group_name = ? AND member_id = ? ORDER BY created_at DESC, rowid DESC",
+      )
+      .all(group, id)
+      .map((r) => ({ endpoint: r.endpoint, p256dh: r.p256dh, auth: r.auth, createdAt: r.created_at }));
+  }
+
+  savePushSubscription(group: string, id: string, sub: PushSubscriptionRecord, keep: number): void {
+    this.db.transaction(() => {
+      this.db
+        .query(
+          `INSERT INTO push_subscriptions (group_name, member_id, endpoint, p256dh, auth, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+           ON CONFLICT(group_name, member_id, endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth, created_at = excluded.created_at`,
+        )
+        .run(group, id, sub.endpoint, sub.p256dh, sub.auth, sub.createdAt);
+      this.db
+        .query(
+          `DELETE FROM push_subscriptions WHERE group_name = ?1 AND member_id = ?2 AND endpoint NOT IN
+             (SELECT endpoint FROM push_subscriptions WHERE group_name = ?1 AND member_id = ?2 ORDER BY created_at DESC, rowid DESC LIMIT ?3)`,
+        )
+        .run(group, id, keep);
+    })();
+  }
+
+  removePushSubscriptions(group: string, id: string, endpoint?: string): number {
+    if (endpoint === undefined) return this.db.query("DELETE FROM push_subscriptions WHERE group_name = ? AND member_id = ?").run(group, id).changes;
+    return this.db.query("DELETE FROM push_subscriptions WHERE group_name = ? AND member_id = ? AND endpoint = ?").run(group, id, endpoint).changes;
+  }
+
+  pushableMembers(group: string): Set<string> {
+    const rows = this.db.query<{ member_id: string }, [string]>("SELECT DISTINCT member_id FROM push_subscriptions WHERE group_name = ?").all(group);
+    return new Set(rows.map((r) => r.member_id));
+  }
+
+  pushSubscriptionCount(): number {
+    return this.db.query<{ n: number }, []>("SELECT count(*) AS n FROM push_subscriptions").get()!.n;
   }
 
   prune(before: number): number {

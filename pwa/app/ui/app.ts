@@ -1,7 +1,10 @@
 // The app shell: which screen is showing, the group connection, toasts and the screen-reader
 // announcements of call state changes.
 import { LitElement, html, css } from "lit";
+import { AnswerFromNotification } from "../answer-from-notification.ts";
 import { CallController, type CallView } from "../call-controller.ts";
+import { ClosedAppRinging } from "../closed-app-ringing.ts";
+import { dismissMissedCall, missedCalls, type MissedCall } from "../missed-calls.ts";
 import { Connection } from "../connection.ts";
 import { groupKeys } from "../../../protocol/identity-v2.ts";
 import { deviceContacts } from "../contacts.ts";
@@ -67,6 +70,9 @@ export class VsApp extends LitElement {
   private calls: CallController | null = null;
   private toastTimer: ReturnType<typeof setTimeout> | null = null;
   private lastView: CallView | null = null;
+  private readonly ringing = new ClosedAppRinging(() => void this.refreshMissed());
+  private readonly answerFromNotification = new AnswerFromNotification();
+  private missed: MissedCall[] = [];
 
   static styles = [
     base,
@@ -183,6 +189,9 @@ export class VsApp extends LitElement {
     });
     this.conn = conn;
     this.calls = calls;
+    this.ringing.attach(conn);
+    this.answerFromNotification.attach(calls);
+    void this.refreshMissed();
     conn.on("status", () => this.tick++);
     conn.on("message", (m) => {
       if (m.t === "welcome") void markGroupCreated(g);
@@ -196,6 +205,17 @@ export class VsApp extends LitElement {
       });
     });
     calls.subscribe((v) => this.onCallView(v));
+  }
+
+  private async refreshMissed(): Promise<void> {
+    const g = this.group;
+    this.missed = g ? await missedCalls(g).catch(() => []) : [];
+    this.tick++;
+  }
+
+  private callBack(c: MissedCall): void {
+    void dismissMissedCall(c.callId).then(() => this.refreshMissed());
+    void this.calls?.call(c.from);
   }
 
   private navigate(path: string): void {
@@ -225,12 +245,16 @@ export class VsApp extends LitElement {
         if (v.verification === "verified") return say(`Call encrypted. Verified contact: ${v.contactName ?? v.peer}.`);
         return say(`Call encrypted, not verified yet. Safety code: ${v.sas?.map((s) => s.name).join(", ")}`);
       case "ended":
+        this.ringing.callFinished(v);
         return say(v.endedText);
       case "security-failure":
         this.alertText = v.failureText;
         return;
       case "idle":
-        if (prev && prev.phase !== "idle") say("Call ended");
+        if (prev && prev.phase !== "idle") {
+          this.ringing.callFinished(v);
+          say("Call ended");
+        }
         return;
     }
   }
@@ -331,6 +355,8 @@ export class VsApp extends LitElement {
         return html`<vs-settings ?updateReady=${this.updateReady} .serverVersion=${this.conn?.serverVersion ?? ""}
           .myName=${this.myName ?? ""} .memberId=${this.identity?.id ?? ""} .fingerprint=${this.identity?.fingerprint ?? ""}
           @rename=${(e: CustomEvent<string>) => void this.onName(e.detail)} @reset-identity=${() => void this.resetIdentity()}
+          .ringing=${this.conn ? this.ringing.state : null}
+          @ringing-on=${() => void this.ringing.enable()} @ringing-off=${() => void this.ringing.disable()}
           @close=${close} @apply-update=${() => void applyUpdate()} @forgot-groups=${() => {
             this.showToast("Recent groups forgotten");
             this.renderRoot.querySelector<VsLanding>("vs-landing")?.refresh();
@@ -353,6 +379,10 @@ export class VsApp extends LitElement {
     const main = this.group && conn
       ? html`<vs-group .group=${this.group} .me=${conn.me} .myName=${this.myName} ?isPrivate=${conn.isPrivate} .refusal=${conn.refusal}
           .members=${[...conn.members.values()]} .link=${conn.status} .retryIn=${conn.retryIn}
+          .missed=${this.missed} ?ringOffer=${this.ringing.offer}
+          @ringing-on=${() => void this.ringing.enable()} @ringing-not-now=${() => this.ringing.dismissOffer()}
+          @call-back=${(e: CustomEvent<MissedCall>) => this.callBack(e.detail)}
+          @dismiss-missed=${(e: CustomEvent<string>) => void dismissMissedCall(e.detail).then(() => this.refreshMissed())}
           @leave=${() => this.navigate("/")} @leave-group=${() => void this.leaveGroup()} @call=${(e: CustomEvent<string>) => void this.calls?.call(e.detail)}
           @invite=${() => void this.invite()} @take-over=${() => conn.takeOver()}
           @open-settings=${() => (this.overlay = "settings")}></vs-group>`

@@ -2,6 +2,7 @@
 // seen" — this person's own name and ID, invite, and a Call button per available person.
 import { LitElement, html, css } from "lit";
 import type { MemberInfo } from "../../../protocol/messages.ts";
+import type { MissedCall } from "../missed-calls.ts";
 import type { LinkStatus, Refusal } from "../connection.ts";
 import { lastSeenText } from "../last-seen.ts";
 import { backIcon, gearIcon, lockIcon, phoneIcon } from "./icons.ts";
@@ -58,7 +59,13 @@ export class VsGroup extends LitElement {
     retryIn: { attribute: false },
     refusal: { attribute: false },
     confirmLeave: { state: true },
+    missed: { attribute: false },
+    ringOffer: { type: Boolean },
   };
+  /** Calls that rang this phone unanswered, newest first (issue #9). */
+  declare missed: MissedCall[];
+  /** Offer to ring this phone while the app is closed (after a call; never on load). */
+  declare ringOffer: boolean;
   declare confirmLeave: boolean;
   declare group: string;
   declare me: string | null;
@@ -104,6 +111,8 @@ export class VsGroup extends LitElement {
     this.retryIn = null;
     this.refusal = null;
     this.confirmLeave = false;
+    this.missed = [];
+    this.ringOffer = false;
   }
 
   private fire(name: string, detail?: unknown): void {
@@ -123,12 +132,14 @@ export class VsGroup extends LitElement {
 
   private person(m: MemberInfo, online: boolean) {
     const detail = m.online ? STATUS_TEXT[m.status] : lastSeenText(m.lastSeen);
+    // Offline with a push subscription: the call rings their phone (the app says so while ringing).
+    const callable = m.online || m.ringable === true;
     return html`<li class="card ${m.online ? "" : "offline"}" data-member=${m.id}>
       <span class="who">
         <span class="name">${m.name}</span>
         <span class="small muted" data-testid="member-status">${detail}</span>
       </span>
-      ${m.online
+      ${callable
         ? html`<button class="primary" aria-label=${`Call ${m.name}`} ?disabled=${!online || m.status !== "available"} @click=${() => this.fire("call", m.id)}>
             ${phoneIcon} Call
           </button>`
@@ -142,6 +153,38 @@ export class VsGroup extends LitElement {
     if (others.length > 0) return html`<ul>${others.map((m) => this.person(m, online))}</ul>`;
     if (!online) return html`<p class="empty muted">The list of people appears when you are connected.</p>`;
     return html`<p class="empty muted">No one else has joined yet — invite them.</p>`;
+  }
+
+  private missedList() {
+    if (this.missed.length === 0) return null;
+    const online = this.link === "online";
+    return html`<section aria-labelledby="missed-h">
+      <h2 id="missed-h">Missed calls</h2>
+      <ul>
+        ${this.missed.map(
+          (c) => html`<li class="card" data-missed=${c.callId}>
+            <span class="who">
+              <span class="name">${c.name}</span>
+              <span class="small muted">${lastSeenText(c.at).replace(/^last seen /, "")}</span>
+            </span>
+            <button class="primary" aria-label=${`Call back ${c.name}`} ?disabled=${!online} @click=${() => this.fire("call-back", c)}>${phoneIcon} Call back</button>
+            <button class="ghost" aria-label=${`Dismiss the missed call from ${c.name}`} @click=${() => this.fire("dismiss-missed", c.callId)}>Dismiss</button>
+          </li>`,
+        )}
+      </ul>
+    </section>`;
+  }
+
+  private offer() {
+    if (!this.ringOffer) return null;
+    return html`<section class="card" role="dialog" aria-labelledby="ring-offer-h" data-testid="ring-offer">
+      <h2 id="ring-offer-h">Ring this phone when voicesrv is closed?</h2>
+      <p class="small muted">Calls then ring even when the app isn't open. The server's notifications are encrypted to this phone.</p>
+      <div class="me-actions">
+        <button class="primary" @click=${() => this.fire("ringing-on")}>Turn on</button>
+        <button @click=${() => this.fire("ringing-not-now")}>Not now</button>
+      </div>
+    </section>`;
   }
 
   override render() {
@@ -173,6 +216,8 @@ export class VsGroup extends LitElement {
                 <button class="primary" ?disabled=${!online} aria-label="Invite someone to this group" @click=${() => this.fire("invite")}>Invite</button>
               </div>
             </section>
+            ${this.offer()}
+            ${this.missedList()}
             <section aria-labelledby="people-h">
               <h2 id="people-h">People in this group</h2>
               ${this.people()}

@@ -32,7 +32,7 @@ export class VsOutgoing extends LitElement {
         <span class="muted">${ended ? "Call with" : "Calling"}</span>
         <span class="peer mono" data-testid="peer">${v.peer}</span>
         <span class="state ${ended ? "ended" : "pulse"}" data-testid="call-state">
-          ${ended ? v.endedText : v.outgoing === "ringing" ? "Ringing…" : "Calling…"}
+          ${ended ? v.endedText : v.outgoing === "ringing" ? (v.pushed ? `Ringing ${v.peer}'s phone…` : "Ringing…") : "Calling…"}
         </span>
       </div>
       <div class="actions">

@@ -6,7 +6,7 @@ import { forgetRecentGroups } from "../recent-groups.ts";
 import { settings, type Settings, type Theme } from "../settings.ts";
 import { backIcon } from "./icons.ts";
 import { base } from "./styles.ts";
-
+import type { RingingState } from "../push-ringing.ts";
 declare const __APP_VERSION__: string;
 
 export class VsSettings extends LitElement {
@@ -23,7 +23,10 @@ export class VsSettings extends LitElement {
     confirmReset: { state: true },
     contacts: { state: true },
     editing: { state: true },
+    ringing: { attribute: false },
   };
+  /** Ringing while voicesrv is closed (issue #9); null outside a group (no server to ask). */
+  declare ringing: RingingState | null;
   declare contacts: Contact[];
   /** The contact (by key) whose name is being edited. */
   declare editing: string | null;
@@ -65,6 +68,7 @@ export class VsSettings extends LitElement {
     this.prefs = settings.value;
     this.updateReady = false;
     this.serverVersion = "";
+    this.ringing = null;
     this.notify = "Notification" in window ? Notification.permission : "unsupported";
     this.myName = "";
     this.memberId = "";
@@ -183,6 +187,16 @@ export class VsSettings extends LitElement {
     this.notify = await Notification.requestPermission();
   }
 
+  private ringWhenClosed() {
+    const r = this.ringing;
+    if (!r) return html`<p class="small muted" data-testid="ringing-state">Open a group to set up ringing while voicesrv is closed.</p>`;
+    if (r.kind === "on")
+      return html`<p class="small" data-testid="ringing-state">This phone rings even when voicesrv is closed.</p>
+        <button @click=${() => this.fire("ringing-off")}>Stop ringing when closed</button>`;
+    if (r.kind === "off") return html`<button data-testid="ringing-on" @click=${() => this.fire("ringing-on")}>Ring this phone when voicesrv is closed</button>`;
+    return html`<p class="small muted" data-testid="ringing-state">Can't ring while closed: ${r.reason}</p>`;
+  }
+
   override render() {
     const p = this.prefs;
     return html`<main class="screen" aria-labelledby="settings-h">
@@ -210,6 +224,7 @@ export class VsSettings extends LitElement {
           : this.notify === "granted" ? html`<p class="small muted">Notifications are on for calls that arrive while voicesrv is in the background.</p>`
           : this.notify === "denied" ? html`<p class="small muted">Notifications are blocked for this site in your browser settings.</p>`
           : html`<button @click=${() => void this.askNotifications()}>Notify me of calls in the background</button>`}
+        ${this.ringWhenClosed()}
       </fieldset>
       <fieldset>
         <legend>Theme</legend>
