@@ -3,6 +3,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.ts";
 import { GROUP_POLICIES, type GroupPolicyName } from "./group-policy.ts";
+import { hostPatternProblem } from "./push/endpoint-guard.ts";
+import { parseSubject } from "./push/vapid-subject.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./logger.ts";
 
 export interface ServerConfig {
@@ -35,6 +37,13 @@ export interface ServerConfig {
   /** text lines, or one JSON object a line for a log collector. */
   logFormat: LogFormat;
   limits: Limits;
+  /**
+   * Web Push: host patterns of push services beyond the built-in ones (server/push/endpoint-guard.ts),
+   * e.g. ["push.example.org", "*.push.example.net"].
+   */
+  pushHosts: string[];
+  /** Web Push: the VAPID contact, "mailto:you@example.org" or "https://your.domain" (server/push/vapid-subject.ts). */
+  pushSubject?: string;
 }
 
 export const TRUST_PROXY_VALUES = ["none", "cloudflare", "x-forwarded-for"] as const;
@@ -91,6 +100,8 @@ export function configFromEnv(env: Record<string, string | undefined>): PartialC
     metricsToken: env.VOICESRV_METRICS_TOKEN || undefined,
     logLevel: (env.VOICESRV_LOG_LEVEL || undefined) as LogLevel | undefined,
     logFormat: (env.VOICESRV_LOG_FORMAT || undefined) as LogFormat | undefined,
+    pushHosts: env.VOICESRV_PUSH_HOSTS ? env.VOICESRV_PUSH_HOSTS.split(",").map((s) => s.trim()).filter(Boolean) : undefined,
+    pushSubject: env.VOICESRV_PUSH_SUBJECT || undefined,
     limits,
   };
   return c;
@@ -125,6 +136,7 @@ export function resolveConfig(layers: PartialConfig[]): ServerConfig {
     groups: "open",
     logLevel: "info",
     logFormat: "text",
+    pushHosts: [],
     limits: { ...DEFAULT_LIMITS },
   };
   for (const layer of layers) {
@@ -154,6 +166,15 @@ export function validateConfig(c: ServerConfig): void {
   }
   if (!Array.isArray(c.allowedOrigins) || !c.allowedOrigins.every((o) => typeof o === "string")) {
     throw new ConfigError("allowedOrigins must be a list of origins such as [\"https://voice.example.com\"]");
+  }
+  if (!Array.isArray(c.pushHosts)) throw new ConfigError('pushHosts must be a list of host patterns such as ["push.example.org", "*.push.example.net"]');
+  for (const p of c.pushHosts) {
+    const problem = hostPatternProblem(p);
+    if (problem) throw new ConfigError(`pushHosts: ${problem}`);
+  }
+  if (c.pushSubject !== undefined) {
+    const subject = typeof c.pushSubject === "string" ? parseSubject(c.pushSubject) : { ok: false as const, reason: "must be a string" };
+    if (!subject.ok) throw new ConfigError(`pushSubject: ${subject.reason}`);
   }
   if (typeof c.dataDir !== "string" || !c.dataDir) throw new ConfigError("dataDir must be a directory path");
   for (const k of ["certFile", "keyFile"] as const) {
