@@ -13,6 +13,7 @@
 import { parsePushPayload, type PushPayload } from "../protocol/push-payload.ts";
 import { DeviceIdentity } from "./app/device-identity.ts";
 import { recordMissedCall } from "./app/missed-calls.ts";
+import { notificationTarget } from "./notification-target.ts";
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -73,7 +74,6 @@ async function open(p: PushPayload | null, answer: boolean): Promise<void> {
     return;
   }
   const path = `/${p.group}`;
-  const url = p.kind === "ring" ? `${path}?call=${p.callId}${answer ? "&answer=1" : ""}` : path;
   const tab = tabs.find((t) => new URL(t.url).pathname === path);
   if (tab) {
     // The open app is already connected: it learns which call the tap was for.
@@ -81,7 +81,7 @@ async function open(p: PushPayload | null, answer: boolean): Promise<void> {
     await tab.focus();
     return;
   }
-  await self.clients.openWindow(url);
+  await self.clients.openWindow(notificationTarget(p, answer));
 }
 
 export function installPushHandlers(): void {

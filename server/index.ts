@@ -14,12 +14,16 @@ import { listen, type Handlers, type Tls } from "./listener.ts";
 import type { Logger } from "./logger.ts";
 import { renderMetrics } from "./metrics.ts";
 import { portInUse } from "./port-check.ts";
+import { setUpPush, type PushOff, type PushSetup } from "./push-setup.ts";
+import type { PushTransport } from "./push/index.ts";
 import { openRoster } from "./roster/open-roster.ts";
 import type { RosterStore } from "./roster/roster-store.ts";
 import { VERSION } from "./version.ts";
 
 export interface RunningServer {
   readonly hub: Hub;
+  /** Web Push (issue #9): set up, or off and why. */
+  readonly push: PushSetup | PushOff;
   readonly roster: RosterStore;
   readonly port: number;
   readonly url: string;
@@ -80,7 +84,13 @@ function notAfterMs(tls: Tls | null): number | null {
   }
 }
 
-export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
+/** Test seams that config files cannot reach. */
+export interface StartOptions {
+  /** A push-service stand-in's CA and resolver (test/helpers/push-service.ts). */
+  pushTransport?: PushTransport;
+}
+
+export async function startServer(config: ServerConfig, log: Logger, opts: StartOptions = {}): Promise<RunningServer> {
   // The lock comes before the port probe: of two servers started at the same instant, the
   // second stops here instead of both passing the probe and sharing the port (reusePort).
   const lock = await lockDataDir(config.dataDir);
@@ -90,14 +100,14 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   if (lock.kind === "unavailable") log.warn(`cannot lock ${lock.path} (${lock.reason}): a second server started at the same moment would not be refused`);
   const release = () => lock.kind === "locked" && lock.release();
   try {
-    return await startLocked(config, log, release);
+    return await startLocked(config, log, release, opts);
   } catch (e) {
     release();
     throw e;
   }
 }
 
-async function startLocked(config: ServerConfig, log: Logger, release: () => void): Promise<RunningServer> {
+async function startLocked(config: ServerConfig, log: Logger, release: () => void, opts: StartOptions): Promise<RunningServer> {
   if (config.port !== 0 && (await portInUse(config.host, config.port))) {
     throw new StartError(`port ${config.port} is already in use — is voicesrv already running? (voicesrv status)`);
   }
@@ -109,12 +119,31 @@ async function startLocked(config: ServerConfig, log: Logger, release: () => voi
   } catch (e) {
     throw new StartError((e as Error).message);
   }
-  const hub = new Hub({ limits: config.limits, log, version: VERSION, roster, groupPolicy: config.groups });
+  let push: PushSetup | PushOff;
+  try {
+    push = await setUpPush(config, log, opts.pushTransport);
+  } catch (e) {
+    roster.close();
+    throw new StartError(`cannot set up Web Push: ${(e as Error).message}`);
+  }
+  if ("off" in push) log.info(`ringing closed apps (Web Push) is off: ${push.reason}`);
+  else log.info(`ringing closed apps (Web Push) is on, contact ${push.subject}`);
+  const hub = new Hub({ limits: config.limits, log, version: VERSION, roster, groupPolicy: config.groups, ...("off" in push ? {} : { push }) });
   const watch = watchRoster(roster, hub, log);
-  const app = createHttpApp(VERSION, join(config.dataDir, "certs", "ca", "ca.pem"));
+  const app = createHttpApp(VERSION, join(config.dataDir, "certs", "ca", "ca.pem"), (g, c, d, sig) => hub.declineByPush(g, c, d, sig));
   const handlers: Handlers = {
     http: (req) => app.handle(req),
-    metrics: () => renderMetrics({ version: VERSION, startedAtMs, nowMs: Date.now(), counts: hub.counts(), media: hub.media, kxRelayed: hub.calls.kxRelayed, certificateNotAfterMs: notAfterMs(tls) }),
+    metrics: () =>
+      renderMetrics({
+        version: VERSION,
+        startedAtMs,
+        nowMs: Date.now(),
+        counts: hub.counts(),
+        media: hub.media,
+        kxRelayed: hub.calls.kxRelayed,
+        certificateNotAfterMs: notAfterMs(tls),
+        push: "off" in push ? null : { ...push.sender.stats(), subscriptions: roster.pushSubscriptionCount() },
+      }),
   };
   let server: Server<unknown>;
   try {
@@ -152,6 +181,7 @@ async function startLocked(config: ServerConfig, log: Logger, release: () => voi
   let stopping: Promise<void> | null = null;
   return {
     hub,
+    push,
     roster,
     port,
     url,

@@ -19,6 +19,8 @@ export interface MetricsSnapshot {
   kxRelayed: number;
   /** notAfter of the certificate being served; null in plain-HTTP mode. */
   certificateNotAfterMs: number | null;
+  /** Web Push (issue #9); null when it is off. The failure's reason and host, never the endpoint. */
+  push: { subscriptions: number; sent: number; failed: number; gone: number; lastFailure: { time: string; host: string; reason: string } | null } | null;
 }
 
 const DROP_REASONS: [keyof MediaCounters, string][] = [
@@ -52,6 +54,22 @@ export function renderMetrics(s: MetricsSnapshot): string {
   if (s.certificateNotAfterMs !== null) {
     metric(out, "voicesrv_certificate_not_after_timestamp_seconds", "gauge", "Expiry of the served TLS certificate, Unix seconds.", [["", sec(s.certificateNotAfterMs)]]);
     metric(out, "voicesrv_certificate_expiry_seconds", "gauge", "Seconds until the served TLS certificate expires (negative once expired).", [["", sec(s.certificateNotAfterMs - s.nowMs)]]);
+  }
+  metric(out, "voicesrv_push_configured", "gauge", "1 when this server can ring closed apps (VAPID keys and a contact subject).", [["", s.push ? 1 : 0]]);
+  if (s.push) {
+    const p = s.push;
+    metric(out, "voicesrv_push_subscriptions", "gauge", "Stored push subscriptions, all groups.", [["", p.subscriptions]]);
+    metric(out, "voicesrv_push_messages_total", "counter", "Push messages by outcome (gone: the service said the subscription no longer exists).", [
+      ['{outcome="sent"}', p.sent],
+      ['{outcome="failed"}', p.failed],
+      ['{outcome="gone"}', p.gone],
+    ]);
+    if (p.lastFailure) {
+      const label = (v: string) => v.replace(/["\\\n]/g, "").slice(0, 200);
+      metric(out, "voicesrv_push_last_failure_timestamp_seconds", "gauge", "When a push last failed, with the push service host and reason.", [
+        [`{host="${label(p.lastFailure.host)}",reason="${label(p.lastFailure.reason)}"}`, sec(Date.parse(p.lastFailure.time))],
+      ]);
+    }
   }
   return out.join("\n") + "\n";
 }

@@ -27,17 +27,9 @@ export interface PushDelivery {
   send(sub: PushSubscriptionRecord, payload: PushPayload, opts: { ttlSeconds: number; topic: string; urgency: "high" | "normal" }): Promise<PushOutcome>;
 }
 
-export interface PushStats {
-  sent: number;
-  failed: number;
-  gone: number;
-  lastFailure: { at: number; reason: string } | null;
-}
-
 const MISSED_TTL_SECONDS = 24 * 3600;
 
 export class PushRinger {
-  readonly stats: PushStats = { sent: 0, failed: 0, gone: 0, lastFailure: null };
   private readonly byCaller: KeyedBuckets;
   private readonly byCallee: KeyedBuckets;
 
@@ -94,20 +86,13 @@ export class PushRinger {
         this.delivery.send(sub, payload, { ttlSeconds, topic: call.id, urgency }).catch((e): PushOutcome => ({ ok: false, reason: (e as Error).message })),
       ),
     );
+    // Counted and logged (host and reason only) by the sender; here only what it means.
     let delivered = 0;
     outcomes.forEach((o, i) => {
       if ("gone" in o) {
-        this.stats.gone++;
         this.store.removePushSubscriptions(callee.group, callee.id, subs[i]!.endpoint);
         this.log.info(`group=${callee.group} push subscription of ${callee.id} is gone; dropped it`);
-      } else if (o.ok) {
-        this.stats.sent++;
-        delivered++;
-      } else {
-        this.stats.failed++;
-        this.stats.lastFailure = { at: Date.now(), reason: o.reason };
-        this.log.warn(`group=${callee.group} push to ${callee.id} failed: ${o.reason}`);
-      }
+      } else if (o.ok) delivered++;
     });
     this.log.info(`group=${callee.group} call ${call.id.slice(0, 8)} ${kind} pushed to ${delivered} of ${subs.length} devices of ${callee.id}`);
     return delivered;

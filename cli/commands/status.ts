@@ -5,7 +5,7 @@ import { CliError } from "../cli-error.ts";
 import { readCertKind } from "../ops/cert-kind.ts";
 import { addConfigFlags, type ConfigFlags } from "../ops/config-flags.ts";
 import { detectFirewall } from "../ops/firewall.ts";
-import { fetchHealth, fetchMetrics, localUrl, type Health, type LiveCounts } from "../ops/health-probe.ts";
+import { fetchHealth, fetchMetrics, localUrl, type Health, type LiveCounts, type PushStatus } from "../ops/health-probe.ts";
 import { color, mark, printJson } from "../ops/output.ts";
 import { readLivePid } from "../ops/pid-file.ts";
 import { createRunner } from "../ops/runner.ts";
@@ -85,9 +85,13 @@ export function registerStatus(program: Command): void {
 
       // Live counts are not public (/metrics: loopback, or the metricsToken from the config).
       let live: LiveCounts | null = null;
+      let push: PushStatus | null = null;
       if (h) {
         const m = await fetchMetrics(url.href, { pin: cert?.fingerprint256, token: c.metricsToken });
-        if (m.kind === "ok") live = m.counts;
+        if (m.kind === "ok") {
+          live = m.counts;
+          push = m.push;
+        }
         else notes.push(m.kind === "refused" ? `${m.detail}: no live counts` : `no live counts: ${m.detail}`);
       }
 
@@ -124,6 +128,7 @@ export function registerStatus(program: Command): void {
         version: h?.version ?? null,
         health: live ? { groups: live.groups, members: live.members, calls: live.calls, connections: live.connections } : null,
         certificate: cert ? { file: c.certFile, kind: certKind, ...certJson(cert), nextRenewal: renewal?.next ?? null } : null,
+        push,
         firewall: fw ? { name: fw.firewall.name, active: fw.undetermined ? null : fw.active, rulePresent } : null,
         problems,
         notes,
@@ -140,6 +145,10 @@ export function registerStatus(program: Command): void {
         console.log(`  certificate  ${cert.subject} (${result.certificate!.kind}), ${[...cert.sans.dns, ...cert.sans.ip].join(", ")}`);
         console.log(`               ${cert.daysLeft} days left, SHA-256 ${cert.fingerprint256}`);
         console.log(`               issuer ${cert.issuer}; renewal ${renewal?.text ?? "unknown"}`);
+      }
+      if (push) {
+        const f = push.lastFailure;
+        console.log(`  push         ${push.configured ? `on, ${push.subscriptions ?? 0} phones can be rung while closed${f ? `; last failure ${f.at} (${f.host}: ${f.reason})` : ""}` : "off (set pushSubject in the config to ring closed apps)"}`);
       }
       console.log(`  firewall     ${fw ? `${fw.firewall.name} ${fw.undetermined ? "unknown (needs root to read)" : fw.active ? (rulePresent ? `active, ${port}/tcp open` : `active, no rule for ${port}/tcp`) : "inactive"}` : "none found"}`);
       for (const p of problems) console.log(`  ${mark(state === "notRunning" ? "fail" : "warn")} ${p}`);

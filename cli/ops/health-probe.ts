@@ -21,13 +21,32 @@ export interface LiveCounts {
   uptimeSeconds: number;
 }
 
+/** Web Push as the running server reports it (issue #9); `voicesrv status --json` shows it as is. */
+export interface PushStatus {
+  configured: boolean;
+  subscriptions: number | null;
+  lastFailure: { at: string; host: string; reason: string } | null;
+}
+
+/** The push lines of a /metrics text (server/metrics.ts); null when the server predates push. */
+export function parsePushMetrics(text: string): PushStatus | null {
+  const m = parsePrometheusText(text);
+  if (!m.has("voicesrv_push_configured")) return null;
+  const failure = /^voicesrv_push_last_failure_timestamp_seconds\{host="([^"]*)",reason="([^"]*)"\}\s+(\d+)/m.exec(text);
+  return {
+    configured: m.get("voicesrv_push_configured") === 1,
+    subscriptions: m.has("voicesrv_push_subscriptions") ? m.get("voicesrv_push_subscriptions")! : null,
+    lastFailure: failure ? { at: new Date(Number(failure[3]) * 1000).toISOString(), host: failure[1]!, reason: failure[2]! } : null,
+  };
+}
+
 export type HealthResult =
   | { kind: "ok"; health: Health; fingerprint256?: string }
   | { kind: "unreachable"; detail: string }
   | { kind: "untrusted"; detail: string; fingerprint256: string }
   | { kind: "bad-response"; detail: string };
 
-export type MetricsResult = { kind: "ok"; counts: LiveCounts } | { kind: "refused"; detail: string } | { kind: "failed"; detail: string };
+export type MetricsResult = { kind: "ok"; counts: LiveCounts; push: PushStatus | null } | { kind: "refused"; detail: string } | { kind: "failed"; detail: string };
 
 type GetResult =
   | { kind: "ok"; status: number; body: string; fingerprint256?: string }
@@ -153,7 +172,7 @@ export async function fetchMetrics(url: string, opts: { pin?: string; timeoutMs?
     uptimeSeconds: get("voicesrv_uptime_seconds"),
   };
   if (Object.values(counts).some((v) => !Number.isFinite(v))) return { kind: "failed", detail: "/metrics lacks the voicesrv counts — is this voicesrv?" };
-  return { kind: "ok", counts };
+  return { kind: "ok", counts, push: parsePushMetrics(r.body) };
 }
 
 /** The URL a local client reaches a server on, from its bind address. */

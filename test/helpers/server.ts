@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Limits } from "../../protocol/limits.ts";
 import { resolveConfig, type PartialConfig } from "../../server/config.ts";
-import { startServer, type RunningServer } from "../../server/index.ts";
+import { startServer, type RunningServer, type StartOptions } from "../../server/index.ts";
 import { silentLogger, type LogFields, type Logger } from "../../server/logger.ts";
 
 export interface TestServer extends RunningServer {
@@ -13,12 +13,12 @@ export interface TestServer extends RunningServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(opts: PartialConfig & { limits?: Partial<Limits> } = {}, log: Logger = silentLogger): Promise<TestServer> {
+export async function startTestServer(opts: PartialConfig & { limits?: Partial<Limits> } = {}, log: Logger = silentLogger, start: StartOptions = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "voicesrv-test-"));
   // Every test client comes from 127.0.0.1; the per-address join budget is tested on its own.
   const limits = { joinsPerIpPerMinute: 1_000_000, ...opts.limits };
   const config = resolveConfig([{ host: "127.0.0.1", port: 0, dataDir, ...opts, limits }]);
-  const server = await startServer(config, log);
+  const server = await startServer(config, log, start);
   const base = server.url.replace(/^http/, "ws");
   return Object.assign(server, {
     dataDir,

@@ -1,0 +1,207 @@
+// Ringing a closed app (issue #9) in headless Chromium: the service worker's push handler fed
+// through the DevTools protocol (ServiceWorker.deliverPushMessage), its notifications read back
+// with registration.getNotifications(), and a whole call to a closed app between two browsers
+// with the push-service stand-in in the middle.
+//
+// What cannot run here, and what stands in for it (README, docs/PUSH.md):
+// - The browser's own push service (FCM for Chromium) is not reachable from this machine, so
+//   pushManager.subscribe() is replaced in the page by one that returns the stand-in's
+//   subscription; the app's code around it (permission, key check, push-subscribe) is real.
+// - Chromium delivers a pushed message to the service worker after decrypting it; here the
+//   stand-in decrypts what the server sent (proving it was encrypted to the subscription) and
+//   the test hands the plaintext to the service worker through the DevTools protocol.
+// - No browser lets a test tap a notification (web-platform-tests issue #51125): "Decline" is
+//   dispatched as a synthetic notificationclick (a fetch needs no user activation), and for a
+//   tap the test opens the address the click handler opens (pwa/notification-target.ts).
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { resolve } from "node:path";
+import type { BrowserContext, CDPSession, Page, Worker } from "playwright-core";
+import { parsePushPayload, type PushPayload } from "../../protocol/push-payload.ts";
+import { notificationTarget } from "../../pwa/notification-target.ts";
+import { callStateLine, hook, joinGroup, openAppPeople, type AppPeople, type AppPerson } from "../helpers/browser-app.ts";
+import { startPushService, type PushServiceStandIn, type StandInSubscription } from "../helpers/push-service.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+
+const MIC = resolve("test/fixtures/speech-caller-48k.wav");
+
+let ps: PushServiceStandIn;
+let server: TestServer;
+let app: AppPeople;
+let gran: AppPerson;
+let sam: AppPerson;
+
+beforeAll(async () => {
+  ps = await startPushService();
+  [server, app] = await Promise.all([
+    startTestServer({ pushSubject: "mailto:ops@example.org", pushHosts: ["push.test"] }, undefined, { pushTransport: ps.transport }),
+    openAppPeople(2, MIC),
+  ]);
+  [gran, sam] = app.people as [AppPerson, AppPerson];
+  for (const p of [gran, sam]) await p.page.context().grantPermissions(["notifications"], { origin: server.url });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await server?.close();
+  await ps?.stop();
+});
+
+/** pushManager.subscribe() answered with the stand-in's subscription (see the header). */
+async function standInPushManager(context: BrowserContext, sub: StandInSubscription): Promise<void> {
+  await context.addInitScript((json: StandInSubscription) => {
+    const KEY = "test.push-subscription";
+    const decode = (s: string) => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+    const make = (serverKey: string) => ({
+      endpoint: json.endpoint,
+      options: { applicationServerKey: decode(serverKey).buffer, userVisibleOnly: true },
+      toJSON: () => json,
+      unsubscribe: async () => (localStorage.removeItem(KEY), true),
+    });
+    PushManager.prototype.getSubscription = async function () {
+      const key = localStorage.getItem(KEY);
+      return (key ? make(key) : null) as unknown as PushSubscription;
+    };
+    PushManager.prototype.subscribe = async function (opts?: PushSubscriptionOptionsInit) {
+      const key = opts?.applicationServerKey as string;
+      localStorage.setItem(KEY, key);
+      return make(key) as unknown as PushSubscription;
+    };
+  }, sub);
+}
+
+async function serviceWorker(context: BrowserContext): Promise<Worker> {
+  await expect.poll(() => context.serviceWorkers().length, { timeout: 15_000 }).toBeGreaterThan(0);
+  return context.serviceWorkers()[0]!;
+}
+
+/** The DevTools protocol's way into the service worker: deliverPushMessage needs its registration ID. */
+async function pushChannel(page: Page): Promise<{ deliver(p: unknown): Promise<void>; cdp: CDPSession }> {
+  const cdp = await page.context().newCDPSession(page);
+  const regs: { registrationId: string; scopeURL: string; isDeleted: boolean }[] = [];
+  cdp.on("ServiceWorker.workerRegistrationUpdated", (e) => regs.push(...e.registrations));
+  await cdp.send("ServiceWorker.enable");
+  await expect.poll(() => regs.some((r) => !r.isDeleted && r.scopeURL.startsWith(server.url)), { timeout: 10_000 }).toBe(true);
+  const reg = regs.find((r) => !r.isDeleted && r.scopeURL.startsWith(server.url))!;
+  return {
+    cdp,
+    deliver: async (p) => void (await cdp.send("ServiceWorker.deliverPushMessage", { origin: `${server.url}/`, registrationId: reg.registrationId, data: JSON.stringify(p) })),
+  };
+}
+
+type Shown = { title: string; tag: string; body: string; data: PushPayload | null; actions: string[] };
+
+function notifications(sw: Worker): Promise<Shown[]> {
+  return sw.evaluate(async () => {
+    const list = await (self as unknown as ServiceWorkerGlobalScope).registration.getNotifications();
+    return list.map((n) => ({ title: n.title, tag: n.tag, body: n.body, data: n.data, actions: ((n as unknown as { actions?: { action: string }[] }).actions ?? []).map((a) => a.action) }));
+  });
+}
+
+async function workerReady(page: Page): Promise<void> {
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 15_000 });
+}
+
+describe("ringing a closed app", () => {
+  let granId: string;
+  let samId: string;
+  let sub: StandInSubscription;
+
+  test("Settings turns ringing on from a tap; the server stores the subscription", async () => {
+    sub = ps.subscribe();
+    await standInPushManager(gran.page.context(), sub);
+    granId = await joinGroup(gran.page, `${server.url}/oak`, "Grandma");
+    await workerReady(gran.page);
+    await gran.page.getByRole("button", { name: "Settings" }).click();
+    await gran.page.locator("vs-settings [data-testid=ringing-on]").click();
+    await gran.page.locator("vs-settings [data-testid=ringing-state]", { hasText: "rings even when voicesrv is closed" }).waitFor({ timeout: 10_000 });
+    await expect.poll(() => server.roster.pushSubscriptions("oak", granId).map((s) => s.endpoint)).toEqual([sub.endpoint]);
+    await gran.page.getByRole("button", { name: "Close settings" }).click();
+  });
+
+  test("the service worker shows a pushed ring with the caller's name; the missed call replaces it and is listed", async () => {
+    const sw = await serviceWorker(gran.page.context());
+    const channel = await pushChannel(gran.page);
+    const callId = "1".repeat(32);
+    const ring: PushPayload = { v: 1, kind: "ring", callId, group: "oak", name: "Uncle Bo", from: "ABCDEF", exp: Date.now() + 40_000 };
+    await channel.deliver(ring);
+    await expect.poll(() => notifications(sw), { timeout: 10_000 }).toEqual([
+      expect.objectContaining({ title: "Incoming call from Uncle Bo", tag: `call-${callId}`, data: ring, actions: ["answer", "decline"] }),
+    ]);
+    await channel.deliver({ ...ring, kind: "missed" });
+    await expect.poll(() => notifications(sw), { timeout: 10_000 }).toEqual([expect.objectContaining({ title: "Missed call from Uncle Bo", tag: `call-${callId}` })]);
+    // Every push shows something (iOS ends silent subscriptions): a stale ring and garbage too.
+    await channel.deliver({ ...ring, callId: "2".repeat(32), exp: Date.now() - 1000 });
+    await channel.deliver({ hello: "world" });
+    await expect.poll(async () => (await notifications(sw)).map((n) => n.title).sort(), { timeout: 10_000 }).toEqual(["Missed call from Uncle Bo", "Missed call from Uncle Bo", "voicesrv"]);
+    await sw.evaluate(async () => {
+      for (const n of await (self as unknown as ServiceWorkerGlobalScope).registration.getNotifications()) n.close();
+    });
+    await channel.cdp.detach();
+    // The app lists what the worker recorded.
+    await gran.page.reload();
+    await gran.page.locator("vs-group [data-missed]").first().waitFor({ timeout: 10_000 });
+    expect(await gran.page.locator("vs-group [data-missed]").count()).toBe(2);
+    for (const id of [callId, "2".repeat(32)]) await gran.page.locator(`vs-group [data-missed="${id}"]`).getByRole("button", { name: /Dismiss/ }).click();
+    await expect.poll(() => gran.page.locator("vs-group [data-missed]").count()).toBe(0);
+  });
+
+  test("Sam calls Grandma, whose app is closed: her phone is rung, she opens it from the notification, answers, and they talk", async () => {
+    samId = await joinGroup(sam.page, `${server.url}/oak`, "Sam");
+    await gran.page.goto("about:blank");
+    const grandmaRow = sam.page.locator(`vs-group [data-member="${granId}"]`);
+    await grandmaRow.getByText(/last seen/).waitFor({ timeout: 20_000 });
+    const before = ps.received(sub).length;
+    await sam.page.getByRole("button", { name: "Call Grandma" }).click();
+    await callStateLine(sam.page).getByText("Ringing Grandma's phone…").waitFor({ timeout: 10_000 });
+
+    const push = await ps.waitForPush(sub, { after: before, timeoutMs: 10_000 });
+    const payload = parsePushPayload(push.payload)!;
+    expect(payload).toMatchObject({ kind: "ring", group: "oak", name: "Sam", from: samId });
+    const sw = await serviceWorker(gran.page.context());
+    const channel = await pushChannel(gran.page);
+    await channel.deliver(push.payload);
+    await expect.poll(async () => (await notifications(sw)).map((n) => n.title), { timeout: 10_000 }).toEqual(["Incoming call from Sam"]);
+    await channel.cdp.detach();
+
+    // "Answer": the address the click handler opens.
+    await gran.page.goto(`${server.url}${notificationTarget(payload, true)}`);
+    await expect.poll(() => hook<string>(gran.page, "state"), { timeout: 15_000 }).toBe("in-call");
+    expect(new URL(gran.page.url()).search).toBe("");
+    await expect.poll(() => hook<boolean>(sam.page, "encrypted"), { timeout: 15_000 }).toBe(true);
+    await expect.poll(() => hook<boolean>(gran.page, "encrypted"), { timeout: 15_000 }).toBe(true);
+    // Audio both ways.
+    await expect.poll(async () => ((await hook<{ framesReceived: number } | null>(sam.page, "stats"))?.framesReceived ?? 0), { timeout: 15_000 }).toBeGreaterThan(50);
+    await expect.poll(async () => ((await hook<{ framesReceived: number } | null>(gran.page, "stats"))?.framesReceived ?? 0), { timeout: 15_000 }).toBeGreaterThan(50);
+    // The ringing notification is gone once answered.
+    expect((await notifications(sw)).filter((n) => n.data?.kind === "ring")).toEqual([]);
+    await sam.page.getByRole("button", { name: "Hang up call with Grandma" }).click();
+    await expect.poll(() => hook<string>(gran.page, "state"), { timeout: 10_000 }).not.toBe("in-call");
+  });
+
+  test("after a call the app offers ringing once, on a tap; Decline on Grandma's notification ends Sam's call as declined", async () => {
+    // Sam never turned ringing on: the offer shows after the call, not on load.
+    await sam.page.locator("vs-group [data-testid=ring-offer]").waitFor({ timeout: 10_000 });
+    await sam.page.locator("vs-group [data-testid=ring-offer]").getByRole("button", { name: "Not now" }).click();
+    await sam.page.reload();
+    await sam.page.locator("vs-group [data-testid=my-id]", { hasText: samId }).waitFor({ timeout: 10_000 });
+    expect(await sam.page.locator("vs-group [data-testid=ring-offer]").count()).toBe(0);
+
+    await gran.page.goto("about:blank");
+    const grandmaRow = sam.page.locator(`vs-group [data-member="${granId}"]`);
+    await grandmaRow.getByText(/last seen/).waitFor({ timeout: 20_000 });
+    const before = ps.received(sub).length;
+    await sam.page.getByRole("button", { name: "Call Grandma" }).click();
+    const push = await ps.waitForPush(sub, { after: before, timeoutMs: 10_000 });
+    const sw = await serviceWorker(gran.page.context());
+    const channel = await pushChannel(gran.page);
+    await channel.deliver(push.payload);
+    await expect.poll(async () => (await notifications(sw)).map((n) => n.title), { timeout: 10_000 }).toEqual(["Incoming call from Sam"]);
+    await channel.cdp.detach();
+    await sw.evaluate(async () => {
+      const scope = self as unknown as ServiceWorkerGlobalScope & { NotificationEvent: typeof NotificationEvent };
+      const [n] = await scope.registration.getNotifications();
+      scope.dispatchEvent(new scope.NotificationEvent("notificationclick", { notification: n!, action: "decline" }));
+    });
+    await callStateLine(sam.page).getByText("Declined").waitFor({ timeout: 10_000 });
+  });
+});
