@@ -33,7 +33,8 @@ let sam: AppPerson;
 beforeAll(async () => {
   ps = await startPushService();
   [server, app] = await Promise.all([
-    startTestServer({ pushSubject: "mailto:ops@example.org", pushHosts: ["push.test"] }, undefined, { pushTransport: ps.transport }),
+    // A short resume grace, so a closed app shows as offline (and ringable) within the test.
+    startTestServer({ pushSubject: "mailto:ops@example.org", pushHosts: ["push.test"], limits: { resumeGraceMs: 2000 } }, undefined, { pushTransport: ps.transport }),
     openAppPeople(2, MIC),
   ]);
   [gran, sam] = app.people as [AppPerson, AppPerson];
@@ -149,7 +150,7 @@ describe("ringing a closed app", () => {
     samId = await joinGroup(sam.page, `${server.url}/oak`, "Sam");
     await gran.page.goto("about:blank");
     const grandmaRow = sam.page.locator(`vs-group [data-member="${granId}"]`);
-    await grandmaRow.getByText(/last seen/).waitFor({ timeout: 20_000 });
+    await grandmaRow.getByText(/last seen/).waitFor({ timeout: 10_000 });
     const before = ps.received(sub).length;
     await sam.page.getByRole("button", { name: "Call Grandma" }).click();
     await callStateLine(sam.page).getByText("Ringing Grandma's phone…").waitFor({ timeout: 10_000 });
@@ -188,7 +189,7 @@ describe("ringing a closed app", () => {
 
     await gran.page.goto("about:blank");
     const grandmaRow = sam.page.locator(`vs-group [data-member="${granId}"]`);
-    await grandmaRow.getByText(/last seen/).waitFor({ timeout: 20_000 });
+    await grandmaRow.getByText(/last seen/).waitFor({ timeout: 10_000 });
     const before = ps.received(sub).length;
     await sam.page.getByRole("button", { name: "Call Grandma" }).click();
     const push = await ps.waitForPush(sub, { after: before, timeoutMs: 10_000 });
