@@ -28,9 +28,14 @@ function acmeSources(config: ServerConfig): { acmeEmail?: string; acmeDomain?: s
   return acme ? { ...(acme.email ? { acmeEmail: acme.email } : {}), acmeDomain: acme.domain } : {};
 }
 
+/** Where the VAPID contact comes from, or why there is none (doctor and start-up agree). */
+export function pushSubjectFor(config: ServerConfig) {
+  return vapidSubject({ ...(config.pushSubject ? { pushSubject: config.pushSubject } : {}), ...acmeSources(config) });
+}
+
 /** `transport` is for tests (a stand-in's CA and resolver); production uses the system's. */
 export async function setUpPush(config: ServerConfig, log: Logger, transport: PushTransport = {}): Promise<PushSetup | PushOff> {
-  const subject = vapidSubject({ ...(config.pushSubject ? { pushSubject: config.pushSubject } : {}), ...acmeSources(config) });
+  const subject = pushSubjectFor(config);
   if (!subject.ok) return { off: true, reason: subject.reason };
   const keys = await loadOrCreateVapidKeys(config.dataDir);
   if (keys.created) log.info("created the Web Push (VAPID) key pair", { file: keys.file });

@@ -14,6 +14,8 @@ import { INSTALL_PATHS } from "../ops/install-paths.ts";
 import { mark, printJson, type Level } from "../ops/output.ts";
 import { createRunner } from "../ops/runner.ts";
 import { verifyUnit } from "../ops/unit-verify.ts";
+import { pushSubjectFor } from "../../server/push-setup.ts";
+import { probePushReachability, readVapidPublicKey } from "../../server/push/index.ts";
 
 interface Check {
   name: string;
@@ -39,7 +41,7 @@ export function registerDoctor(program: Command): void {
   addConfigFlags(
     program
       .command("doctor")
-      .description("check port, certificate, key permissions, clock, AES support, firewall and the systemd unit; say what to fix")
+      .description("check port, certificate, key permissions, clock, AES support, firewall, the systemd unit and push; say what to fix")
       .option("--json", "print JSON")
       .option("--strict", "exit 1 on warnings too (for monitoring and CI)"),
     { port: true },
@@ -138,6 +140,18 @@ export function registerDoctor(program: Command): void {
         }
       } catch {
         add("systemd unit", "info", "not installed as a service (sudo voicesrv install)");
+      }
+
+      // Ringing closed apps (issue #9). The push services are probed only when push is set up:
+      // an unconfigured box (and every test) makes no connection beyond this machine.
+      const subject = pushSubjectFor(c);
+      if (!subject.ok) add("push", "info", `ringing closed apps is off: ${subject.reason}`, "set pushSubject in the config (mailto:you@example.org), then restart");
+      else {
+        const key = await readVapidPublicKey(c.dataDir).catch(() => null);
+        add("push", "ok", `on, contact ${subject.subject} (${subject.source})${key ? "" : "; the VAPID key pair is made on the next start"}`);
+        const reach = await probePushReachability({ transport: { hosts: c.pushHosts } });
+        if (reach.ok) add("push services", "ok", reach.summary);
+        else add("push services", reach.reachable.length === 0 ? "warn" : "info", reach.summary, "phones can only be rung while voicesrv is closed if this box can open HTTPS connections to the push services");
       }
 
       const failed = checks.some((ch) => ch.level === "fail" || (flags.strict && ch.level === "warn"));

@@ -148,7 +148,7 @@ export function registerStatus(program: Command): void {
       }
       if (push) {
         const f = push.lastFailure;
-        console.log(`  push         ${push.configured ? `on, ${push.subscriptions ?? 0} phones can be rung while closed${f ? `; last failure ${f.at} (${f.host}: ${f.reason})` : ""}` : "off (set pushSubject in the config to ring closed apps)"}`);
+        console.log(`  push         ${push.configured ? `on, ${push.subscriptions ?? 0} ${push.subscriptions === 1 ? "phone" : "phones"} can be rung while closed${f ? `; last failure ${f.at} (${f.host}: ${f.reason})` : ""}` : "off (set pushSubject in the config to ring closed apps)"}`);
       }
       console.log(`  firewall     ${fw ? `${fw.firewall.name} ${fw.undetermined ? "unknown (needs root to read)" : fw.active ? (rulePresent ? `active, ${port}/tcp open` : `active, no rule for ${port}/tcp`) : "inactive"}` : "none found"}`);
       for (const p of problems) console.log(`  ${mark(state === "notRunning" ? "fail" : "warn")} ${p}`);

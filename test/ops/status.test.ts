@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { generateSelfSigned, writeCertificatePair } from "../../certs/index.ts";
 import { waitForListening } from "../helpers/process.ts";
+import { startPushService } from "../helpers/push-service.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { buildWorldReadableBinary } from "../helpers/world-binary.ts";
 import { TestClient } from "../helpers/ws-client.ts";
@@ -54,6 +55,38 @@ async function server(): Promise<TestServer> {
 }
 
 describe("voicesrv status (server not run by systemd)", () => {
+  test("--json has a push object: off with no contact; on, with subscriptions and the last failure, when set up", async () => {
+    const plain = await server();
+    expect(JSON.parse((await status(plain, ["--json"])).stdout).push).toEqual({ configured: false, subscriptions: null, lastFailure: null });
+
+    const ps = await startPushService();
+    cleanups.push(() => ps.stop());
+    const s = await startTestServer({ pushSubject: "mailto:ops@example.org", pushHosts: ["push.test"] }, undefined, { pushTransport: ps.transport });
+    cleanups.push(() => s.close());
+    const gran = await TestClient.open(s.wsUrl("family"));
+    const sub = ps.subscribe();
+    gran.send({ t: "push-subscribe", sub });
+    await gran.next("push-subscribed");
+    gran.close();
+    await gran.waitClosed();
+    ps.answer(sub, 500);
+    const sam = await TestClient.open(s.wsUrl("family"));
+    cleanups.push(() => sam.close());
+    sam.send({ t: "call", to: gran.id });
+    expect(await sam.next("ended")).toMatchObject({ reason: "unavailable" });
+
+    const r = await status(s, ["--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).push).toEqual({
+      configured: true,
+      subscriptions: 1,
+      lastFailure: { at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), host: "push.test", reason: expect.stringContaining("500") },
+    });
+    // The endpoint's secret path never reaches the operator's screen.
+    expect(r.stdout).not.toContain(new URL(sub.endpoint).pathname);
+    expect((await status(s)).stdout).toMatch(/push +on, 1 phone can be rung while closed; last failure/);
+  });
+
   test("healthy: exit 0 with service, health counts and certificate in --json", async () => {
     const s = await server();
     const a = await TestClient.open(s.wsUrl("family"));
