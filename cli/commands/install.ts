@@ -16,6 +16,7 @@ import { createRunner, shellLine, type RunMode } from "../ops/runner.ts";
 import { NO_SERVICE } from "../ops/service-state.ts";
 import { runSteps, StepFailure } from "../ops/steps.ts";
 import { createTarget } from "../ops/target.ts";
+import { parseSubject } from "../../server/push/index.ts";
 
 interface InstallFlags {
   port?: string;
@@ -29,6 +30,7 @@ interface InstallFlags {
   domain?: string;
   email?: string;
   groups?: string;
+  pushSubject?: string;
 }
 
 export function parseInstallPort(v: string): number {
@@ -77,6 +79,7 @@ export function registerInstall(program: Command): void {
     .option("--domain <name>", "public DNS name pointing at this box: get a trusted certificate through ACME (Let's Encrypt, HTTP-01 on port 80)")
     .option("--email <address>", "with --domain: contact address for the CA")
     .option("--groups <mode>", "which groups the server accepts: open (any group URL, plus private groups made in the app), private (private groups only) or operator (only `voicesrv group create`)")
+    .option("--push-subject <contact>", "ring closed apps by Web Push: a contact the push services may use (mailto:you@example.org); --domain with --email sets one already")
     .option("--enable-firewall", "turn on an installed but inactive firewall (allowing SSH first)")
     .option("--dry-run", "print every file and command install would write or run, changing nothing")
     .option("--root <dir>", "write the files under a staging directory and run no system commands")
@@ -87,6 +90,10 @@ export function registerInstall(program: Command): void {
       if (flags.email && !flags.domain) throw new CliError("--email goes with --domain", 2);
       if (flags.groups !== undefined && !(GROUP_POLICIES as readonly string[]).includes(flags.groups)) {
         throw new CliError(`--groups must be one of ${GROUP_POLICIES.join(", ")}, got "${flags.groups}"`, 2);
+      }
+      if (flags.pushSubject !== undefined) {
+        const subject = parseSubject(flags.pushSubject);
+        if (!subject.ok) throw new CliError(`--push-subject: ${subject.reason}`, 2);
       }
       if (flags.domain && mode === "staged") {
         throw new CliError(`--domain needs the machine itself: the CA checks ${flags.domain} over the internet. Install the staged tree, then run \`sudo voicesrv cert acme --domain ${flags.domain}\` on it`, 2);
@@ -116,6 +123,7 @@ export function registerInstall(program: Command): void {
         notes: [],
         cleanup: [],
         ...(flags.groups ? { groups: flags.groups as GroupPolicyName } : {}),
+        ...(flags.pushSubject ? { pushSubject: flags.pushSubject } : {}),
       };
       const heading = mode === "dry-run" ? "voicesrv install — dry run: nothing is changed" : mode === "staged" ? `voicesrv install into staging root ${target.root}` : "voicesrv install";
       console.log(color.bold(heading));
@@ -146,6 +154,8 @@ export function registerInstall(program: Command): void {
       }
       const policy = (state.groups ?? (installed?.groups as GroupPolicyName | undefined) ?? "open") as GroupPolicyName;
       console.log(`\nGroups: ${policy} — ${GROUP_POLICY_TEXT[policy]} (change with --groups open|private|operator).`);
+      const pushContact = state.pushSubject ?? (installed?.pushSubject as string | undefined) ?? (flags.domain ? (flags.email ?? `https://${flags.domain}`) : undefined);
+      console.log(pushContact ? `Ringing closed apps: on (push contact ${pushContact}).` : "Ringing closed apps: off — add --push-subject mailto:you@example.org to ring phones whose app is closed.");
       if (state.fingerprint) console.log(`\nCertificate SHA-256 fingerprint (compare it when a browser asks):\n  ${state.fingerprint}`);
       for (const n of state.notes) console.log(`note: ${n}`);
       if (state.acmeFailed) process.exitCode = 1;

@@ -46,6 +46,8 @@ export interface InstallState {
   configChanged?: boolean;
   /** --groups: which groups the server accepts (written to config.json when given). */
   groups?: GroupPolicyName;
+  /** --push-subject: the Web Push contact (written to config.json when given). */
+  pushSubject?: string;
   /** Calls in progress when the upgrade restarted the service (each one ended), if known. */
   liveCallsEnded?: number;
   /** The firewall step opened or closed a port. */
@@ -81,7 +83,7 @@ export async function readInstalledConfig(target: Target): Promise<{ port?: numb
 
 /** The config install writes: the operator's, with only port/host replaced (dataDir stays theirs). */
 function nextConfig(previous: Record<string, unknown>, state: InstallState): Record<string, unknown> {
-  return { ...previous, port: state.port, host: state.host, dataDir: previous.dataDir ?? INSTALL_PATHS.stateDir, ...(state.groups ? { groups: state.groups } : {}) };
+  return { ...previous, port: state.port, host: state.host, dataDir: previous.dataDir ?? INSTALL_PATHS.stateDir, ...(state.groups ? { groups: state.groups } : {}), ...(state.pushSubject ? { pushSubject: state.pushSubject } : {}) };
 }
 
 /** The config as the service will read it; an invalid one still yields its http/cert fields so the plan can print. */

@@ -96,6 +96,19 @@ describe("install --root", () => {
     expect(bad.stderr.trim()).toBe('voicesrv: --groups must be one of open, private, operator, got "everyone"');
   });
 
+  test("--push-subject turns ringing closed apps on in the config; a localhost contact is refused", async () => {
+    const root = await tempRoot();
+    const off = cli(["install", "--root", root, "--binary", "/bin/true"]);
+    expect(off.stdout).toContain("Ringing closed apps: off — add --push-subject");
+    const r = cli(["install", "--root", root, "--binary", "/bin/true", "--push-subject", "mailto:ops@example.org"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(root, "etc/voicesrv/config.json"), "utf8")).pushSubject).toBe("mailto:ops@example.org");
+    expect(r.stdout).toContain("Ringing closed apps: on (push contact mailto:ops@example.org).");
+    const bad = cli(["install", "--root", root, "--binary", "/bin/true", "--push-subject", "https://localhost"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toMatch(/^voicesrv: --push-subject: .*localhost/);
+  });
+
   test("running twice changes nothing: same files, same certificate; the config is kept", async () => {
     const root = await tempRoot();
     const first = cli(["install", "--root", root, "--binary", "/bin/true", "--port", "22001"]);
