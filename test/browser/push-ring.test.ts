@@ -205,4 +205,29 @@ describe("ringing a closed app", () => {
     });
     await callStateLine(sam.page).getByText("Declined").waitFor({ timeout: 10_000 });
   });
+
+  test("a call Grandma missed while closed is listed in her app; Call back rings Sam", async () => {
+    await gran.page.goto("about:blank");
+    await sam.page.locator(`vs-group [data-member="${granId}"]`).getByText(/last seen/).waitFor({ timeout: 10_000 });
+    const before = ps.received(sub).length;
+    await sam.page.getByRole("button", { name: "Call Grandma" }).click();
+    await ps.waitForPush(sub, { after: before, timeoutMs: 10_000 });
+    await sam.page.getByRole("button", { name: "Cancel call" }).click();
+    const missed = await ps.waitForPush(sub, { after: before + 1, timeoutMs: 10_000 });
+    expect(missed.payload).toMatchObject({ kind: "missed", name: "Sam", from: samId });
+    const sw = await serviceWorker(gran.page.context());
+    const channel = await pushChannel(gran.page);
+    await channel.deliver(missed.payload);
+    await expect.poll(async () => (await notifications(sw)).map((n) => n.title), { timeout: 10_000 }).toEqual(["Missed call from Sam"]);
+    await channel.cdp.detach();
+
+    await gran.page.goto(`${server.url}/oak`);
+    const entry = gran.page.locator(`vs-group [data-missed="${(missed.payload as PushPayload).callId}"]`);
+    await entry.getByText("Sam").waitFor({ timeout: 10_000 });
+    await expect.poll(() => hook<string | null>(gran.page, "link"), { timeout: 10_000 }).toBe("online");
+    await entry.getByRole("button", { name: "Call back Sam" }).click();
+    await sam.page.getByRole("button", { name: "Accept call from Grandma" }).waitFor({ timeout: 10_000 });
+    await sam.page.getByRole("button", { name: "Decline call from Grandma" }).click();
+    await expect.poll(() => gran.page.locator("vs-group [data-missed]").count()).toBe(0);
+  });
 });
