@@ -306,6 +306,8 @@ export class VsApp extends LitElement {
 
   private async resetIdentity(): Promise<void> {
     this.calls?.hangup();
+    // This phone's pushes belong to the old member; the new one re-subscribes on its welcome.
+    this.conn?.send({ t: "push-unsubscribe" });
     await DeviceIdentity.reset();
     location.reload();
   }
