@@ -3,6 +3,8 @@
 // failures; logs name the host only.
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer, type TLSSocket } from "node:tls";
+import { createCA, issueServerCertificate } from "../../certs/index.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -163,5 +165,74 @@ describe("push client limits", () => {
     const sender = createPushSender({ keys, subject: SUBJECT, transport });
     expect(await sender.send(ps.subscribe(), ringing, { ttlSeconds: 30 })).toEqual({ ok: true, status: 201 });
     expect(lookups).toBe(1);
+  });
+
+  /** A TLS server for push.test that writes `answer` and then stalls (never ends). */
+  async function stallingService(answer: (socket: TLSSocket) => void) {
+    const ca = await createCA({ commonName: "voicesrv test CA (stalling push service)", days: 2 });
+    const leaf = await issueServerCertificate(ca, { hostnames: ["push.test"], ips: [], days: 2 });
+    const sockets = new Set<TLSSocket>();
+    const server = createTlsServer({ cert: leaf.certPem, key: leaf.keyPem }, (s) => {
+      sockets.add(s);
+      s.on("error", () => {});
+      s.once("data", () => answer(s));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    const transport: PushTransport = { ...ps.transport, ca: ca.certPem, timeoutMs: 8000 };
+    return {
+      endpoint: `https://push.test:${port}/push/x`,
+      transport,
+      close: () =>
+        new Promise<void>((r) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => r());
+        }),
+    };
+  }
+
+  it("an error body is read only up to 64 KiB: a 10 MiB answer that stalls still ends at once", async () => {
+    const svc = await stallingService((s) => {
+      s.write("HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\nContent-Length: 10485760\r\n\r\n");
+      s.write("x".repeat(100 * 1024));
+    });
+    try {
+      const sender = createPushSender({ keys, subject: SUBJECT, transport: svc.transport });
+      const sub = ps.subscribe();
+      const t0 = performance.now();
+      const r = await sender.send({ ...sub, endpoint: svc.endpoint }, ringing, { ttlSeconds: 30 });
+      expect(r).toMatchObject({ ok: false, status: 500, reason: "500 push service error: …" });
+      // Well inside the 8 s budget: the client stopped at the cap instead of waiting for the rest.
+      expect(performance.now() - t0).toBeLessThan(6000);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it("response headers beyond 64 KiB are a failure", async () => {
+    const svc = await stallingService((s) => {
+      s.write("HTTP/1.1 201 Created\r\n");
+      for (let i = 0; i < 2000; i++) s.write(`X-Filler-${i}: ${"y".repeat(60)}\r\n`);
+    });
+    try {
+      const sender = createPushSender({ keys, subject: SUBJECT, transport: svc.transport });
+      const r = await sender.send({ ...ps.subscribe(), endpoint: svc.endpoint }, ringing, { ttlSeconds: 30 });
+      expect(r).toEqual({ ok: false, reason: "response headers exceed 65536 bytes" });
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it("a certificate from another CA is refused", async () => {
+    const svc = await stallingService((s) => s.end("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"));
+    try {
+      const sender = createPushSender({ keys, subject: SUBJECT, transport: { ...svc.transport, ca: ps.caPem } });
+      const r = await sender.send({ ...ps.subscribe(), endpoint: svc.endpoint }, ringing, { ttlSeconds: 30 });
+      expect(r).toMatchObject({ ok: false, reason: expect.stringMatching(/^cannot connect to push.test: /) });
+      // The same service with its own CA trusted answers 201: the refusal was the certificate.
+      expect(await createPushSender({ keys, subject: SUBJECT, transport: svc.transport }).send({ ...ps.subscribe(), endpoint: svc.endpoint }, ringing, { ttlSeconds: 30 })).toEqual({ ok: true, status: 201 });
+    } finally {
+      await svc.close();
+    }
   });
 });
