@@ -8,7 +8,9 @@ import { ConfigError, configFromEnv, resolveConfig } from "../../server/config.t
 import { loadOrCreateVapidKeys, readVapidPublicKey, vapidSubject, VAPID_FILE, VapidKeyError } from "../../server/push/index.ts";
 import { parseSubject } from "../../server/push/vapid-subject.ts";
 import { vapidAuthorization } from "../../server/push/vapid-token.ts";
+import { setUpPush } from "../../server/push-setup.ts";
 import { verifyVapidAuthorization } from "../helpers/push-service.ts";
+import { capturingLogger } from "../helpers/server.ts";
 
 let dir: string;
 beforeEach(async () => {
@@ -58,6 +60,16 @@ describe("loadOrCreateVapidKeys", () => {
     expect(again.publicKeyB64url).toBe(first.publicKeyB64url);
     expect((await stat(join(dir, VAPID_FILE))).mode & 0o777).toBe(0o600);
     expect((await loadOrCreateVapidKeys(dir)).repairedMode).toBeUndefined();
+  });
+
+  it("the server's start-up narrows it too and warns the operator", async () => {
+    await loadOrCreateVapidKeys(dir);
+    await chmod(join(dir, VAPID_FILE), 0o640);
+    const log = capturingLogger();
+    const push = await setUpPush(resolveConfig([{ dataDir: dir, pushSubject: "mailto:ops@example.org" }]), log);
+    expect("off" in push).toBe(false);
+    expect(log.lines).toEqual([expect.stringMatching(/^warn the Web Push \(VAPID\) key file was readable by others; narrowed it to 0600 .*"mode":"640"/)]);
+    expect((await stat(join(dir, VAPID_FILE))).mode & 0o777).toBe(0o600);
   });
 
   it("refuses a symlink at vapid.json", async () => {
