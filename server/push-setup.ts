@@ -39,6 +39,7 @@ export async function setUpPush(config: ServerConfig, log: Logger, transport: Pu
   if (!subject.ok) return { off: true, reason: subject.reason };
   const keys = await loadOrCreateVapidKeys(config.dataDir);
   if (keys.created) log.info("created the Web Push (VAPID) key pair", { file: keys.file });
+  if (keys.repairedMode !== undefined) log.warn("the Web Push (VAPID) key file was readable by others; narrowed it to 0600", { file: keys.file, mode: keys.repairedMode.toString(8) });
   const t: PushTransport = { ...transport, hosts: [...(transport.hosts ?? []), ...config.pushHosts] };
   const sender = createPushSender({ keys, subject: subject.subject, transport: t, log });
   const delivery: PushDelivery = {

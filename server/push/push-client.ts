@@ -71,6 +71,7 @@ export async function postToPushService(endpoint: string, headers: Record<string
 
 function connectTls(address: string, port: number, servername: string, ca: string | undefined, signal: AbortSignal): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Error("timed out"));
     const socket = connect({ host: address, port, servername, ca, ALPNProtocols: ["http/1.1"], minVersion: "TLSv1.2" });
     const fail = (e: Error) => {
       signal.removeEventListener("abort", onAbort);

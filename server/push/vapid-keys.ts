@@ -88,7 +88,8 @@ async function lstatOrNull(p: string) {
   try {
     return await lstat(p);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    // ENOTDIR: a path component is a file, so there is no vapid.json; making one says why not.
+    if ((e as NodeJS.ErrnoException).code === "ENOENT" || (e as NodeJS.ErrnoException).code === "ENOTDIR") return null;
     throw e;
   }
 }
@@ -127,12 +128,12 @@ export async function loadOrCreateVapidKeys(dataDir: string): Promise<LoadedVapi
   if (st && !st.isFile()) throw new VapidKeyError(`${file} is not a file`);
   if (st) return loadExisting(file);
 
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const privateScalar = p256.utils.randomPrivateKey();
   const publicKey = p256.getPublicKey(privateScalar, false);
   const content = JSON.stringify({ publicKey: base64urlEncode(publicKey), privateKey: base64urlEncode(privateScalar), created: new Date().toISOString() }, null, 2) + "\n";
   const tmp = join(dataDir, `.${VAPID_FILE}.${randomBytes(6).toString("hex")}.tmp`);
   try {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
     const handle = await open(tmp, "wx", 0o600);
     try {
       await handle.writeFile(content, "utf8");
