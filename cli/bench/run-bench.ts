@@ -13,6 +13,8 @@ export interface BenchOptions {
   frameBytes: number;
   port: number;
   pid: number;
+  /** Plain WebSocket (the server's --http mode) instead of TLS: shows what TLS costs. */
+  plain?: boolean;
 }
 
 export interface BenchResult {
@@ -25,6 +27,8 @@ export interface BenchResult {
   framesPerSecond: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   serverCpuPercent: number;
+  /** Server CPU time per relayed frame: the relay's cost, independent of the offered load. */
+  serverCpuMicrosPerFrame: number;
   serverRssMiB: number;
   callSetupMs: { p50: number; p99: number };
 }
@@ -80,7 +84,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 export async function runBench(o: BenchOptions, progress: (line: string) => void): Promise<BenchResult> {
-  const base = `wss://127.0.0.1:${o.port}/ws/`;
+  const base = `${o.plain ? "ws" : "wss"}://127.0.0.1:${o.port}/ws/`;
   const pairs: { a: Client; b: Client; handle: number }[] = [];
   const setup: number[] = [];
   for (let i = 0; i < o.calls; i++) {
@@ -163,6 +167,7 @@ export async function runBench(o: BenchOptions, progress: (line: string) => void
     framesPerSecond: Math.round(received / sendSeconds),
     latencyMs: { p50: r2(percentile(latencies, 50)), p90: r2(percentile(latencies, 90)), p99: r2(percentile(latencies, 99)), max: r2(latencies.at(-1) ?? NaN) },
     serverCpuPercent: r2((cpu / elapsed) * 100),
+    serverCpuMicrosPerFrame: r2((cpu * 1e6) / Math.max(1, received)),
     serverRssMiB: r2(rss / 1024 / 1024),
     callSetupMs: { p50: r2(percentile(setup, 50)), p99: r2(percentile(setup, 99)) },
   };

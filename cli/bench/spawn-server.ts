@@ -15,9 +15,9 @@ function selfCommand(): string[] {
   return compiled ? [process.execPath] : [process.execPath, resolve(import.meta.dir, "../main.ts")];
 }
 
-export async function spawnServer(env: Record<string, string>): Promise<SpawnedServer> {
+export async function spawnServer(env: Record<string, string>, opts: { plain?: boolean } = {}): Promise<SpawnedServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "voicesrv-bench-"));
-  const proc = Bun.spawn([...selfCommand(), "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir], {
+  const proc = Bun.spawn([...selfCommand(), "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, ...(opts.plain ? ["--http"] : [])], {
     env: { ...process.env, ...env, VOICESRV_CONFIG: join(dataDir, "none.json"), NODE_ENV: "production" },
     stdout: "pipe",
     stderr: "inherit",
@@ -30,7 +30,7 @@ export async function spawnServer(env: Record<string, string>): Promise<SpawnedS
     const { value, done } = await reader.read();
     if (done) break;
     text += new TextDecoder().decode(value);
-    port = Number(text.match(/listening on https:\/\/[^\s]+:(\d+)/)?.[1] ?? 0);
+    port = Number(text.match(/listening on https?:\/\/[^\s]+:(\d+)/)?.[1] ?? 0);
   }
   reader.releaseLock();
   if (!port) {
