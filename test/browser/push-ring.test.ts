@@ -230,4 +230,31 @@ describe("ringing a closed app", () => {
     await sam.page.getByRole("button", { name: "Decline call from Grandma" }).click();
     await expect.poll(() => gran.page.locator("vs-group [data-missed]").count()).toBe(0);
   });
+
+  test("the click handler finds the open app: Answer on the notification reaches that tab, which answers when the call arrives", async () => {
+    await gran.page.goto(`${server.url}/oak`);
+    await expect.poll(() => hook<string | null>(gran.page, "link"), { timeout: 10_000 }).toBe("online");
+    // The page goes into the back/forward cache (as when the person switches away): its socket closes.
+    await gran.page.evaluate(() => dispatchEvent(new PageTransitionEvent("pagehide", { persisted: true })));
+    await sam.page.locator(`vs-group [data-member="${granId}"]`).getByText(/last seen/).waitFor({ timeout: 10_000 });
+    const before = ps.received(sub).length;
+    await sam.page.getByRole("button", { name: "Call Grandma" }).click();
+    const push = await ps.waitForPush(sub, { after: before, timeoutMs: 10_000 });
+    const sw = await serviceWorker(gran.page.context());
+    const channel = await pushChannel(gran.page);
+    await channel.deliver(push.payload);
+    await expect.poll(async () => (await notifications(sw)).map((n) => n.title), { timeout: 10_000 }).toEqual(["Incoming call from Sam"]);
+    await channel.cdp.detach();
+    await sw.evaluate(async () => {
+      const scope = self as unknown as ServiceWorkerGlobalScope & { NotificationEvent: typeof NotificationEvent };
+      const [n] = await scope.registration.getNotifications();
+      scope.dispatchEvent(new scope.NotificationEvent("notificationclick", { notification: n!, action: "answer" }));
+    });
+    expect(await notifications(sw)).toEqual([]);
+    // Back from the cache: the app reconnects, the waiting call arrives, and the tab answers it.
+    await gran.page.evaluate(() => dispatchEvent(new PageTransitionEvent("pageshow", { persisted: true })));
+    await expect.poll(() => hook<string>(gran.page, "state"), { timeout: 15_000 }).toBe("in-call");
+    await expect.poll(() => hook<boolean>(sam.page, "encrypted"), { timeout: 15_000 }).toBe(true);
+    await sam.page.getByRole("button", { name: "Hang up call with Grandma" }).click();
+  });
 });
