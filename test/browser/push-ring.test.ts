@@ -232,6 +232,10 @@ describe("ringing a closed app", () => {
   });
 
   test("the click handler finds the open app: Answer on the notification reaches that tab, which answers when the call arrives", async () => {
+    const earlier = await serviceWorker(gran.page.context());
+    await earlier.evaluate(async () => {
+      for (const n of await (self as unknown as ServiceWorkerGlobalScope).registration.getNotifications()) n.close();
+    });
     await gran.page.goto(`${server.url}/oak`);
     await expect.poll(() => hook<string | null>(gran.page, "link"), { timeout: 10_000 }).toBe("online");
     // The page goes into the back/forward cache (as when the person switches away): its socket closes.
