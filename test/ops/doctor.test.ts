@@ -56,6 +56,26 @@ describe("voicesrv doctor", () => {
     expect(strict.json.ok).toBe(false);
   });
 
+  test("push: off without a contact (and nothing probed); on, in a network with no way out, 'no route to the push services'", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "voicesrv-doctor-"));
+    dirs.push(dir);
+    await renewCertificate(join(dir, "certs"));
+    const off = doctor(dir).json.checks;
+    expect(off.find((c) => c.name === "push")).toMatchObject({ level: "info", detail: expect.stringContaining("ringing closed apps is off"), fix: expect.stringContaining("pushSubject") });
+    expect(off.some((c) => c.name === "push services")).toBe(false);
+
+    // A network namespace of its own with only a loopback that is down: the probe cannot leave
+    // this machine, whatever the code does (unshare -Urn: root, or an unprivileged user namespace).
+    const r = Bun.spawnSync(["unshare", "-Urn", bun, "cli/main.ts", "doctor", "--json", "-d", dir, "--config", "/nonexistent", "-H", "127.0.0.1", "-p", "1"], {
+      cwd: repo,
+      env: { ...process.env, PATH: "/usr/bin:/bin", VOICESRV_PUSH_SUBJECT: "mailto:ops@example.org" },
+    });
+    expect(r.stderr.toString()).toBe("");
+    const on = (JSON.parse(r.stdout.toString()) as { checks: { name: string; level: string; detail: string }[] }).checks;
+    expect(on.find((c) => c.name === "push")).toMatchObject({ level: "ok", detail: expect.stringContaining("contact mailto:ops@example.org (pushSubject)") });
+    expect(on.find((c) => c.name === "push services")).toMatchObject({ level: "warn", detail: expect.stringMatching(/^no route to the push services: fcm\.googleapis\.com: /) });
+  });
+
   test("AES support is read from x86 flags and arm64 Features", () => {
     expect(cpuHasAes("processor\t: 0\nflags\t\t: fpu vme sse2 aes avx2\n")).toBe(true);
     expect(cpuHasAes("processor\t: 0\nFeatures\t: fp asimd evtstrm aes pmull sha1 sha2 crc32\n")).toBe(true);
