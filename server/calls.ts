@@ -86,11 +86,13 @@ export class Calls {
     const found = this.ctx.findMember(me.group, to);
     const callId = randomCallId();
     // Connected, or away within the grace, or only in the roster: the last two ring by push.
-    const callee = found?.call ? undefined : (found ?? this.ctx.absentMember(me.group, to));
+    // Someone whose phone is already being rung for another call is busy, like one in a call.
+    const busy = Boolean(found?.call) || this.awaiting.has(`${me.group}/${to}`);
+    const callee = busy ? undefined : (found ?? this.ctx.absentMember(me.group, to));
     const pushed = callee !== undefined && !callee.conn;
     if (!callee || (pushed && !this.ringer?.mayRing(me, callee))) {
       this.out.send(me, { t: "outgoing", callId, to });
-      return this.out.send(me, { t: "ended", callId, reason: found?.call ? "busy" : "unavailable" });
+      return this.out.send(me, { t: "ended", callId, reason: busy ? "busy" : "unavailable" });
     }
     let handle = randomHandle();
     while (this.byHandle.has(handle)) handle = randomHandle();
@@ -156,14 +158,23 @@ export class Calls {
     m.kxSent = 0;
     this.ringFor(call, Math.max(call.ringEndsAt - Date.now(), MIN_RING_AFTER_ARRIVAL_MS));
     this.log.info(`group=${m.group} call ${call.id.slice(0, 8)} reached ${m.id}'s app`);
+    // The caller's app times out on its own too: now it rings in the app, on the app's clock.
+    this.out.send(call.caller, { t: "outgoing", callId: call.id, to: m.id });
     this.out.send(m, { t: "incoming", callId: call.id, from: call.caller.id, codecs: call.callerCodecs });
     this.ctx.statusChanged(m);
   }
 
-  /** Declined from the ringing notification (the service worker's signed request). */
-  declineByPush(callId: string, group: string, deviceKey: Uint8Array): boolean {
+  /** The ringing call with that ID whose callee is this device in this group, if any. */
+  ringingFor(callId: string, group: string, deviceKey: Uint8Array): Call | undefined {
     const call = this.byId.get(callId);
-    if (!call || call.state !== "ringing" || call.callee.group !== group || !sameBytes(call.callee.deviceKey, deviceKey)) return false;
+    if (!call || call.state !== "ringing" || call.callee.group !== group || !sameBytes(call.callee.deviceKey, deviceKey)) return undefined;
+    return call;
+  }
+
+  /** Declined from the ringing notification (the service worker's signed request, checked). */
+  declineByPush(callId: string, group: string, deviceKey: Uint8Array): boolean {
+    const call = this.ringingFor(callId, group, deviceKey);
+    if (!call) return false;
     this.end(call, "declined", call.callee.id);
     return true;
   }
@@ -189,7 +200,7 @@ export class Calls {
     if (this.awaiting.get(memberKey(call.callee)) === call) this.awaiting.delete(memberKey(call.callee));
     // Every push must show something (iOS drops silent ones): the ring becomes "Missed call".
     // A decline came from the callee, who has seen it; an answered call never rang unanswered.
-    if (call.pushed && call.state === "ringing" && reason !== "declined") this.ringer?.missed(call);
+    if (call.pushed) this.ringer?.ended(call, call.state === "ringing" && reason !== "declined");
     this.log.info(`group=${call.caller.group} call ${call.id.slice(0, 8)} ended: ${reason}${by ? ` by ${by}` : ""}`);
     for (const m of [call.caller, call.callee]) {
       if (m.call === call) m.call = null;
@@ -231,10 +242,16 @@ export class Calls {
     }
   }
 
-  /** Gone for good (grace over, left, removed). A call ringing their phone waits for the app. */
+  /** Gone for now (grace over). A call ringing their phone waits for the app. */
   memberGone(m: Member): void {
     if (m.call?.awaiting && m.call.callee === m) return;
     if (m.call) this.end(m.call, "peer-gone", m.id);
+  }
+
+  /** Off the roster (left, removed by the operator): a call waiting for their app ends too. */
+  memberRemoved(group: string, id: string): void {
+    const call = this.awaiting.get(`${group}/${id}`);
+    if (call) this.end(call, "unavailable", id);
   }
 
   endAll(reason: EndReason): void {

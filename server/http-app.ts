@@ -17,12 +17,14 @@ export function createHttpApp(version: string, caCertFile?: string, decline?: Pu
     // The service worker's "Decline" on a ringing notification: no socket, so a signed request.
     // Every refusal is the same 404 so the endpoint says nothing about which calls exist.
     .post("/api/push/decline", async ({ request }) => {
-      const length = Number(request.headers.get("content-length") ?? "0");
-      if (!decline || length > MAX_DECLINE_BODY) return jsonError(404, "no-such-call");
-      const text = await request.text();
+      if (!decline) return jsonError(404, "no-such-call");
+      // Read at most MAX_DECLINE_BODY bytes whatever Content-Length says (or a chunked body
+      // does not say): this is the one route that reads a body, and it needs no login.
+      const text = await readCapped(request, MAX_DECLINE_BODY);
+      if (text === null) return jsonError(413, "too-large");
       let b: Record<string, unknown>;
       try {
-        b = JSON.parse(text.slice(0, MAX_DECLINE_BODY));
+        b = JSON.parse(text);
       } catch {
         return jsonError(400, "bad-json");
       }
@@ -75,6 +77,26 @@ function redirect(to: string): Response {
 function appShellNotFound(): Response {
   const shell = serveAsset(APP_SHELL)!;
   return new Response(shell.body, { status: 404, headers: shell.headers });
+}
+
+/** The body as text, or null once it passes `max` bytes (the rest is never read). */
+async function readCapped(request: Request, max: number): Promise<string | null> {
+  if (Number(request.headers.get("content-length") ?? "0") > max) return null;
+  const reader = request.body?.getReader();
+  if (!reader) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      void reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 function jsonError(status: number, code: string): Response {

@@ -193,6 +193,9 @@ export class Hub {
    * a call ringing that device — the answer never says which part did not.
    */
   async declineByPush(group: string, callId: string, deviceKey: Uint8Array, sig: Uint8Array): Promise<boolean> {
+    // The cheap lookup first: only a request naming a ringing call and its callee's key (a
+    // 128-bit call ID nobody else was sent) costs a signature check.
+    if (!this.calls.ringingFor(callId, group, deviceKey)) return false;
     if (!(await verifyDeviceSignature(deviceKey, sig, declineSignedBytes(callId, group)))) return false;
     return this.calls.declineByPush(callId, group, deviceKey);
   }

@@ -128,6 +128,8 @@ export function listen(config: ServerConfig, tls: Tls | null, hub: Hub, handlers
     port,
     hostname: config.host,
     reusePort: true,
+    // No route takes more than a tiny JSON body (POST /api/push/decline reads at most 1 KiB).
+    maxRequestBodySize: 64 * 1024,
     ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
     async fetch(req, server) {
       const host = validHost(req.headers.get("host"));

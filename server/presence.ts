@@ -297,6 +297,7 @@ export class Presence {
       this.dropped(conn, false);
       this.out.close(conn, code, reason);
     } else this.offline(me);
+    this.calls.memberRemoved(me.group, me.id);
     this.known.get(me.group)?.delete(me.id);
     this.broadcast(me.group, { t: "removed", id: me.id });
   }
@@ -320,6 +321,7 @@ export class Presence {
         this.log.info(`group=${name} ${id} removed by the operator`);
         if (m) this.evict(m, "removed", CLOSE_REFUSED, "removed");
         else {
+          this.calls.memberRemoved(name, id);
           this.known.get(name)?.delete(id);
           this.broadcast(name, { t: "removed", id });
         }

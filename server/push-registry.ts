@@ -10,8 +10,8 @@ import type { RosterStore } from "./roster/roster-store.ts";
 /** A browser has one subscription per app; a few more cover a re-subscribe racing the old one. */
 const SUBSCRIPTIONS_PER_MEMBER = 3;
 
-/** Null when the endpoint may be pushed to, else why not (said to the app as is). */
-export type EndpointCheck = (endpoint: string) => string | null;
+/** Null when the subscription may be pushed to (endpoint allowed, keys valid), else why not. */
+export type EndpointCheck = (sub: PushSubscriptionInfo) => string | null;
 
 export class PushRegistry {
   constructor(
@@ -24,7 +24,7 @@ export class PushRegistry {
   subscribe(me: Member, sub: PushSubscriptionInfo): void {
     const conn = me.conn!;
     if (!this.check) return this.out.error(conn, "push-unavailable", "this server cannot ring closed apps (push is not configured)", "push-subscribe");
-    const refused = this.check(sub.endpoint);
+    const refused = this.check(sub);
     if (refused) return this.out.error(conn, "bad-push-endpoint", refused, "push-subscribe");
     this.store.savePushSubscription(
       me.group,

@@ -7,7 +7,7 @@ import { base64urlEncode } from "../protocol/base64url.ts";
 import { certPaths, type ServerConfig } from "./config.ts";
 import type { EndpointCheck } from "./push-registry.ts";
 import type { PushDelivery, PushOutcome } from "./push-ringer.ts";
-import { checkEndpointUrl, createPushSender, loadOrCreateVapidKeys, vapidSubject, type PushSender, type PushTransport } from "./push/index.ts";
+import { checkSubscription, createPushSender, loadOrCreateVapidKeys, vapidSubject, type PushSender, type PushTransport } from "./push/index.ts";
 import type { Logger } from "./logger.ts";
 import { dirname } from "node:path";
 
@@ -50,8 +50,8 @@ export async function setUpPush(config: ServerConfig, log: Logger, transport: Pu
       return { ok: false, reason: r.reason };
     },
   };
-  const checkEndpoint: EndpointCheck = (endpoint) => {
-    const c = checkEndpointUrl(endpoint, t);
+  const checkEndpoint: EndpointCheck = (sub) => {
+    const c = checkSubscription(sub, t);
     return c.ok ? null : c.reason;
   };
   return { delivery, publicKey: keys.publicKeyB64url, checkEndpoint, sender, subject: subject.subject };

@@ -388,10 +388,13 @@ export class CallController {
           return;
         }
         if (this.view.phase !== "outgoing" || !this.session || this.view.peer !== m.to) return;
+        const repeated = this.session.callId === m.callId;
         if (!this.session.callId) this.session.callId = m.callId;
         if (this.session.callId !== m.callId) return;
-        // A pushed ring lasts longer (and may start later, when the callee's app went away).
+        // A pushed ring lasts longer (and may start later, when the callee's app went away); a
+        // repeat without `pushed` means the callee's app opened and the ring restarts there.
         if (m.pushed) this.armRingTimer(this.session, this.pushRingTimeoutMs);
+        else if (repeated) this.armRingTimer(this.session, this.ringTimeoutMs);
         this.set({ ...this.view, callId: m.callId, outgoing: "ringing", pushed: m.pushed === true });
         return;
       case "incoming":

@@ -181,6 +181,16 @@ describe("calling a closed app", () => {
     expect((await post({ ...(await signed(b.device, out.callId, "fam")), d: stranger.d })).status).toBe(404);
     expect((await post({ group: "fam", callId: out.callId })).status).toBe(400);
     expect((await fetch(`${s.url}/api/push/decline`, { method: "POST", body: "{", tls: { rejectUnauthorized: false } } as RequestInit)).status).toBe(400);
+    // A body past 1 KiB is refused without being read, also when chunked (no Content-Length).
+    const big = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < 64; i++) c.enqueue(new Uint8Array(32 * 1024).fill(0x20));
+        c.close();
+      },
+    });
+    const chunked = await fetch(`${s.url}/api/push/decline`, { method: "POST", body: big, tls: { rejectUnauthorized: false } } as RequestInit).then((r) => r.status, () => "refused");
+    expect([413, "refused"]).toContain(chunked);
+    expect((await post({ ...(await signed(b.device, out.callId, "fam")), pad: "x".repeat(2000) })).status).toBe(413);
     expect(a.messages.some((m) => m.t === "ended")).toBe(false);
 
     expect((await post(await signed(b.device, out.callId, "fam"))).status).toBe(204);
@@ -226,7 +236,78 @@ describe("calling a closed app", () => {
     expect(await a.next("connected")).toMatchObject({ callId: out.callId });
   });
 
-  test("push budgets: a callee is rung at most pushesPerCalleePerMinute times", async () => {
+  test("a phone already being rung is busy for a second caller; the first call is not lost", async () => {
+    const s = await pushServer();
+    const b = await closedApp(s, "fam");
+    const sam = await open(s, "fam", { name: "Sam" });
+    const kim = await open(s, "fam", { name: "Kim" });
+    sam.send({ t: "call", to: b.id });
+    const first = await sam.next("outgoing");
+    kim.send({ t: "call", to: b.id });
+    await kim.next("outgoing");
+    expect(await kim.next("ended")).toMatchObject({ reason: "busy" });
+    const back = await open(s, "fam", { device: b.device });
+    expect(await back.next("incoming")).toMatchObject({ callId: first.callId, from: sam.id });
+    // The caller's app is told the ring moved into the app (and restarts its own timer).
+    expect(await sam.next("outgoing", (m) => m.callId === first.callId && !m.pushed)).toBeTruthy();
+  });
+
+  test("a callee removed by the operator or leaving while their phone rings: the call ends at once", async () => {
+    const s = await pushServer();
+    const b = await closedApp(s, "fam");
+    const a = await open(s, "fam", { name: "Sam" });
+    a.send({ t: "call", to: b.id });
+    await a.next("outgoing");
+    await ps.waitForPush(b.sub);
+    s.roster.removeMember("fam", b.id, true);
+    s.hub.rosterChanged();
+    expect(await a.next("ended")).toMatchObject({ reason: "unavailable" });
+  });
+
+  test("the missed-call push never overtakes the ring, even when the caller cancels at once", async () => {
+    const s = await pushServer({ pushesPerCallerPerMinute: 100, pushesPerCalleePerMinute: 100 });
+    const b = await closedApp(s, "fam");
+    const a = await open(s, "fam", { name: "Sam" });
+    for (let i = 0; i < 8; i++) {
+      a.send({ t: "call", to: b.id });
+      const out = await a.next("outgoing");
+      a.send({ t: "cancel", callId: out.callId });
+      await a.next("ended");
+    }
+    await expect.poll(() => ps.received(b.sub).length, { timeout: 10_000 }).toBe(16);
+    const kinds = new Map<string, string[]>();
+    for (const p of ps.received(b.sub)) {
+      const { callId, kind } = p.payload as { callId: string; kind: string };
+      kinds.set(callId, [...(kinds.get(callId) ?? []), kind]);
+    }
+    expect([...kinds.values()]).toEqual(Array(8).fill(["ring", "missed"]));
+  });
+
+  test("a ring no push service took sends no missed-call push after it", async () => {
+    const s = await pushServer();
+    const b = await closedApp(s, "fam");
+    ps.answer(b.sub, 500);
+    const before = ps.requestCount();
+    const a = await open(s, "fam", { name: "Sam" });
+    a.send({ t: "call", to: b.id });
+    expect(await a.next("ended")).toMatchObject({ reason: "unavailable" });
+    await Bun.sleep(300);
+    expect(ps.requestCount() - before).toBe(1);
+    expect(s.roster.pushSubscriptions("fam", b.id)).toHaveLength(1);
+  });
+
+  test("a subscription whose p256dh is not a P-256 point is refused before it is stored", async () => {
+    const s = await pushServer();
+    const c = await open(s, "fam");
+    const sub = ps.subscribe();
+    const bad = Buffer.alloc(65, 7);
+    bad[0] = 4;
+    c.send({ t: "push-subscribe", sub: { ...sub, keys: { ...sub.keys, p256dh: bad.toString("base64url") } } });
+    expect(await c.next("error")).toMatchObject({ code: "bad-push-endpoint" });
+    expect(s.roster.pushSubscriptions("fam", c.id)).toHaveLength(0);
+  });
+
+  test("push budgets: one caller rings one callee at most pushesPerCalleePerMinute times; others still can", async () => {
     const s = await pushServer({ pushesPerCalleePerMinute: 2 });
     const b = await closedApp(s, "fam");
     const a = await open(s, "fam", { name: "Sam" });
@@ -240,5 +321,9 @@ describe("calling a closed app", () => {
     a.send({ t: "call", to: b.id });
     await a.next("outgoing");
     expect(await a.next("ended")).toMatchObject({ reason: "unavailable" });
+    // Someone else's budget is untouched: Kim's call still rings Grandma's phone.
+    const kim = await open(s, "fam", { name: "Kim" });
+    kim.send({ t: "call", to: b.id });
+    expect(await kim.next("outgoing")).toMatchObject({ pushed: true });
   });
 });
