@@ -7,10 +7,15 @@
 //   that arrives after its expiry shows as missed; an unreadable payload shows a plain line.
 // - One tag per call ("call-<callId>"), so the missed-call notification replaces the ring.
 // - Tapping opens /<group>?call=<callId>: the app connects, the server hands it the waiting
-//   call as `incoming`, and the incoming-call screen shows. "Answer" adds &answer=1, which
-//   answers once that call arrives. "Decline" signs the refusal with the device key and posts
-//   it; no window opens.
+//   call as `incoming`, and the incoming-call screen shows. "Answer" first records the intent
+//   in IndexedDB (answer-intent.ts), which the app honours once that call arrives — a link
+//   cannot. "Decline" signs the refusal with the device key and posts it; no window opens.
+// - The notification is shown before anything is written to IndexedDB, so a blocked database
+//   (an old tab during an upgrade) can never leave a push without a notification.
+// - A ring counts as current for 30 s past its expiry: the phone's clock may run ahead of the
+//   server's, and a late ring is replaced by the missed-call push anyway.
 import { parsePushPayload, type PushPayload } from "../protocol/push-payload.ts";
+import { recordAnswerIntent } from "./app/answer-intent.ts";
 import { DeviceIdentity } from "./app/device-identity.ts";
 import { recordMissedCall } from "./app/missed-calls.ts";
 import { notificationTarget } from "./notification-target.ts";
@@ -18,6 +23,7 @@ import { notificationTarget } from "./notification-target.ts";
 declare const self: ServiceWorkerGlobalScope;
 
 const ICON = "/icons/icon-192.png";
+const CLOCK_SKEW_MS = 30_000;
 
 function readPayload(data: PushMessageData | null): PushPayload | null {
   try {
@@ -31,7 +37,7 @@ async function onPush(data: PushMessageData | null): Promise<void> {
   const p = readPayload(data);
   if (!p) return self.registration.showNotification("voicesrv", { body: "Open voicesrv to see what happened.", icon: ICON });
   const tag = `call-${p.callId}`;
-  if (p.kind === "ring" && Date.now() < p.exp) {
+  if (p.kind === "ring" && Date.now() < p.exp + CLOCK_SKEW_MS) {
     return self.registration.showNotification(`Incoming call from ${p.name}`, {
       tag,
       body: `voicesrv · ${p.group} — tap to answer`,
@@ -46,14 +52,14 @@ async function onPush(data: PushMessageData | null): Promise<void> {
       ],
     } as NotificationOptions);
   }
-  await recordMissedCall({ callId: p.callId, group: p.group, name: p.name, from: p.from, at: Date.now() }).catch(() => {});
-  return self.registration.showNotification(`Missed call from ${p.name}`, {
+  await self.registration.showNotification(`Missed call from ${p.name}`, {
     tag,
     body: `voicesrv · ${p.group}`,
     icon: ICON,
     data: { ...p, kind: "missed" },
     renotify: false,
   } as NotificationOptions);
+  await recordMissedCall({ callId: p.callId, group: p.group, name: p.name, from: p.from, at: Date.now() }).catch(() => {});
 }
 
 async function decline(p: PushPayload): Promise<void> {
@@ -67,6 +73,7 @@ async function decline(p: PushPayload): Promise<void> {
 }
 
 async function open(p: PushPayload | null, answer: boolean): Promise<void> {
+  if (p && answer && p.kind === "ring") await recordAnswerIntent(p.callId).catch(() => {});
   const tabs = (await self.clients.matchAll({ type: "window", includeUncontrolled: true })) as WindowClient[];
   if (!p) {
     if (tabs[0]) await tabs[0].focus();
@@ -81,11 +88,20 @@ async function open(p: PushPayload | null, answer: boolean): Promise<void> {
     await tab.focus();
     return;
   }
-  await self.clients.openWindow(notificationTarget(p, answer));
+  await self.clients.openWindow(notificationTarget(p));
 }
 
 export function installPushHandlers(): void {
   self.addEventListener("push", (event) => event.waitUntil(onPush(event.data)));
+
+  // The browser replaced the subscription (rotation, expiry): subscribe again with the same
+  // options; the app sends the new one to the server on its next welcome.
+  self.addEventListener("pushsubscriptionchange", (event) => {
+    const e = event as Event & { oldSubscription?: PushSubscription | null; waitUntil(p: Promise<unknown>): void };
+    const options = e.oldSubscription?.options;
+    if (!options?.applicationServerKey) return;
+    e.waitUntil(self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: options.applicationServerKey }).catch(() => undefined));
+  });
 
   self.addEventListener("notificationclick", (event) => {
     const n = event.notification;

@@ -1,6 +1,8 @@
-// "Answer" on a pushed ring (sw-push.ts): the app opens at /<group>?call=<id>&answer=1, or an
-// open app gets a message from the service worker; the call is answered as soon as the server
-// hands it over as `incoming` — that one call only, and only within the ring time.
+// "Answer" on a pushed ring (sw-push.ts): the worker records the intent in IndexedDB and opens
+// /<group>?call=<id>, or messages the open app. The call is answered as soon as the server hands
+// it over as `incoming` — that one call only, within a minute, and only on the worker's word
+// (answer-intent.ts): the address alone never answers anything.
+import { takeAnswerIntent } from "./answer-intent.ts";
 import type { CallController } from "./call-controller.ts";
 
 const VALID_FOR_MS = 60_000;
@@ -11,17 +13,20 @@ export class AnswerFromNotification {
 
   constructor() {
     const params = new URLSearchParams(location.search);
-    const callId = params.get("call");
-    if (callId && params.get("answer") === "1") this.want(callId);
-    if (params.has("call")) {
+    if (params.has("call") || params.has("answer")) {
       params.delete("call");
       params.delete("answer");
       const q = params.toString();
       history.replaceState(null, "", `${location.pathname}${q ? `?${q}` : ""}${location.hash}`);
     }
+    void takeAnswerIntent().then((callId) => callId && this.want(callId), () => {});
     navigator.serviceWorker?.addEventListener("message", (e) => {
+      // Only the service worker can post here; a page cannot.
       const d = e.data as { type?: string; callId?: unknown; answer?: unknown } | null;
-      if (d?.type === "open-call" && typeof d.callId === "string" && d.answer === true) this.want(d.callId);
+      if (d?.type === "open-call" && typeof d.callId === "string" && d.answer === true) {
+        void takeAnswerIntent().catch(() => null);
+        this.want(d.callId);
+      }
     });
   }
 

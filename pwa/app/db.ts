@@ -57,6 +57,12 @@ let db: Promise<IDBPDatabase<Schema>> | null = null;
 
 export function database(): Promise<IDBPDatabase<Schema>> {
   db ??= openDB<Schema>("voicesrv", 4, {
+    // A newer version of the app (another tab, the service worker) wants to upgrade: let it,
+    // and reopen on next use, rather than block it (a blocked worker would show no notification).
+    blocking(_current, _next, event) {
+      (event.target as IDBDatabase).close();
+      db = null;
+    },
     upgrade(d, oldVersion) {
       if (oldVersion < 1) {
         d.createObjectStore("settings");

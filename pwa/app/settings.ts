@@ -13,6 +13,8 @@ export interface Settings {
   theme: Theme;
   /** "Not now" on the offer to ring this phone when the app is closed (issue #9). */
   ringOfferDismissed: boolean;
+  /** Ringing while closed was turned on here: a dropped subscription is made again. */
+  ringWhenClosed: boolean;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -22,6 +24,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   vibration: true,
   theme: "system",
   ringOfferDismissed: false,
+  ringWhenClosed: false,
 });
 
 type Listener = (s: Settings) => void;

@@ -98,6 +98,15 @@ function notifications(sw: Worker): Promise<Shown[]> {
   });
 }
 
+/** A click event for the newest notification, as the browser would dispatch for a tap. */
+async function tapNotification(sw: Worker, action: string): Promise<void> {
+  await sw.evaluate(async (a) => {
+    const scope = self as unknown as ServiceWorkerGlobalScope & { NotificationEvent: typeof NotificationEvent };
+    const [n] = await scope.registration.getNotifications();
+    scope.dispatchEvent(new scope.NotificationEvent("notificationclick", { notification: n!, action: a }));
+  }, action);
+}
+
 async function workerReady(page: Page): Promise<void> {
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 15_000 });
 }
@@ -131,7 +140,7 @@ describe("ringing a closed app", () => {
     await channel.deliver({ ...ring, kind: "missed" });
     await expect.poll(() => notifications(sw), { timeout: 10_000 }).toEqual([expect.objectContaining({ title: "Missed call from Uncle Bo", tag: `call-${callId}` })]);
     // Every push shows something (iOS ends silent subscriptions): a stale ring and garbage too.
-    await channel.deliver({ ...ring, callId: "2".repeat(32), exp: Date.now() - 1000 });
+    await channel.deliver({ ...ring, callId: "2".repeat(32), exp: Date.now() - 60_000 });
     await channel.deliver({ hello: "world" });
     await expect.poll(async () => (await notifications(sw)).map((n) => n.title).sort(), { timeout: 10_000 }).toEqual(["Missed call from Uncle Bo", "Missed call from Uncle Bo", "voicesrv"]);
     await sw.evaluate(async () => {
@@ -164,8 +173,10 @@ describe("ringing a closed app", () => {
     await expect.poll(async () => (await notifications(sw)).map((n) => n.title), { timeout: 10_000 }).toEqual(["Incoming call from Sam"]);
     await channel.cdp.detach();
 
-    // "Answer": the address the click handler opens.
-    await gran.page.goto(`${server.url}${notificationTarget(payload, true)}`);
+    // "Answer" tapped: the click handler records the intent and opens the app's address. A test
+    // cannot tap, and a dispatched click may not open windows, so the test opens that address.
+    await tapNotification(sw, "answer");
+    await gran.page.goto(`${server.url}${notificationTarget(payload)}`);
     await expect.poll(() => hook<string>(gran.page, "state"), { timeout: 15_000 }).toBe("in-call");
     expect(new URL(gran.page.url()).search).toBe("");
     await expect.poll(() => hook<boolean>(sam.page, "encrypted"), { timeout: 15_000 }).toBe(true);
@@ -198,11 +209,7 @@ describe("ringing a closed app", () => {
     await channel.deliver(push.payload);
     await expect.poll(async () => (await notifications(sw)).map((n) => n.title), { timeout: 10_000 }).toEqual(["Incoming call from Sam"]);
     await channel.cdp.detach();
-    await sw.evaluate(async () => {
-      const scope = self as unknown as ServiceWorkerGlobalScope & { NotificationEvent: typeof NotificationEvent };
-      const [n] = await scope.registration.getNotifications();
-      scope.dispatchEvent(new scope.NotificationEvent("notificationclick", { notification: n!, action: "decline" }));
-    });
+    await tapNotification(sw, "decline");
     await callStateLine(sam.page).getByText("Declined").waitFor({ timeout: 10_000 });
   });
 
@@ -249,16 +256,30 @@ describe("ringing a closed app", () => {
     await channel.deliver(push.payload);
     await expect.poll(async () => (await notifications(sw)).map((n) => n.title), { timeout: 10_000 }).toEqual(["Incoming call from Sam"]);
     await channel.cdp.detach();
-    await sw.evaluate(async () => {
-      const scope = self as unknown as ServiceWorkerGlobalScope & { NotificationEvent: typeof NotificationEvent };
-      const [n] = await scope.registration.getNotifications();
-      scope.dispatchEvent(new scope.NotificationEvent("notificationclick", { notification: n!, action: "answer" }));
-    });
+    await tapNotification(sw, "answer");
     expect(await notifications(sw)).toEqual([]);
     // Back from the cache: the app reconnects, the waiting call arrives, and the tab answers it.
     await gran.page.evaluate(() => dispatchEvent(new PageTransitionEvent("pageshow", { persisted: true })));
     await expect.poll(() => hook<string>(gran.page, "state"), { timeout: 15_000 }).toBe("in-call");
     await expect.poll(() => hook<boolean>(sam.page, "encrypted"), { timeout: 15_000 }).toBe(true);
     await sam.page.getByRole("button", { name: "Hang up call with Grandma" }).click();
+  });
+
+  test("a link carrying a call ID does not answer anything: the call only rings", async () => {
+    await gran.page.goto("about:blank");
+    await sam.page.locator(`vs-group [data-member="${granId}"]`).getByText(/last seen/).waitFor({ timeout: 10_000 });
+    const before = ps.received(sub).length;
+    await sam.page.getByRole("button", { name: "Call Grandma" }).click();
+    await callStateLine(sam.page).getByText("Ringing Grandma's phone…").waitFor({ timeout: 10_000 });
+    const push = await ps.waitForPush(sub, { after: before, timeoutMs: 10_000 });
+    const id = (push.payload as PushPayload).callId;
+    // What someone in the group who knows the call ID could send as a link.
+    await gran.page.goto(`${server.url}/oak?call=${id}&answer=1`);
+    await expect.poll(() => hook<string>(gran.page, "state"), { timeout: 15_000 }).toBe("incoming");
+    await Bun.sleep(1500);
+    expect(await hook<string>(gran.page, "state")).toBe("incoming");
+    expect(new URL(gran.page.url()).search).toBe("");
+    await gran.page.getByRole("button", { name: "Decline call from Sam" }).click();
+    await callStateLine(sam.page).getByText("Declined").waitFor({ timeout: 10_000 });
   });
 });

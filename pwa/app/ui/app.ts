@@ -5,6 +5,7 @@ import { AnswerFromNotification } from "../answer-from-notification.ts";
 import { CallController, type CallView } from "../call-controller.ts";
 import { ClosedAppRinging } from "../closed-app-ringing.ts";
 import { dismissMissedCall, missedCalls, type MissedCall } from "../missed-calls.ts";
+import { dropSubscriptionForNewIdentity } from "../push-ringing.ts";
 import { Connection } from "../connection.ts";
 import { groupKeys } from "../../../protocol/identity-v2.ts";
 import { deviceContacts } from "../contacts.ts";
@@ -307,7 +308,7 @@ export class VsApp extends LitElement {
   private async resetIdentity(): Promise<void> {
     this.calls?.hangup();
     // This phone's pushes belong to the old member; the new one re-subscribes on its welcome.
-    this.conn?.send({ t: "push-unsubscribe" });
+    await dropSubscriptionForNewIdentity(this.conn).catch(() => {});
     await DeviceIdentity.reset();
     location.reload();
   }
