@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { buildAudioWorklets } from "./audio/worklets/entries.ts";
+import { buildOpusWasm } from "./audio/opus-wasm-build.ts";
 import { renderIconPngs } from "./icons/render.ts";
 import { sasImageUrl, twemojiFileName } from "./app/sas-image.ts";
 import { SAS_TABLE } from "./e2ee/sas-table.ts";
@@ -92,6 +93,9 @@ export async function buildPwa(): Promise<string[]> {
 
   // The audio module owns the list of worklets and how they are bundled (/audio/<name>.js).
   await buildAudioWorklets(out, { minify: true });
+  // The WebAssembly Opus fallback, loaded only where WebCodecs has no Opus, but precached like
+  // every other file: it is code, and the build hash must cover what can run (and offline).
+  await buildOpusWasm(out);
 
   await mkdir(join(out, "icons"), { recursive: true });
   for (const [name, png] of Object.entries(renderIconPngs())) await writeFile(join(out, "icons", name), png);

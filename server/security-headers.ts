@@ -1,5 +1,8 @@
 // Headers on every HTTP response. The CSP is strict because the app holds call keys: no
 // inline script, no eval, nothing from another origin (UX.md: everything is in the binary).
+// 'wasm-unsafe-eval' lets the page compile WebAssembly — the Opus fallback for browsers without
+// WebCodecs Opus (pwa/audio/opus-wasm-codec.ts), itself a precached same-origin file — and allows
+// nothing else: eval() and new Function() stay blocked (test/browser/opus-wasm-call.test.ts).
 import { validHost } from "./host-header.ts";
 
 export function securityHeaders(host: string | null, secure: boolean): Record<string, string> {
@@ -11,7 +14,7 @@ export function securityHeaders(host: string | null, secure: boolean): Record<st
     "Strict-Transport-Security": "max-age=31536000",
     "Content-Security-Policy": [
       "default-src 'self'",
-      "script-src 'self'",
+      "script-src 'self' 'wasm-unsafe-eval'",
       "style-src 'self'",
       "img-src 'self' data: blob:",
       "media-src 'self' blob:",

@@ -12,13 +12,12 @@
 // the tap. prepareCallAudio() therefore does everything that needs the gesture at the tap and
 // hands the unlocked context to startCallAudio later.
 import { FRAME_SAMPLES, type CodecName, type FrameDecoder, type FrameEncoder } from "./codec.ts";
+import { codecPair, type CodecPair } from "./codec-select.ts";
 import { DecodeOrder } from "./decode-order.ts";
 import type { JitterBufferStats, RecentStats } from "./jitter-buffer.ts";
 import { rmsToMeter } from "./meter.ts";
 import { openMic } from "./mic.ts";
-import { OpusDecoder, OpusEncoder } from "./opus-codec.ts";
 import { configureAudioSession, OutputRoute, type OutputMode } from "./output-route.ts";
-import { PcmuDecoder, PcmuEncoder } from "./pcmu-codec.ts";
 import { callQuality, type Quality } from "./quality.ts";
 
 export type { CodecName } from "./codec.ts";
@@ -76,6 +75,9 @@ const STALE_CAPTURE_MS = 300;
  *  side's receive path; `sendKbps` is what this side sends (payload only). */
 export interface CallDetails {
   codec: CodecName;
+  /** "" where the codec runs the usual way; "WebAssembly" (or "WebAssembly encoder/decoder")
+   *  where Opus runs on the WASM fallback (codec-select.ts). */
+  codecPath: string;
   sendKbps: number;
   jitterMs: number;
   /** What the jitter buffer aims for, and what it measured it actually added. */
@@ -115,7 +117,7 @@ export interface CallAudio {
   micLevel(): number;
   stats(): CallAudioStats;
   /** Whole-call totals from the jitter buffer, the recent window, the codec and the AudioContext's rate. */
-  detailedStats(): JitterBufferStats & { recent: RecentStats; codec: CodecName; sampleRate: number; sentFrames: number; sentBytes: number; staleDropped: number };
+  detailedStats(): JitterBufferStats & { recent: RecentStats; codec: CodecName; codecPath: string; sampleRate: number; sentFrames: number; sentBytes: number; staleDropped: number };
   details(): CallDetails;
   stop(): Promise<void>;
 }
@@ -196,7 +198,11 @@ export async function startCallAudio(opts: CallAudioOptions): Promise<CallAudio>
       await loadWorklets(ctx, workletBase);
       source = ctx.createMediaStreamSource(stream);
     }
-    return wire(ctx, source, stream, ownStream, opts);
+    // Loads the WebAssembly Opus module here if this browser needs it (already cached by then:
+    // supportedCodecs() loaded it to offer "opus").
+    const codecs = await codecPair(opts.codec);
+    if (ctx.state === "closed") throw new Error("the prepared AudioContext was closed");
+    return wire(ctx, source, stream, ownStream, opts, codecs);
   } catch (e) {
     if (ownStream) stream?.getTracks().forEach((t) => t.stop());
     await ctx.close().catch(() => {});
@@ -210,6 +216,7 @@ function wire(
   stream: MediaStream,
   ownStream: boolean,
   opts: CallAudioOptions,
+  codecs: CodecPair,
 ): CallAudio {
   let muted = false;
   let sending = opts.sending ?? true;
@@ -245,8 +252,8 @@ function wire(
     fates.push(false);
     skipDropped();
   };
-  const encoder: FrameEncoder = opts.codec === "opus" ? new OpusEncoder(send) : new PcmuEncoder(send);
-  const decoder: FrameDecoder = opts.codec === "opus" ? new OpusDecoder() : new PcmuDecoder();
+  const encoder: FrameEncoder = codecs.encoder(send);
+  const decoder: FrameDecoder = codecs.decoder();
   let staleDropped = 0;
   // Filled by the playback worklet every 100 ms.
   let jitterStats: JitterBufferStats = {
@@ -363,7 +370,7 @@ function wire(
       };
     },
     detailedStats() {
-      return { ...jitterStats, recent, codec: opts.codec, sampleRate: ctx.sampleRate, sentFrames, sentBytes, staleDropped };
+      return { ...jitterStats, recent, codec: opts.codec, codecPath: codecs.label, sampleRate: ctx.sampleRate, sentFrames, sentBytes, staleDropped };
     },
     details() {
       const now = performance.now();
@@ -375,6 +382,7 @@ function wire(
       }
       return {
         codec: opts.codec,
+        codecPath: codecs.label,
         sendKbps: rate.kbps,
         jitterMs: recent.jitterMs,
         targetDelayMs: jitterStats.targetDelayMs,

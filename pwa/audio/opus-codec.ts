@@ -1,4 +1,5 @@
-// Opus through WebCodecs (Chrome/Edge 94+, Safari 26+, Firefox 130+ on desktop). The encoder runs
+// Opus through WebCodecs (Chrome/Edge 94+, Safari 26+, Firefox 130+ on desktop; elsewhere the same
+// codec runs as WebAssembly, opus-wasm-codec.ts, chosen by codec-select.ts). The encoder runs
 // asynchronously: payloads come out of the output callback in order, one per frame (DTX is off:
 // silence is sent like speech, IDENTITY.md §7). The decoder is wrapped so each decode() resolves, in order, with one frame.
 //
@@ -23,15 +24,25 @@ export const OPUS_DECODER_CONFIG = { codec: "opus", sampleRate: SAMPLE_RATE, num
 /** Frames waiting in the encoder beyond this are dropped: late audio is worse than a gap. */
 const MAX_ENCODE_QUEUE = 10;
 
-export async function opusSupported(): Promise<boolean> {
-  const g = globalThis as { AudioEncoder?: typeof AudioEncoder; AudioDecoder?: typeof AudioDecoder };
-  if (!g.AudioEncoder || !g.AudioDecoder || typeof AudioData === "undefined") return false;
+type WebCodecsGlobals = { AudioEncoder?: typeof AudioEncoder; AudioDecoder?: typeof AudioDecoder };
+
+/** WebCodecs can encode Opus with exactly OPUS_ENCODER_CONFIG. */
+export async function webCodecsOpusEncoder(): Promise<boolean> {
+  const g = globalThis as WebCodecsGlobals;
+  if (!g.AudioEncoder || typeof AudioData === "undefined") return false;
   try {
-    const [enc, dec] = await Promise.all([
-      g.AudioEncoder.isConfigSupported(OPUS_ENCODER_CONFIG as AudioEncoderConfig),
-      g.AudioDecoder.isConfigSupported(OPUS_DECODER_CONFIG),
-    ]);
-    return enc.supported === true && dec.supported === true;
+    return (await g.AudioEncoder.isConfigSupported(OPUS_ENCODER_CONFIG as AudioEncoderConfig)).supported === true;
+  } catch {
+    return false;
+  }
+}
+
+/** WebCodecs can decode Opus (mono, 48 kHz). */
+export async function webCodecsOpusDecoder(): Promise<boolean> {
+  const g = globalThis as WebCodecsGlobals;
+  if (!g.AudioDecoder || typeof EncodedAudioChunk === "undefined") return false;
+  try {
+    return (await g.AudioDecoder.isConfigSupported(OPUS_DECODER_CONFIG)).supported === true;
   } catch {
     return false;
   }

@@ -15,7 +15,7 @@ describe("codec negotiation", () => {
     expect(chooseCodec(["g729"], ["g729"])).toBe("pcmu16");
   });
 
-  test("without WebCodecs only the fallback is offered", async () => {
+  test("without WebCodecs and without the WebAssembly module (not served here) only the fallback is offered", async () => {
     expect(typeof (globalThis as { AudioEncoder?: unknown }).AudioEncoder).toBe("undefined");
     expect(await supportedCodecs()).toEqual(["pcmu16"]);
   });

@@ -45,7 +45,7 @@ export class VsCallDetails extends LitElement {
       ${this.open
         ? html`<dl id="call-details" data-testid="call-details">
             ${d
-              ? html`<dt>Codec</dt><dd data-detail="codec">${CODEC_NAMES[d.codec] ?? d.codec}</dd>
+              ? html`<dt>Codec</dt><dd data-detail="codec">${CODEC_NAMES[d.codec] ?? d.codec}${d.codecPath ? ` (${d.codecPath})` : ""}</dd>
                   <dt>Sending</dt><dd data-detail="bitrate">${d.sendKbps > 0 ? `${d.sendKbps.toFixed(1)} kbit/s` : "—"}</dd>
                   <dt>Round trip</dt><dd data-detail="rtt">${d.roundTripMs === null ? "—" : `${ms(d.roundTripMs)} to the server`}</dd>
                   <dt>Jitter buffer</dt><dd data-detail="buffer">${ms(d.playoutDelayMs)} (aiming for ${ms(d.targetDelayMs)})</dd>
