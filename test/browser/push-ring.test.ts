@@ -79,10 +79,14 @@ async function serviceWorker(context: BrowserContext): Promise<Worker> {
 async function pushChannel(page: Page): Promise<{ deliver(p: unknown): Promise<void>; cdp: CDPSession }> {
   const cdp = await page.context().newCDPSession(page);
   const regs: { registrationId: string; scopeURL: string; isDeleted: boolean }[] = [];
+  const versions: { registrationId: string; status: string }[] = [];
   cdp.on("ServiceWorker.workerRegistrationUpdated", (e) => regs.push(...e.registrations));
+  cdp.on("ServiceWorker.workerVersionUpdated", (e) => versions.push(...e.versions));
   await cdp.send("ServiceWorker.enable");
-  await expect.poll(() => regs.some((r) => !r.isDeleted && r.scopeURL.startsWith(server.url)), { timeout: 10_000 }).toBe(true);
+  await expect.poll(() => regs.some((r) => !r.isDeleted && r.scopeURL.startsWith(server.url)), { timeout: 20_000 }).toBe(true);
   const reg = regs.find((r) => !r.isDeleted && r.scopeURL.startsWith(server.url))!;
+  // A push goes to the active worker: wait until the registration has one.
+  await expect.poll(() => versions.some((v) => v.registrationId === reg.registrationId && v.status === "activated"), { timeout: 20_000 }).toBe(true);
   return {
     cdp,
     deliver: async (p) => void (await cdp.send("ServiceWorker.deliverPushMessage", { origin: `${server.url}/`, registrationId: reg.registrationId, data: JSON.stringify(p) })),
@@ -134,15 +138,15 @@ describe("ringing a closed app", () => {
     const callId = "1".repeat(32);
     const ring: PushPayload = { v: 1, kind: "ring", callId, group: "oak", name: "Uncle Bo", from: "ABCDEF", exp: Date.now() + 40_000 };
     await channel.deliver(ring);
-    await expect.poll(() => notifications(sw), { timeout: 10_000 }).toEqual([
+    await expect.poll(() => notifications(sw), { timeout: 20_000 }).toEqual([
       expect.objectContaining({ title: "Incoming call from Uncle Bo", tag: `call-${callId}`, data: ring, actions: ["answer", "decline"] }),
     ]);
     await channel.deliver({ ...ring, kind: "missed" });
-    await expect.poll(() => notifications(sw), { timeout: 10_000 }).toEqual([expect.objectContaining({ title: "Missed call from Uncle Bo", tag: `call-${callId}` })]);
+    await expect.poll(() => notifications(sw), { timeout: 20_000 }).toEqual([expect.objectContaining({ title: "Missed call from Uncle Bo", tag: `call-${callId}` })]);
     // Every push shows something (iOS ends silent subscriptions): a stale ring and garbage too.
     await channel.deliver({ ...ring, callId: "2".repeat(32), exp: Date.now() - 60_000 });
     await channel.deliver({ hello: "world" });
-    await expect.poll(async () => (await notifications(sw)).map((n) => n.title).sort(), { timeout: 10_000 }).toEqual(["Missed call from Uncle Bo", "Missed call from Uncle Bo", "voicesrv"]);
+    await expect.poll(async () => (await notifications(sw)).map((n) => n.title).sort(), { timeout: 20_000 }).toEqual(["Missed call from Uncle Bo", "Missed call from Uncle Bo", "voicesrv"]);
     await sw.evaluate(async () => {
       for (const n of await (self as unknown as ServiceWorkerGlobalScope).registration.getNotifications()) n.close();
     });
@@ -170,7 +174,7 @@ describe("ringing a closed app", () => {
     const sw = await serviceWorker(gran.page.context());
     const channel = await pushChannel(gran.page);
     await channel.deliver(push.payload);
-    await expect.poll(async () => (await notifications(sw)).map((n) => n.title), { timeout: 10_000 }).toEqual(["Incoming call from Sam"]);
+    await expect.poll(async () => (await notifications(sw)).map((n) => n.title), { timeout: 20_000 }).toEqual(["Incoming call from Sam"]);
     await channel.cdp.detach();
 
     // "Answer" tapped: the click handler records the intent and opens the app's address. A test
@@ -207,7 +211,7 @@ describe("ringing a closed app", () => {
     const sw = await serviceWorker(gran.page.context());
     const channel = await pushChannel(gran.page);
     await channel.deliver(push.payload);
-    await expect.poll(async () => (await notifications(sw)).map((n) => n.title), { timeout: 10_000 }).toEqual(["Incoming call from Sam"]);
+    await expect.poll(async () => (await notifications(sw)).map((n) => n.title), { timeout: 20_000 }).toEqual(["Incoming call from Sam"]);
     await channel.cdp.detach();
     await tapNotification(sw, "decline");
     await callStateLine(sam.page).getByText("Declined").waitFor({ timeout: 10_000 });
@@ -225,7 +229,7 @@ describe("ringing a closed app", () => {
     const sw = await serviceWorker(gran.page.context());
     const channel = await pushChannel(gran.page);
     await channel.deliver(missed.payload);
-    await expect.poll(async () => (await notifications(sw)).map((n) => n.title), { timeout: 10_000 }).toEqual(["Missed call from Sam"]);
+    await expect.poll(async () => (await notifications(sw)).map((n) => n.title), { timeout: 20_000 }).toEqual(["Missed call from Sam"]);
     await channel.cdp.detach();
 
     await gran.page.goto(`${server.url}/oak`);
@@ -254,7 +258,7 @@ describe("ringing a closed app", () => {
     const sw = await serviceWorker(gran.page.context());
     const channel = await pushChannel(gran.page);
     await channel.deliver(push.payload);
-    await expect.poll(async () => (await notifications(sw)).map((n) => n.title), { timeout: 10_000 }).toEqual(["Incoming call from Sam"]);
+    await expect.poll(async () => (await notifications(sw)).map((n) => n.title), { timeout: 20_000 }).toEqual(["Incoming call from Sam"]);
     await channel.cdp.detach();
     await tapNotification(sw, "answer");
     expect(await notifications(sw)).toEqual([]);
