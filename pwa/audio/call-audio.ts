@@ -313,7 +313,11 @@ function wire(
       })
       .catch(() => {});
   };
-  const order = new DecodeOrder<Uint8Array>(decodeNow);
+  // A frame held behind a gap is announced to the jitter buffer at once; the buffer says when it
+  // has given the gap up (it conceals the missing slot on schedule), and the held frames go on.
+  const order = new DecodeOrder<Uint8Array>(decodeNow, 60, (seq) => {
+    if (!stopped) playback.port.postMessage({ type: "arrived", seq });
+  });
   let expiry: ReturnType<typeof setTimeout> | null = null;
   const expire = () => {
     expiry = null;
@@ -324,8 +328,9 @@ function wire(
     order.push(seq, payload, performance.now());
     if (!expiry) expire();
   };
-  playback.port.onmessage = (e: MessageEvent<{ type: string; pcm?: Float32Array; at?: number; jitter?: JitterBufferStats; recent?: RecentStats }>) => {
-    if (e.data.type === "stats" && e.data.jitter && e.data.recent) {
+  playback.port.onmessage = (e: MessageEvent<{ type: string; pcm?: Float32Array; at?: number; seq?: number; jitter?: JitterBufferStats; recent?: RecentStats }>) => {
+    if (e.data.type === "missed" && typeof e.data.seq === "number") order.giveUpThrough(e.data.seq);
+    else if (e.data.type === "stats" && e.data.jitter && e.data.recent) {
       jitterStats = e.data.jitter;
       recent = e.data.recent;
     } else if (e.data.type === "played" && e.data.pcm?.length === FRAME_SAMPLES) opts.onDecodedPcm?.(e.data.pcm, e.data.at ?? Date.now());

@@ -91,7 +91,8 @@ export interface JitterBufferStats {
 }
 
 interface Slot<T> {
-  payload: T;
+  /** Undefined while the frame is announced but its payload is still on the way (see announce()). */
+  payload: T | undefined;
   arrivalMs: number;
   excessMs: number;
 }
@@ -152,6 +153,9 @@ export class JitterBuffer<T = Uint8Array> {
   // Which recent seqs were really played, to tell duplicates of played frames from late ones.
   private readonly playedSeqs = new Set<number>();
   private readonly playedOrder: number[] = [];
+  /** Announced frames whose slot passed before their payload came (its push() is then ignored). */
+  private readonly passedPending = new Set<number>();
+  private missed: number | null = null;
   private readonly window: RecentWindow;
 
   private playoutDelay: number | null = null;
@@ -163,7 +167,34 @@ export class JitterBuffer<T = Uint8Array> {
     this.window = new RecentWindow({ windowMs: this.o.recentWindowMs });
   }
 
+  /**
+   * A frame has arrived, but its payload follows later through push(): the receiving side holds
+   * it back to decode in sequence order, behind a gap. Announced, it is measured at its real
+   * arrival (not when the gap is given up), and the buffer knows that the frames before it are
+   * missing — to be concealed on schedule, which is what gives the gap up (missedThrough()) —
+   * rather than merely late, which would stretch the playout and then wait for them.
+   */
+  announce(seq: number, arrivalMs: number): void {
+    this.arrive(seq, undefined, arrivalMs);
+  }
+
   push(seq: number, payload: T, arrivalMs: number): void {
+    const pending = this.slots.get(seq);
+    if (pending && pending.payload === undefined) {
+      pending.payload = payload;
+      return;
+    }
+    // Announced, but its slot passed before the payload came: counted (late) then.
+    if (this.passedPending.delete(seq)) return;
+    this.arrive(seq, payload, arrivalMs);
+  }
+
+  /** The highest seq whose slot passed without its payload (concealed, skipped, given up), or null. */
+  missedThrough(): number | null {
+    return this.missed;
+  }
+
+  private arrive(seq: number, payload: T | undefined, arrivalMs: number): void {
     this.counters.received++;
     if (this.nextSeq !== null && Math.abs(seq - this.nextSeq) > this.o.resyncFrames) this.resync();
     if (this.slots.has(seq) || this.playedSeqs.has(seq)) {
@@ -176,6 +207,7 @@ export class JitterBuffer<T = Uint8Array> {
     if (late) {
       this.counters.late++;
       this.window.late(arrivalMs);
+      if (payload === undefined) this.rememberPassedPending(seq);
       return;
     }
     this.slots.set(seq, { payload, arrivalMs, excessMs });
@@ -185,9 +217,14 @@ export class JitterBuffer<T = Uint8Array> {
     const limit = Math.ceil((this.o.maxDelayMs * 4) / this.o.frameMs);
     while (this.slots.size > limit) {
       const oldest = this.lowestBuffered()!;
+      const dropped = this.slots.get(oldest)!;
       this.slots.delete(oldest);
       this.counters.skipped++;
-      if (this.nextSeq !== null && oldest >= this.nextSeq) this.nextSeq = oldest + 1;
+      if (dropped.payload === undefined) this.rememberPassedPending(oldest);
+      if (this.nextSeq !== null && oldest >= this.nextSeq) {
+        this.nextSeq = oldest + 1;
+        this.noteMissed(oldest);
+      }
     }
   }
 
@@ -202,7 +239,10 @@ export class JitterBuffer<T = Uint8Array> {
       const wait = Math.max(0, this.target - slot.excessMs);
       if (nowMs + this.o.frameMs / 2 < slot.arrivalMs + wait) return { kind: "silence" };
       // Anything before the first buffered frame was due during the silence we already played.
-      if (this.nextSeq !== null) for (let s = this.nextSeq; s < first; s++) this.recordSlot(nowMs, true);
+      if (this.nextSeq !== null && first > this.nextSeq) {
+        for (let s = this.nextSeq; s < first; s++) this.recordSlot(nowMs, true);
+        this.noteMissed(first - 1);
+      }
       this.nextSeq = first;
       this.playing = true;
     }
@@ -236,7 +276,7 @@ export class JitterBuffer<T = Uint8Array> {
 
     const seq = this.nextSeq;
     const slot = this.slots.get(seq);
-    if (slot) {
+    if (slot && slot.payload !== undefined) {
       this.countExpansion(nowMs);
       this.slots.delete(seq);
       this.nextSeq = seq + 1;
@@ -247,12 +287,26 @@ export class JitterBuffer<T = Uint8Array> {
       this.recordSlot(nowMs, false);
       return skipped ? { kind: "frame", seq, payload: slot.payload, skipped } : { kind: "frame", seq, payload: slot.payload };
     }
-    if (this.slots.size > 0) {
+    if (slot) {
+      // Arrived, payload still on its way (being decoded, or released just now from behind a gap
+      // we gave up): it is milliseconds off, so stretch as for a spike; past that it is late.
+      if (this.expanded < EXPAND_TICKS) {
+        this.expanded++;
+        return { kind: "conceal", seq };
+      }
+      this.slots.delete(seq);
+      this.rememberPassedPending(seq);
+      this.counters.late++;
+      this.window.late(nowMs);
+    }
+    if (slot || this.slots.size > 0) {
+      // Missing, with later frames here or announced: lost (or too late). Conceal it on schedule.
       this.countExpansion(nowMs);
       this.nextSeq = seq + 1;
       this.counters.concealed++;
       this.window.concealed(nowMs);
       this.recordSlot(nowMs, true);
+      this.noteMissed(seq);
       return { kind: "conceal", seq };
     }
     // Empty mid-talkspurt: a delay spike, or the end of a talkspurt (DTX, mute). Keep nextSeq — if
@@ -371,10 +425,30 @@ export class JitterBuffer<T = Uint8Array> {
   /** Drops the frame at the playout point (to cut delay); returns 1. */
   private skipHead(): number {
     const seq = this.nextSeq!;
-    if (this.slots.delete(seq)) this.counters.skipped++;
-    else this.recordSlot(this.lastUpdateMs ?? 0, true);
+    const slot = this.slots.get(seq);
+    if (slot) {
+      this.slots.delete(seq);
+      this.counters.skipped++;
+      if (slot.payload === undefined) {
+        this.rememberPassedPending(seq);
+        this.noteMissed(seq);
+      }
+    } else {
+      this.recordSlot(this.lastUpdateMs ?? 0, true);
+      this.noteMissed(seq);
+    }
     this.nextSeq = seq + 1;
     return 1;
+  }
+
+  private noteMissed(seq: number): void {
+    if (this.missed === null || seq > this.missed) this.missed = seq;
+  }
+
+  private rememberPassedPending(seq: number): void {
+    this.passedPending.add(seq);
+    // Bounded: a payload that has not come within this many frames never will.
+    if (this.passedPending.size > 64) this.passedPending.delete(this.passedPending.values().next().value!);
   }
 
   private clamp(ms: number): number {
@@ -418,5 +492,7 @@ export class JitterBuffer<T = Uint8Array> {
     this.firstArrivalMs = null;
     this.playedSeqs.clear();
     this.playedOrder.length = 0;
+    this.passedPending.clear();
+    this.missed = null;
   }
 }

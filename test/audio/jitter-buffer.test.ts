@@ -286,6 +286,72 @@ describe("JitterBuffer", () => {
     expect(played(ticks).length).toBeGreaterThanOrEqual(290);
   });
 
+  test("announced frames: the missing frame before them is concealed on schedule and reported missed; their payload plays in its slot", () => {
+    // A buffer 60 ms deep; frame 100 never comes, 101 and 102 arrive on time but are announced
+    // only, their payload held back (decode order, waiting for 100).
+    const jb = new JitterBuffer<number>({ minDelayMs: 60, initialDelayMs: 60 });
+    const results: { at: number; r: PopResult<number> }[] = [];
+    for (let now = 7, seq = 0; now < 200 * 20; now += 20) {
+      for (; seq * 20 + 30 <= now; seq++) {
+        const at = seq * 20 + 30;
+        if (seq === 100) continue;
+        if (seq === 101 || seq === 102) jb.announce(seq, at);
+        else jb.push(seq, seq, at);
+      }
+      const r = jb.pop(now);
+      results.push({ at: now, r });
+      if (r.kind === "conceal" && r.seq === 100) {
+        // The gap is given up at once (not after a stretch), and the decoding side hears of it.
+        expect(jb.missedThrough()).toBe(100);
+        jb.push(101, 101, now + 4);
+        jb.push(102, 102, now + 4);
+      }
+    }
+    const around = results.filter((x) => x.r.kind !== "silence" && "seq" in x.r && x.r.seq >= 98 && x.r.seq <= 104).map((x) => `${x.r.kind}${(x.r as { seq: number }).seq}`);
+    expect(around).toEqual(["frame98", "frame99", "conceal100", "frame101", "frame102", "frame103", "frame104"]);
+    const s = jb.stats();
+    expect(s.concealed).toBe(1);
+    expect(s.underruns).toBe(0);
+    expect(s.skipped).toBe(0);
+    expect(s.received).toBe(197); // 0–197 but 100; pushing an announced payload is not another arrival
+  });
+
+  test("an announced frame whose payload is not there by its slot: stretched for, then late once; the payload that follows is ignored", () => {
+    const jb = new JitterBuffer<number>();
+    const kindsSeen: string[] = [];
+    for (let now = 7, seq = 0; now < 100 * 20; now += 20) {
+      for (; seq * 20 + 30 <= now; seq++) {
+        if (seq === 50) jb.announce(seq, seq * 20 + 30);
+        else jb.push(seq, seq, seq * 20 + 30);
+      }
+      const r = jb.pop(now);
+      if ("seq" in r && r.seq >= 49 && r.seq <= 52) kindsSeen.push(`${r.kind}${r.seq}`);
+    }
+    // Two stretch ticks while its payload is "being decoded", then the slot goes: concealed, late.
+    expect(kindsSeen).toEqual(["frame49", "conceal50", "conceal50", "conceal50", "frame51", "frame52"]);
+    jb.push(50, 50, 100 * 20);
+    const s = jb.stats();
+    expect(s.late).toBe(1);
+    expect(s.duplicate).toBe(0);
+    expect(s.received).toBe(98); // 0–97 arrived by the last tick; 50's payload is not a second arrival
+    expect(jb.missedThrough()).toBe(50);
+  });
+
+  test("a frame announced after its slot passed is late once, and so is not counted again with its payload", () => {
+    const jb = new JitterBuffer<number>();
+    for (let now = 7, seq = 0; now < 100 * 20; now += 20) {
+      for (; seq * 20 + 30 <= now; seq++) if (seq !== 50) jb.push(seq, seq, seq * 20 + 30);
+      jb.pop(now);
+      if (now > 60 * 20 && now <= 61 * 20) {
+        jb.announce(50, now);
+        jb.push(50, 50, now + 3);
+      }
+    }
+    const s = jb.stats();
+    expect(s.late).toBe(1);
+    expect(s.duplicate).toBe(0);
+  });
+
   test("stats: whole-call loss stays, the recent window recovers", () => {
     const { jb, stats } = run(stream(1000, (s) => (s % 20 === 10 && s < 400 ? null : 30)), 1000 * 20 + 200);
     // 20 of ~1000 slots over the call; the lossy part ended 12 s before the end.

@@ -7,9 +7,12 @@
 // decoded frames between buffer and speaker that every call pays for (it used to be 2 frames,
 // 40 ms, on top of the target). Sender/receiver clock drift shows up as lateness the buffer trims.
 //
-// Messages in:  {type:"frame", seq, pcm} | {type:"gain", value} | {type:"tap", on} | {type:"stats"}
+// Messages in:  {type:"frame", seq, pcm} | {type:"arrived", seq} (a frame held back to be decoded
+//               in order; its pcm follows) | {type:"gain", value} | {type:"tap", on} | {type:"stats"}
 // Messages out: {type:"played", pcm, underrun, at} (only while the tap is on; `at` = Date.now()
 //               when the frame's first sample leaves this node) |
+//               {type:"missed", seq} when the playout passed slots up to seq without their frame
+//               (the decoding side stops holding frames back for them) |
 //               {type:"stats", jitter, recent, underruns} every 100 ms and in answer to {type:"stats"}
 import { FRAME_SAMPLES, SAMPLE_RATE } from "../codec.ts";
 import { Concealer } from "../concealer.ts";
@@ -33,6 +36,7 @@ class PlaybackProcessor extends scope.AudioWorkletProcessor {
   private tap = false;
   private underruns = 0;
   private frames = 0;
+  private missedReported: number | null = null;
 
   constructor(options: { processorOptions?: Record<string, unknown> }) {
     super(options);
@@ -50,6 +54,9 @@ class PlaybackProcessor extends scope.AudioWorkletProcessor {
     switch (msg.type) {
       case "frame":
         if (msg.pcm instanceof Float32Array && typeof msg.seq === "number") this.jitter.push(msg.seq, msg.pcm, scope.currentTime * 1000);
+        break;
+      case "arrived":
+        if (typeof msg.seq === "number") this.jitter.announce(msg.seq, scope.currentTime * 1000);
         break;
       case "gain":
         this.targetGain = Math.max(0, Number(msg.value) || 0);
@@ -87,6 +94,11 @@ class PlaybackProcessor extends scope.AudioWorkletProcessor {
 
   private renderNextFrame(): void {
     const item = this.jitter.pop(this.playoutNowMs());
+    const missed = this.jitter.missedThrough();
+    if (missed !== this.missedReported) {
+      this.missedReported = missed;
+      if (missed !== null) this.port.postMessage({ type: "missed", seq: missed });
+    }
     let frame: Float32Array;
     if (item.kind === "frame") frame = this.concealer.good(item.payload, (item.skipped ?? 0) > 0);
     else if (item.kind === "conceal") frame = this.concealer.lost();
