@@ -15,7 +15,7 @@ interface Tick {
 }
 
 /** Plays `arrivals` into a buffer popped every 20 ms (offset by `phase`) until `untilMs`. */
-function run(arrivals: Arrival[], untilMs: number, options?: JitterBufferOptions, phase = 7) {
+function run(arrivals: Arrival[], untilMs: number, options?: JitterBufferOptions, phase = 7, quiet: (seq: number) => boolean = () => false) {
   const jb = new JitterBuffer(options);
   const queue = [...arrivals].sort((a, b) => a.at - b.at);
   const ticks: Tick[] = [];
@@ -23,7 +23,7 @@ function run(arrivals: Arrival[], untilMs: number, options?: JitterBufferOptions
   for (let now = phase; now <= untilMs; now += 20) {
     while (i < queue.length && queue[i]!.at <= now) {
       const a = queue[i++]!;
-      jb.push(a.seq, new Uint8Array([a.seq & 0xff]), a.at);
+      jb.push(a.seq, new Uint8Array([a.seq & 0xff]), a.at, quiet(a.seq));
     }
     const result = jb.pop(now);
     const s = jb.stats();
@@ -70,7 +70,7 @@ describe("JitterBuffer", () => {
     expect(stats.jitterMs).toBeGreaterThan(15);
     expect(stats.targetDelayMs).toBeGreaterThanOrEqual(80);
     expect(stats.targetDelayMs).toBeLessThanOrEqual(200);
-    // The first second is learnt from only up to 60 ms (call start-up), so it conceals more: 4 % over 30 s.
+    // The first second is learnt from only up to 20 ms (call start-up), so it conceals more: 4 % over 30 s.
     expect(stats.concealed + stats.late).toBeLessThan(1500 * 0.04);
     const seqs = played(ticks);
     expect(seqs.length).toBeGreaterThan(1500 * 0.95);
@@ -248,14 +248,14 @@ describe("JitterBuffer", () => {
     expect(stats.targetDelayMs).toBeLessThanOrEqual(100);
   });
 
-  test("call start: 1 s of start-up bunches raises the target at most to 60 ms + a frame; real jitter after it does", () => {
+  test("call start: 1 s of start-up bunches raises the target at most to 20 ms + a frame; real jitter after it does", () => {
     // Frames of the first second come in bunches of 5 (a busy sender starting up), then calm,
     // then from 4 s on 0–60 ms jitter.
     const rnd = prng(17);
     const arrivals = stream(400, (s) => (s < 50 ? 30 + (4 - (s % 5)) * 20 + 60 + (s % 10 === 0 ? 100 : 0) : s < 200 ? 30 : 30 + rnd() * 60));
     const { ticks } = run(arrivals, 400 * 20 + 300);
     // Unlimited, the bunches (80 ms late) would set 100 ms.
-    expect(Math.max(...ticks.filter((t) => t.at < 4000).map((t) => t.targetDelayMs))).toBeLessThanOrEqual(80);
+    expect(Math.max(...ticks.filter((t) => t.at < 4000).map((t) => t.targetDelayMs))).toBeLessThanOrEqual(40);
     expect(ticks[ticks.length - 1]!.targetDelayMs).toBeGreaterThanOrEqual(60);
   });
 
@@ -361,5 +361,87 @@ describe("JitterBuffer", () => {
     expect(stats.lossPercent).toBeCloseTo((100 * 20) / stats.slots, 5);
     expect(jb.recent().lossPercent).toBe(0);
     expect(jb.recent().concealed).toBe(0);
+  });
+
+  describe("adapting at pauses (quiet frames)", () => {
+    /** Speech-like: 0.8 s talking, 0.2 s pause (quiet frames), over and over. */
+    const pause = (seq: number) => seq % 50 >= 40;
+    const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * p)]!;
+    /** Which seqs were skipped to cut delay — to check that after the first pause only pauses were. */
+    const skippedSeqs = (ticks: Tick[]) =>
+      ticks.flatMap((t) => (t.result.kind === "frame" && t.result.skipped ? Array.from({ length: t.result.skipped }, (_, i) => (t.result as { seq: number }).seq - 1 - i) : []));
+
+    test("call start behind a slow encoder (300 ms, then 15 frames at double speed): target stays low, the delay is the calm one from the first pause", () => {
+      // The sender's first payload comes 300 ms after capture; the frames behind it catch up at 2×.
+      const arrivals = stream(500, (s) => Math.max(30, 300 - s * 10));
+      const { ticks, stats } = run(arrivals, 500 * 20 + 200, undefined, 7, pause);
+      // Each catching-up frame arrives less than a frame after the one before: it is held-up
+      // audio, not network delay, and only the head of the ramp (an outlier) could count.
+      expect(Math.max(...ticks.map((t) => t.targetDelayMs))).toBeLessThanOrEqual(40);
+      // From the first pause on (seq 40–49, played by ~1.3 s), the calm delay: 30 ms network +
+      // the one-frame target, quantised to the tick, ± the 3/4 frame left alone.
+      const lat = latencies(ticks);
+      const after = ticks.filter((t) => t.at > 1300 && t.result.kind === "frame").map((t) => t.at - (t.result as { seq: number }).seq * 20);
+      expect(Math.max(...after)).toBeLessThanOrEqual(30 + 20 + 20 + 15);
+      expect(Math.max(...lat)).toBeGreaterThan(200); // the first frames were late and stayed that way until the pause
+      // Before the first pause the old rules catch up (a backlog cut at once, compression); after
+      // it only pauses are dropped.
+      for (const s of skippedSeqs(ticks)) expect(pause(s) || s < 40).toBe(true);
+      expect(stats.concealed).toBe(0);
+    });
+
+    test("a stretch (one frame 60 ms late mid-speech) is taken back at the next pause, not kept for good", () => {
+      const arrivals = stream(500, (s) => (s === 105 ? 90 : 30));
+      const { ticks, stats } = run(arrivals, 500 * 20 + 200, undefined, 7, pause);
+      const lat = (from: number, to: number) => ticks.filter((t) => t.result.kind === "frame" && t.result.seq >= from && t.result.seq < to).map((t) => t.at - (t.result as { seq: number }).seq * 20);
+      const before = Math.max(...lat(50, 100));
+      expect(Math.max(...lat(106, 140))).toBeGreaterThan(before); // stretched while waiting for 105
+      expect(Math.max(...lat(150, 500))).toBeLessThanOrEqual(before); // back after the pause at 140–149
+      expect(stats.skipped).toBeGreaterThanOrEqual(1);
+      for (const s of skippedSeqs(ticks)) expect(pause(s)).toBe(true);
+    });
+
+    test("burst after a 1 s stall: back within 100 ms at once and to the old delay by the next pause; no speech frame dropped after the backlog", () => {
+      const arrivals = stream(1000, (s) => (s >= 300 && s < 350 ? 30 + (350 - s) * 20 : 30));
+      const { ticks, stats } = run(arrivals, 1000 * 20 + 300, undefined, 7, pause);
+      const latOf = (t: Tick) => t.at - (t.result as { seq: number }).seq * 20;
+      const before = Math.max(...ticks.filter((t) => t.at > 4000 && t.at < 6000 && t.result.kind === "frame").map(latOf));
+      const stallEnd = 350 * 20 + 30;
+      const after = ticks.filter((t) => t.at >= stallEnd && t.result.kind === "frame").map(latOf);
+      expect(Math.max(...after)).toBeLessThanOrEqual(before + 100);
+      // By the pause after the stall (seq 390–399) the delay is what it was.
+      const settled = ticks.filter((t) => t.result.kind === "frame" && (t.result as { seq: number }).seq >= 400).map(latOf);
+      expect(Math.max(...settled)).toBeLessThanOrEqual(before);
+      expect(Math.max(...ticks.map((t) => t.targetDelayMs))).toBeLessThanOrEqual(40);
+      expect(stats.stalls).toBe(1);
+    });
+
+    test("40 ms jitter: target one frame above it; the delay sits at the target (no lateness kept), little concealed", () => {
+      const rnd = prng(5);
+      const arrivals = stream(1500, () => 30 + rnd() * 40);
+      const quiet = run(arrivals, 1500 * 20 + 300, undefined, 7, pause);
+      const plain = run(arrivals, 1500 * 20 + 300);
+      expect(quiet.stats.targetDelayMs).toBeGreaterThanOrEqual(50);
+      expect(quiet.stats.targetDelayMs).toBeLessThanOrEqual(70);
+      expect(quiet.stats.concealed + quiet.stats.late).toBeLessThan(1500 * 0.03);
+      const lat = latencies(quiet.ticks).slice(250);
+      // Best arrival (30) + target (≤ 70) + the tick, and the median no later than without pauses.
+      expect(percentile(lat, 0.95)).toBeLessThanOrEqual(30 + 70 + 20);
+      expect(percentile(lat, 0.5)).toBeLessThanOrEqual(percentile(latencies(plain.ticks).slice(250), 0.5));
+      for (const s of skippedSeqs(quiet.ticks)) expect(pause(s) || s < 40).toBe(true);
+    });
+
+    test("reordering (30–90 ms independent delay): played in order, target covers it, delay ≈ best arrival + target", () => {
+      const rnd = prng(9);
+      const arrivals = stream(1000, () => 30 + rnd() * 60);
+      const { ticks, stats } = run(arrivals, 1000 * 20 + 300, undefined, 7, pause);
+      const seqs = played(ticks);
+      for (let i = 1; i < seqs.length; i++) expect(seqs[i]!).toBeGreaterThan(seqs[i - 1]!);
+      expect(seqs.length).toBeGreaterThan(1000 * 0.93);
+      expect(stats.targetDelayMs).toBeGreaterThanOrEqual(60);
+      expect(stats.targetDelayMs).toBeLessThanOrEqual(100);
+      const lat = latencies(ticks).slice(100);
+      expect(percentile(lat, 0.5)).toBeLessThanOrEqual(30 + stats.targetDelayMs + 20);
+    });
   });
 });

@@ -23,6 +23,15 @@ import { scope } from "./worklet-scope.ts";
 /** Per-sample smoothing of volume changes (~10 ms) so a slider never crackles. */
 const GAIN_SMOOTHING = 1 / 480;
 const STATS_EVERY_FRAMES = 5; // 100 ms: fresh enough for a test snapshot, cheap (two small objects)
+/** Below this RMS (−48 dBFS) a frame is a pause, where the jitter buffer may drop it or wait
+ *  before it (after the sender's noise suppression a pause is far below; quiet speech is above). */
+const QUIET_RMS = 0.004;
+
+function isQuiet(pcm: Float32Array): boolean {
+  let e = 0;
+  for (let i = 0; i < pcm.length; i++) e += pcm[i]! * pcm[i]!;
+  return Math.sqrt(e / Math.max(1, pcm.length)) < QUIET_RMS;
+}
 
 class PlaybackProcessor extends scope.AudioWorkletProcessor {
   private readonly jitter = new JitterBuffer<Float32Array>();
@@ -53,7 +62,7 @@ class PlaybackProcessor extends scope.AudioWorkletProcessor {
   private onMessage(msg: { type: string; [k: string]: unknown }): void {
     switch (msg.type) {
       case "frame":
-        if (msg.pcm instanceof Float32Array && typeof msg.seq === "number") this.jitter.push(msg.seq, msg.pcm, scope.currentTime * 1000);
+        if (msg.pcm instanceof Float32Array && typeof msg.seq === "number") this.jitter.push(msg.seq, msg.pcm, scope.currentTime * 1000, isQuiet(msg.pcm));
         break;
       case "arrived":
         if (typeof msg.seq === "number") this.jitter.announce(msg.seq, scope.currentTime * 1000);
