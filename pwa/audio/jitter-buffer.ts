@@ -16,7 +16,7 @@
 // measure()) plus one frame of margin, clamped to
 // [min, max]. A call starts low (initialDelayMs, 1.5 frames) because nothing has been measured
 // yet and the first words matter most — and arrivals in the first second (start-up bunches) count
-// only up to 20 ms; the target rises at once when the percentile rises and,
+// only up to 60 ms; the target rises at once when the percentile rises and,
 // after a 0.5 s hold, falls smoothly (exponentially, τ = 0.6 s) to what the window needs.
 // An excess beyond stallMs is a stall (a TCP retransmission timeout, a radio outage), not jitter:
 // covering it would mean playing the whole call that late, so it does not raise the target.
@@ -126,7 +126,7 @@ const DEFAULTS: Required<JitterBufferOptions> = {
   resyncFrames: 500,
   recentWindowMs: 5000,
   warmupMs: 1000,
-  warmupCapMs: 20,
+  warmupCapMs: 60,
 };
 
 export class JitterBuffer<T = Uint8Array> {
@@ -379,10 +379,12 @@ export class JitterBuffer<T = Uint8Array> {
     // The first second of a call is its noisiest: the sender's encoder starting, both main threads
     // busy with the call screen and key confirmation. Frames then arrive in start-up bunches that
     // say little about the network; learning the target from them put the first seconds of every
-    // call at 200+ ms (measured). Their excess counts only up to warmupCapMs (20 ms): a jittery
-    // network from the start is then met by stretching in the first second, and learnt from the
-    // second on. (60 ms until 2026-12: the hiccups of a sender's first second — each main-thread
-    // stall a head — still set 80 ms for the first 2.5 s of a call on an idle link, measured.)
+    // call at 200+ ms (measured). Their excess counts only up to warmupCapMs (60 ms): enough to
+    // cover a jittery network from the start, not a start-up stall. (20 ms was tried in 2026-12:
+    // the first 5 s of a calm call came 20–60 ms sooner — each main-thread stall of a sender's
+    // first second is a head that counts — but the pipeline test's 0–60 ms jitter from the first
+    // frame then stretched its way up around the 1 s mark, and its speech correlation fell below
+    // 0.9 in 1 of 10 runs, 0 of 10 with 60.)
     this.firstArrivalMs ??= arrivalMs;
     const warmup = arrivalMs - this.firstArrivalMs < this.o.warmupMs;
     const follower = inOrder && this.lastArrivalMs !== null && seq === this.lastArrivalSeq + 1 && arrivalMs - this.lastArrivalMs < f;

@@ -70,7 +70,7 @@ describe("JitterBuffer", () => {
     expect(stats.jitterMs).toBeGreaterThan(15);
     expect(stats.targetDelayMs).toBeGreaterThanOrEqual(80);
     expect(stats.targetDelayMs).toBeLessThanOrEqual(200);
-    // The first second is learnt from only up to 20 ms (call start-up), so it conceals more: 4 % over 30 s.
+    // The first second is learnt from only up to 60 ms (call start-up), so it conceals more: 4 % over 30 s.
     expect(stats.concealed + stats.late).toBeLessThan(1500 * 0.04);
     const seqs = played(ticks);
     expect(seqs.length).toBeGreaterThan(1500 * 0.95);
@@ -248,14 +248,14 @@ describe("JitterBuffer", () => {
     expect(stats.targetDelayMs).toBeLessThanOrEqual(100);
   });
 
-  test("call start: 1 s of start-up bunches raises the target at most to 20 ms + a frame; real jitter after it does", () => {
+  test("call start: 1 s of start-up bunches raises the target at most to 60 ms + a frame; real jitter after it does", () => {
     // Frames of the first second come in bunches of 5 (a busy sender starting up), then calm,
     // then from 4 s on 0–60 ms jitter.
     const rnd = prng(17);
     const arrivals = stream(400, (s) => (s < 50 ? 30 + (4 - (s % 5)) * 20 + 60 + (s % 10 === 0 ? 100 : 0) : s < 200 ? 30 : 30 + rnd() * 60));
     const { ticks } = run(arrivals, 400 * 20 + 300);
     // Unlimited, the bunches (80 ms late) would set 100 ms.
-    expect(Math.max(...ticks.filter((t) => t.at < 4000).map((t) => t.targetDelayMs))).toBeLessThanOrEqual(40);
+    expect(Math.max(...ticks.filter((t) => t.at < 4000).map((t) => t.targetDelayMs))).toBeLessThanOrEqual(80);
     expect(ticks[ticks.length - 1]!.targetDelayMs).toBeGreaterThanOrEqual(60);
   });
 

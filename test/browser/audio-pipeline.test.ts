@@ -139,7 +139,7 @@ describe.sequential("audio pipeline in Chromium (fake mic → codec → lossy lo
     // is what concealed counts; the gap itself would be ~50.)
     expect(r.stats.concealed - r.beforeMute.concealed).toBeLessThanOrEqual(3);
     expect(r.stats.lossPercent).toBe(0);
-    // "Before" falls in the jitter buffer's start-up second (where it learns at most 20 ms), and a
+    // "Before" falls in the jitter buffer's start-up second (where it learns at most 60 ms), and a
     // busy machine adds real jitter after it; a gap learnt as delay would read 300 ms (the cap).
     expect(r.stats.targetDelayMs).toBeLessThanOrEqual(Math.max(r.beforeMute.targetDelayMs, 60) + 40);
   });
