@@ -19,7 +19,7 @@ import type { BrowserContext, CDPSession, Page, Worker } from "playwright-core";
 import { parsePushPayload, type PushPayload } from "../../protocol/push-payload.ts";
 import { notificationTarget } from "../../pwa/notification-target.ts";
 import { callStateLine, hook, joinGroup, openAppPeople, type AppPeople, type AppPerson } from "../helpers/browser-app.ts";
-import { startPushService, type PushServiceStandIn, type StandInSubscription } from "../helpers/push-service.ts";
+import { startPushService, type PushServiceStandIn, type ReceivedPush, type StandInSubscription } from "../helpers/push-service.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
 const MIC = resolve("test/fixtures/speech-caller-48k.wav");
@@ -70,9 +70,10 @@ async function standInPushManager(context: BrowserContext, sub: StandInSubscript
   }, sub);
 }
 
+/** The newest running service worker (after an idle stop and restart the list holds the old one too). */
 async function serviceWorker(context: BrowserContext): Promise<Worker> {
   await expect.poll(() => context.serviceWorkers().length, { timeout: 15_000 }).toBeGreaterThan(0);
-  return context.serviceWorkers()[0]!;
+  return context.serviceWorkers().at(-1)!;
 }
 
 /** The DevTools protocol's way into the service worker: deliverPushMessage needs its registration ID. */
@@ -95,16 +96,17 @@ async function pushChannel(page: Page): Promise<{ deliver(p: unknown): Promise<v
 
 type Shown = { title: string; tag: string; body: string; data: PushPayload | null; actions: string[] };
 
-function notifications(sw: Worker): Promise<Shown[]> {
-  return sw.evaluate(async () => {
+/** What the phone shows, read in the newest service worker of `context`. */
+async function notifications(context: BrowserContext): Promise<Shown[]> {
+  return (await serviceWorker(context)).evaluate(async () => {
     const list = await (self as unknown as ServiceWorkerGlobalScope).registration.getNotifications();
     return list.map((n) => ({ title: n.title, tag: n.tag, body: n.body, data: n.data, actions: ((n as unknown as { actions?: { action: string }[] }).actions ?? []).map((a) => a.action) }));
   });
 }
 
 /** A click event for the newest notification, as the browser would dispatch for a tap. */
-async function tapNotification(sw: Worker, action: string): Promise<void> {
-  await sw.evaluate(async (a) => {
+async function tapNotification(context: BrowserContext, action: string): Promise<void> {
+  await (await serviceWorker(context)).evaluate(async (a) => {
     const scope = self as unknown as ServiceWorkerGlobalScope & { NotificationEvent: typeof NotificationEvent };
     const [n] = await scope.registration.getNotifications();
     scope.dispatchEvent(new scope.NotificationEvent("notificationclick", { notification: n!, action: a }));
@@ -120,6 +122,24 @@ describe("ringing a closed app", () => {
   let samId: string;
   let sub: StandInSubscription;
 
+  /** Sam calls Grandma, whose app is not connected; resolves with the ring the stand-in received. */
+  async function samCallsGrandma(): Promise<ReceivedPush> {
+    await sam.page.locator(`vs-group [data-member="${granId}"]`).getByText(/last seen/).waitFor({ timeout: 10_000 });
+    const before = ps.received(sub).length;
+    await sam.page.getByRole("button", { name: "Call Grandma" }).click();
+    return ps.waitForPush(sub, { after: before, timeoutMs: 10_000 });
+  }
+
+  /** Hands a push's payload to Grandma's service worker and waits until the phone shows `title`. */
+  async function showOnGrandmasPhone(payload: unknown, title: string): Promise<BrowserContext> {
+    const phone = gran.page.context();
+    const channel = await pushChannel(gran.page);
+    await channel.deliver(payload);
+    await expect.poll(async () => (await notifications(phone)).map((n) => n.title), { timeout: 20_000 }).toContain(title);
+    await channel.cdp.detach();
+    return phone;
+  }
+
   test("Settings turns ringing on from a tap; the server stores the subscription", async () => {
     sub = ps.subscribe();
     await standInPushManager(gran.page.context(), sub);
@@ -133,8 +153,8 @@ describe("ringing a closed app", () => {
   });
 
   test("the service worker shows a pushed ring with the caller's name; the missed call replaces it and is listed", async () => {
-    const sw = await serviceWorker(gran.page.context());
     const channel = await pushChannel(gran.page);
+    const sw = gran.page.context();
     const callId = "1".repeat(32);
     const ring: PushPayload = { v: 1, kind: "ring", callId, group: "oak", name: "Uncle Bo", from: "ABCDEF", exp: Date.now() + 40_000 };
     await channel.deliver(ring);
@@ -147,7 +167,7 @@ describe("ringing a closed app", () => {
     await channel.deliver({ ...ring, callId: "2".repeat(32), exp: Date.now() - 60_000 });
     await channel.deliver({ hello: "world" });
     await expect.poll(async () => (await notifications(sw)).map((n) => n.title).sort(), { timeout: 20_000 }).toEqual(["Missed call from Uncle Bo", "Missed call from Uncle Bo", "voicesrv"]);
-    await sw.evaluate(async () => {
+    await (await serviceWorker(sw)).evaluate(async () => {
       for (const n of await (self as unknown as ServiceWorkerGlobalScope).registration.getNotifications()) n.close();
     });
     await channel.cdp.detach();
@@ -162,20 +182,12 @@ describe("ringing a closed app", () => {
   test("Sam calls Grandma, whose app is closed: her phone is rung, she opens it from the notification, answers, and they talk", async () => {
     samId = await joinGroup(sam.page, `${server.url}/oak`, "Sam");
     await gran.page.goto("about:blank");
-    const grandmaRow = sam.page.locator(`vs-group [data-member="${granId}"]`);
-    await grandmaRow.getByText(/last seen/).waitFor({ timeout: 10_000 });
-    const before = ps.received(sub).length;
-    await sam.page.getByRole("button", { name: "Call Grandma" }).click();
+    const push = await samCallsGrandma();
     await callStateLine(sam.page).getByText("Ringing Grandma's phone…").waitFor({ timeout: 10_000 });
-
-    const push = await ps.waitForPush(sub, { after: before, timeoutMs: 10_000 });
     const payload = parsePushPayload(push.payload)!;
     expect(payload).toMatchObject({ kind: "ring", group: "oak", name: "Sam", from: samId });
-    const sw = await serviceWorker(gran.page.context());
-    const channel = await pushChannel(gran.page);
-    await channel.deliver(push.payload);
-    await expect.poll(async () => (await notifications(sw)).map((n) => n.title), { timeout: 20_000 }).toEqual(["Incoming call from Sam"]);
-    await channel.cdp.detach();
+    const sw = await showOnGrandmasPhone(push.payload, "Incoming call from Sam");
+    expect((await notifications(sw)).map((n) => n.title)).toEqual(["Incoming call from Sam"]);
 
     // "Answer" tapped: the click handler records the intent and opens the app's address. A test
     // cannot tap, and a dispatched click may not open windows, so the test opens that address.
@@ -203,34 +215,20 @@ describe("ringing a closed app", () => {
     expect(await sam.page.locator("vs-group [data-testid=ring-offer]").count()).toBe(0);
 
     await gran.page.goto("about:blank");
-    const grandmaRow = sam.page.locator(`vs-group [data-member="${granId}"]`);
-    await grandmaRow.getByText(/last seen/).waitFor({ timeout: 10_000 });
-    const before = ps.received(sub).length;
-    await sam.page.getByRole("button", { name: "Call Grandma" }).click();
-    const push = await ps.waitForPush(sub, { after: before, timeoutMs: 10_000 });
-    const sw = await serviceWorker(gran.page.context());
-    const channel = await pushChannel(gran.page);
-    await channel.deliver(push.payload);
-    await expect.poll(async () => (await notifications(sw)).map((n) => n.title), { timeout: 20_000 }).toEqual(["Incoming call from Sam"]);
-    await channel.cdp.detach();
+    const push = await samCallsGrandma();
+    const sw = await showOnGrandmasPhone(push.payload, "Incoming call from Sam");
     await tapNotification(sw, "decline");
     await callStateLine(sam.page).getByText("Declined").waitFor({ timeout: 10_000 });
   });
 
   test("a call Grandma missed while closed is listed in her app; Call back rings Sam", async () => {
     await gran.page.goto("about:blank");
-    await sam.page.locator(`vs-group [data-member="${granId}"]`).getByText(/last seen/).waitFor({ timeout: 10_000 });
+    await samCallsGrandma();
     const before = ps.received(sub).length;
-    await sam.page.getByRole("button", { name: "Call Grandma" }).click();
-    await ps.waitForPush(sub, { after: before, timeoutMs: 10_000 });
     await sam.page.getByRole("button", { name: "Cancel call" }).click();
-    const missed = await ps.waitForPush(sub, { after: before + 1, timeoutMs: 10_000 });
+    const missed = await ps.waitForPush(sub, { after: before, timeoutMs: 10_000 });
     expect(missed.payload).toMatchObject({ kind: "missed", name: "Sam", from: samId });
-    const sw = await serviceWorker(gran.page.context());
-    const channel = await pushChannel(gran.page);
-    await channel.deliver(missed.payload);
-    await expect.poll(async () => (await notifications(sw)).map((n) => n.title), { timeout: 20_000 }).toEqual(["Missed call from Sam"]);
-    await channel.cdp.detach();
+    await showOnGrandmasPhone(missed.payload, "Missed call from Sam");
 
     await gran.page.goto(`${server.url}/oak`);
     const entry = gran.page.locator(`vs-group [data-missed="${(missed.payload as PushPayload).callId}"]`);
@@ -251,15 +249,8 @@ describe("ringing a closed app", () => {
     await expect.poll(() => hook<string | null>(gran.page, "link"), { timeout: 10_000 }).toBe("online");
     // The page goes into the back/forward cache (as when the person switches away): its socket closes.
     await gran.page.evaluate(() => dispatchEvent(new PageTransitionEvent("pagehide", { persisted: true })));
-    await sam.page.locator(`vs-group [data-member="${granId}"]`).getByText(/last seen/).waitFor({ timeout: 10_000 });
-    const before = ps.received(sub).length;
-    await sam.page.getByRole("button", { name: "Call Grandma" }).click();
-    const push = await ps.waitForPush(sub, { after: before, timeoutMs: 10_000 });
-    const sw = await serviceWorker(gran.page.context());
-    const channel = await pushChannel(gran.page);
-    await channel.deliver(push.payload);
-    await expect.poll(async () => (await notifications(sw)).map((n) => n.title), { timeout: 20_000 }).toEqual(["Incoming call from Sam"]);
-    await channel.cdp.detach();
+    const push = await samCallsGrandma();
+    const sw = await showOnGrandmasPhone(push.payload, "Incoming call from Sam");
     await tapNotification(sw, "answer");
     expect(await notifications(sw)).toEqual([]);
     // Back from the cache: the app reconnects, the waiting call arrives, and the tab answers it.
@@ -271,11 +262,7 @@ describe("ringing a closed app", () => {
 
   test("a link carrying a call ID does not answer anything: the call only rings", async () => {
     await gran.page.goto("about:blank");
-    await sam.page.locator(`vs-group [data-member="${granId}"]`).getByText(/last seen/).waitFor({ timeout: 10_000 });
-    const before = ps.received(sub).length;
-    await sam.page.getByRole("button", { name: "Call Grandma" }).click();
-    await callStateLine(sam.page).getByText("Ringing Grandma's phone…").waitFor({ timeout: 10_000 });
-    const push = await ps.waitForPush(sub, { after: before, timeoutMs: 10_000 });
+    const push = await samCallsGrandma();
     const id = (push.payload as PushPayload).callId;
     // What someone in the group who knows the call ID could send as a link.
     await gran.page.goto(`${server.url}/oak?call=${id}&answer=1`);
