@@ -168,10 +168,11 @@ export async function bootContainer(rootfs: string, binds: Record<string, string
       await kill();
     },
   };
-  // Until systemd has set up its private socket inside, systemctl cannot connect at all.
+  // Until systemd has set up its private socket inside, systemctl cannot connect at all; on a
+  // loaded machine it may also answer "offline" for a moment before the manager is up.
   let ready = await c.sh("systemctl is-system-running --wait", { timeoutMs: 90_000 });
   const bootEnd = Date.now() + 90_000;
-  while (/Failed to connect to bus|No such file/.test(ready.stderr + ready.stdout) && Date.now() < bootEnd && nspawn.exitCode === null) {
+  while (/Failed to connect to bus|No such file|^offline/m.test(ready.stderr + ready.stdout) && Date.now() < bootEnd && nspawn.exitCode === null) {
     await Bun.sleep(200);
     ready = await c.sh("systemctl is-system-running --wait", { timeoutMs: 90_000 });
   }
