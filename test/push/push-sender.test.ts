@@ -2,13 +2,13 @@
 // payload decrypted, headers as asked; 404/410 reported as gone, 5xx and refusals counted as
 // failures; logs name the host only.
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import { createCA, issueServerCertificate } from "../../certs/index.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPushSender, loadOrCreateVapidKeys, type LoadedVapidKeys, type PushTransport } from "../../server/push/index.ts";
+import { countingListener } from "../helpers/counting-listener.ts";
 import { startPushService, type PushServiceStandIn } from "../helpers/push-service.ts";
 import { capturingLogger } from "../helpers/server.ts";
 
@@ -117,30 +117,9 @@ describe("push sender round trip", () => {
   });
 });
 
-/** A loopback TCP listener that counts connections and never answers. */
-async function silentListener(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
-  let n = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((s) => {
-    n++;
-    sockets.add(s);
-    s.on("error", () => {});
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    port: (server.address() as { port: number }).port,
-    connections: () => n,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}
-
 describe("push client limits", () => {
   it("a service that accepts TCP and never answers fails within the time budget", async () => {
-    const silent = await silentListener();
+    const silent = await countingListener();
     try {
       const transport: PushTransport = { ...ps.transport, timeoutMs: 500 };
       const sender = createPushSender({ keys, subject: SUBJECT, transport });

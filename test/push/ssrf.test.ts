@@ -3,38 +3,21 @@
 // made. Every address these tests name or resolve to is a loopback address, so even a broken
 // guard would only ever reach this machine; private, link-local and other ranges are checked
 // without sending (endpoint-guard.test.ts).
-import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { p256 } from "@noble/curves/p256";
 import { createPushSender, probePushReachability, type PushTransport, type SendResult } from "../../server/push/index.ts";
 import { importVapidKeys } from "../../server/push/vapid-keys.ts";
+import { countingListener, type CountingListener } from "../helpers/counting-listener.ts";
 import { freePort } from "../helpers/pebble.ts";
 import { startPushService, type PushServiceStandIn } from "../helpers/push-service.ts";
 
 let ps: PushServiceStandIn;
-let listener: { port: number; connections: () => number; close: () => Promise<void> };
+let listener: CountingListener;
 let keys: Awaited<ReturnType<typeof importVapidKeys>>;
-
-async function countingListener() {
-  let n = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((s) => {
-    n++;
-    sockets.add(s);
-    s.on("error", () => {});
-    s.destroy();
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    port: (server.address() as { port: number }).port,
-    connections: () => n,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
 
 beforeAll(async () => {
   ps = await startPushService();
-  listener = await countingListener();
+  listener = await countingListener({ hangUp: true });
   const d = p256.utils.randomPrivateKey();
   keys = await importVapidKeys(p256.getPublicKey(d, false), d);
 });
