@@ -10,7 +10,8 @@ import { join, relative, resolve } from "node:path";
 import { buildAudioWorklets } from "./audio/worklets/entries.ts";
 import { buildOpusWasm } from "./audio/opus-wasm-build.ts";
 import { renderIconPngs } from "./icons/render.ts";
-import { sasImageUrl, twemojiFileName } from "./app/sas-image.ts";
+import { SAS_ART_URL, twemojiFileName } from "./app/sas-image.ts";
+import { sasArtFromSvg } from "./sas-art-build.ts";
 import { SAS_TABLE } from "./e2ee/sas-table.ts";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
@@ -99,10 +100,16 @@ export async function buildPwa(): Promise<string[]> {
 
   await mkdir(join(out, "icons"), { recursive: true });
   for (const [name, png] of Object.entries(renderIconPngs())) await writeFile(join(out, "icons", name), png);
-  // Only the 64 safety-code pictures, not the whole emoji set (sas-image.ts).
+  // Only the 64 safety-code pictures, not the whole emoji set (sas-image.ts), as checked shape
+  // data in one file (sas-art-build.ts says why not as SVG images).
   const twemoji = dirname(createRequire(import.meta.url).resolve("@twemoji/svg/package.json"));
+  const art: Record<string, unknown> = {};
+  for (const s of SAS_TABLE) {
+    const file = twemojiFileName(s.emoji);
+    art[s.name] = sasArtFromSvg(await readFile(join(twemoji, file), "utf8"), `@twemoji/svg/${file}`);
+  }
   await mkdir(join(out, "sas"), { recursive: true });
-  for (const s of SAS_TABLE) await cp(join(twemoji, twemojiFileName(s.emoji)), join(out, sasImageUrl(s.name)));
+  await writeFile(join(out, SAS_ART_URL), JSON.stringify(art));
   await writeFile(join(out, "manifest.webmanifest"), JSON.stringify(manifest(), null, 2) + "\n");
 
   // The build hash shown in Settings (IDENTITY.md §3's honest limit): one SHA-256 over every

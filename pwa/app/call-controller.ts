@@ -34,6 +34,7 @@ import type { ContactBook } from "./contacts.ts";
 import { RoundTrip } from "./round-trip.ts";
 import type { CallRole, EndReason, ServerMessage } from "../../protocol/messages.ts";
 import type { Connection } from "./connection.ts";
+import { afterPaint, prefetchSasPictures, preloadSasPictures } from "./call-start.ts";
 import { clearCallNotifications, IncomingAlert } from "./ringtone.ts";
 import { settings, type AudioMode } from "./settings.ts";
 
@@ -183,6 +184,9 @@ const BROWSER_DEVICE = {
   startCallAudio,
   supportedCodecs,
   clearCallNotifications,
+  prefetchSasPictures,
+  preloadSasPictures,
+  afterPaint,
   wakeLock: (): CallWakeLock => new CallWakeLock(),
   incomingAlert: (): IncomingAlert => new IncomingAlert(),
 };
@@ -252,6 +256,7 @@ export class CallController {
     // wake lock. The context is prepared first so iOS's call audio session is set before the mic opens.
     void session.wake.request();
     session.prepared = this.prepareAudio();
+    this.device.prefetchSasPictures();
     const micOk = await this.openMic(session);
     if (this.session !== session) return;
     if (!micOk) return this.showEnded("Microphone blocked — allow it for this site to make calls.");
@@ -456,6 +461,7 @@ export class CallController {
     session.callerCodecs = codecs;
     this.set({ ...IDLE, phase: "incoming", peer: from, callId, mode: s.mode, volume: s.volume });
     this.alert.start({ ringtone: s.ringtone, vibration: s.vibration, caller: from });
+    this.device.prefetchSasPictures();
   }
 
   private async onConnected(m: Extract<ServerMessage, { t: "connected" }>): Promise<void> {
@@ -492,6 +498,13 @@ export class CallController {
     this.set({ ...this.view, phase: "in-call", peer: m.peer, role: m.role, connectedAt: Date.now(), encrypted: false, wakeLock: session.wake.state.active });
     // A failed start also rejects `done`, which is where it is handled.
     session.kx.start().catch(() => {});
+    // The caller's audio starts now too, with sending off (the callee's started at Accept): both
+    // codec lists are known, and building the graph while the keys are exchanged keeps that work
+    // out of the moment the first frames go out (call-start.ts).
+    if (!session.audioStarting) {
+      const [initiatorCodecs, responderCodecs] = m.role === "initiator" ? [this.myCodecs, m.peerCodecs] : [m.peerCodecs, this.myCodecs];
+      session.audioStarting = this.startAudio(session, chooseCodec(initiatorCodecs, responderCodecs), false);
+    }
     let keys: CallKeys;
     try {
       keys = await session.kx.done;
@@ -516,6 +529,9 @@ export class CallController {
     }
     session.keys = keys;
     session.peerDevice = keys.peerDevice;
+    // The safety-code pictures are decoded before the screen shows them (call-start.ts).
+    await this.device.preloadSasPictures();
+    if (this.session !== session) return;
     this.set({
       ...this.view,
       encrypted: true,
@@ -524,15 +540,13 @@ export class CallController {
       contactName: who.contactName,
       sasConfirmed: who.verification === "verified",
     });
-    const audio = session.audioStarting ? await session.audioStarting : null;
+    const audio = await session.audioStarting;
+    if (this.session !== session || !audio) return;
+    // Sending starts once the secured screen is on it: its rendering stalls the main thread,
+    // and every frame captured during a stall would go out late (call-start.ts).
+    await this.device.afterPaint();
     if (this.session !== session) return;
-    if (audio) {
-      audio.setSending(true);
-    } else {
-      const [initiatorCodecs, responderCodecs] = m.role === "initiator" ? [this.myCodecs, m.peerCodecs] : [m.peerCodecs, this.myCodecs];
-      session.audioStarting = this.startAudio(session, chooseCodec(initiatorCodecs, responderCodecs), true);
-      if (!(await session.audioStarting)) return;
-    }
+    audio.setSending(true);
     this.startStats(session);
   }
 

@@ -64,6 +64,8 @@ export interface JitterBufferOptions {
   /** Arrivals in this long after the first one (call start-up) feed the target only up to warmupCapMs. */
   warmupMs?: number;
   warmupCapMs?: number;
+  /** Heads arriving after a warm-up arrival that make it stop counting (see measure()). */
+  warmupRetireFrames?: number;
 }
 
 export interface JitterBufferStats {
@@ -127,6 +129,7 @@ const DEFAULTS: Required<JitterBufferOptions> = {
   recentWindowMs: 5000,
   warmupMs: 1000,
   warmupCapMs: 60,
+  warmupRetireFrames: 10,
 };
 
 export class JitterBuffer<T = Uint8Array> {
@@ -385,6 +388,11 @@ export class JitterBuffer<T = Uint8Array> {
     // first second is a head that counts — but the pipeline test's 0–60 ms jitter from the first
     // frame then stretched its way up around the 1 s mark, and its speech correlation fell below
     // 0.9 in 1 of 10 runs, 0 of 10 with 60.)
+    // A start-up head stops counting once warmupRetireFrames (10) heads have arrived after it:
+    // those speak for the network from then on, and a network that is jittery from the start
+    // keeps showing it in them (each counted up to the cap while the warm-up lasts). Kept for
+    // the whole 1.5 s window, a start-up bunch held every calm call at the cap (target 80 ms)
+    // until ~2.5 s and its playout at 110–140 ms for the first 2 s (measured with bench/latency).
     this.firstArrivalMs ??= arrivalMs;
     const warmup = arrivalMs - this.firstArrivalMs < this.o.warmupMs;
     const follower = inOrder && this.lastArrivalMs !== null && seq === this.lastArrivalSeq + 1 && arrivalMs - this.lastArrivalMs < f;
@@ -421,9 +429,17 @@ export class JitterBuffer<T = Uint8Array> {
     // Allow as many outliers as a full window would: with only a few frames seen (call start,
     // typically a burst) a plain percentile is the maximum and one slow start would set the delay.
     // Stalls are left out altogether (see the header).
-    const sorted = this.recentRel
-      .flatMap((r) => (r.follower || r.relMs - best > this.o.stallMs ? [] : [r.warmup ? Math.min(r.relMs - best, this.o.warmupCapMs) : r.relMs - best]))
-      .sort((a, b) => a - b);
+    const sorted: number[] = [];
+    let headsAfter = 0;
+    for (let i = this.recentRel.length - 1; i >= 0; i--) {
+      const r = this.recentRel[i]!;
+      if (r.follower) continue;
+      const retired = r.warmup && headsAfter >= this.o.warmupRetireFrames;
+      headsAfter++;
+      if (retired || r.relMs - best > this.o.stallMs) continue;
+      sorted.push(r.warmup ? Math.min(r.relMs - best, this.o.warmupCapMs) : r.relMs - best);
+    }
+    sorted.sort((a, b) => a - b);
     const outliers = Math.floor((1 - this.o.percentile) * Math.max(sorted.length, this.o.windowFrames));
     const need = this.clamp((sorted[sorted.length - 1 - outliers] ?? 0) + f);
     if (need > this.target) {

@@ -239,3 +239,16 @@ test("a link blip during the key exchange: the held-back messages go out after t
   await vi.waitFor(() => expect(ca.view.encrypted && cb.view.encrypted).toBe(true), { timeout: 2000, interval: 10 });
   expect(ca.view.sas).toEqual(cb.view.sas);
 });
+
+test("both sides build their audio with sending off during the key exchange, and send only once the secured screen has painted", async () => {
+  let painted!: () => void;
+  rec.paintGate = new Promise<void>((r) => (painted = r));
+  const { ca, cb } = await encryptedCall();
+  // The callee's pipeline started at Accept, the caller's at `connected`: both before the keys.
+  expect(rec.sendingLog).toEqual(["start sending=false", "start sending=false"]);
+  await sleep(30);
+  expect(rec.sendingLog).toHaveLength(2); // secured, but the screen has not painted yet
+  painted();
+  await vi.waitFor(() => expect(rec.sendingLog).toEqual(["start sending=false", "start sending=false", "setSending(true)", "setSending(true)"]), { timeout: 1000, interval: 5 });
+  expect(ca.view.encrypted && cb.view.encrypted).toBe(true);
+});

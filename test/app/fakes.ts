@@ -15,10 +15,14 @@ export const rec = {
   wakeHeld: 0,
   ringing: false,
   micDelayMs: 0,
+  /** `sending` of each startCallAudio, and each setSending(true), in order. */
+  sendingLog: [] as string[],
+  /** When set, afterPaint() waits for it (the secured screen "painting"). */
+  paintGate: null as Promise<void> | null,
 };
 
 export function resetRec(): void {
-  Object.assign(rec, { ctxCreated: 0, ctxClosed: 0, micOpened: 0, micStopped: 0, audioStarted: 0, audioStopped: 0, wakeHeld: 0, ringing: false, micDelayMs: 0 });
+  Object.assign(rec, { ctxCreated: 0, ctxClosed: 0, micOpened: 0, micStopped: 0, audioStarted: 0, audioStopped: 0, wakeHeld: 0, ringing: false, micDelayMs: 0, sendingLog: [], paintGate: null });
 }
 
 /** Nothing of a call may be left running: mic tracks, AudioContexts, audio pipelines, wake locks. */
@@ -87,13 +91,16 @@ const fakeCallAudio = {
     await sleep(5);
     if (o.prepared?.context.state === "closed") throw new Error("AudioContext closed");
     rec.audioStarted++;
+    rec.sendingLog.push(`start sending=${o.sending ?? true}`);
     let stopped = false;
     return {
       receive() {},
       setMuted() {},
       setMode() {},
       setVolume() {},
-      setSending() {},
+      setSending(on: boolean) {
+        rec.sendingLog.push(`setSending(${on})`);
+      },
       micLevel: () => 0,
       stats: () => ({ lossPercent: 0, jitterMs: 0, quality: "good" }),
       details: () => ({ codec: "opus", codecPath: "", sendKbps: 0, jitterMs: 0, targetDelayMs: 20, playoutDelayMs: 0, outputLatencyMs: 0, lossPercent: 0, concealedPercent: 0, stalls: 0, catchUpDropped: 0, staleDropped: 0 }),
@@ -125,6 +132,9 @@ export const fakeDevice = {
   startCallAudio: fakeCallAudio.startCallAudio,
   supportedCodecs: fakeCallAudio.supportedCodecs,
   clearCallNotifications: fakeRingtone.clearCallNotifications,
+  prefetchSasPictures: () => {},
+  preloadSasPictures: async () => {},
+  afterPaint: () => rec.paintGate ?? Promise.resolve(),
   wakeLock: () => new fakeCallAudio.CallWakeLock(),
   incomingAlert: () => new fakeRingtone.IncomingAlert(),
 };

@@ -186,22 +186,32 @@ describe("every view, both themes, 200 % text", () => {
     await ann.page.getByRole("button", { name: "Quiet — switch to speaker" }).waitFor();
     expect(await ann.page.locator("vs-in-call").getByText("Private", { exact: true }).count()).toBe(0);
 
-    // The symbols are the pictures shipped with the app (same on every platform), loaded from
-    // this server, one per spoken word, the same on both phones; the words stay text.
+    // The symbols are the pictures shipped with the app (same on every platform), drawn inline
+    // from the data this server serves (sas-art.ts), one per spoken word, the same on both
+    // phones, hidden from screen readers; the words stay text.
+    const art = (await (await fetch(`${server.url}/sas/art.json`, { tls: { rejectUnauthorized: false } } as RequestInit)).json()) as Record<string, { shapes: unknown[] }>;
     const pictures = async (p: AppPerson) =>
       p.page.locator("vs-in-call [data-testid=sas] li").evaluateAll((lis) =>
         lis.map((li) => {
-          const img = li.querySelector("img")!;
-          return { src: new URL(img.src).pathname, loaded: img.complete && img.naturalWidth > 0, alt: img.alt, name: li.querySelector("[data-sas-name]")!.textContent };
+          const pic = li.querySelector("svg.emoji")!;
+          const box = pic.getBoundingClientRect();
+          return {
+            picture: pic.getAttribute("data-sas-picture"),
+            hidden: pic.getAttribute("aria-hidden"),
+            shapes: pic.children.length,
+            drawn: box.width > 16 && box.height > 16,
+            name: li.querySelector("[data-sas-name]")!.textContent,
+          };
         }),
       );
     const annPictures = await pictures(ann);
     expect(annPictures).toHaveLength(4);
-    for (const pic of annPictures) expect(pic).toEqual({ src: `/sas/${pic.name!.replace(/ /g, "-")}.svg`, loaded: true, alt: "", name: pic.name });
+    for (const pic of annPictures) expect(pic).toEqual({ picture: pic.name, hidden: "true", shapes: art[pic.name!]!.shapes.length, drawn: true, name: pic.name });
     expect(await pictures(bob)).toEqual(annPictures);
-    // All 64 are precached, so the code shows offline too.
+    // All 64 are in one precached file, so the code shows offline too.
+    expect(Object.keys(art)).toHaveLength(64);
     const sw = await (await fetch(`${server.url}/sw.js`, { tls: { rejectUnauthorized: false } } as RequestInit)).text();
-    expect(new Set(sw.match(/\/sas\/[a-z-]+\.svg/g)).size).toBe(64);
+    expect(sw).toContain("/sas/art.json");
 
     // The spoken words are readable next to the symbols: no smaller than the body text.
     const sizes = await ann.page.evaluate(() => {

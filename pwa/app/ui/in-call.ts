@@ -6,7 +6,7 @@ import { LitElement, html, css, type PropertyValues } from "lit";
 import type { CallView } from "../call-controller.ts";
 import "./call-details.ts";
 import { earIcon, hangupIcon, micIcon, micOffIcon, speakerIcon, sunIcon } from "./icons.ts";
-import { sasImageUrl } from "../sas-image.ts";
+import { sasPicture } from "../sas-art.ts";
 import { base } from "./styles.ts";
 
 function clock(ms: number): string {
@@ -55,7 +55,7 @@ export class VsInCall extends LitElement {
         .symbols { grid-template-columns: minmax(0, 1fr); }
         .symbols li { grid-auto-flow: column; justify-content: center; align-items: center; gap: 12px; }
       }
-      /* The picture grows with the text size, like the emoji it replaces (sas-image.ts). */
+      /* The picture grows with the text size, like the emoji it replaces (sas-art.ts). */
       .emoji { width: 2.4rem; height: 2.4rem; justify-self: center; }
       /* The words are what people read aloud: body size and weight, next to the picture. */
       .name { font-size: 1em; font-weight: 600; overflow-wrap: anywhere; }
@@ -123,7 +123,7 @@ export class VsInCall extends LitElement {
         ? html`<p class="changed" role="alert" data-testid="key-changed"><strong>New safety key for ${v.peer}.</strong> A new phone or a reinstalled app does this — compare the symbols before you talk about anything private.</p>`
         : null}
       <ul class="symbols" aria-label=${`Safety code: ${spoken}`} data-testid="sas">
-        ${v.sas.map((s) => html`<li><img class="emoji" src=${sasImageUrl(s.name)} alt="" /><span class="name" data-sas-name>${s.name}</span></li>`)}
+        ${v.sas.map((s) => html`<li>${sasPicture(s.name)}<span class="name" data-sas-name>${s.name}</span></li>`)}
       </ul>
       <p>Read these aloud. If they match, no one is listening in.</p>
       ${v.sasConfirmed

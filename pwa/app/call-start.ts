@@ -1,0 +1,55 @@
+// The moment a call is secured, without a late first word (issue #10).
+//
+// Measured in the latency benchmark (bench/latency, two headless Chromium processes): when the
+// key confirmation completed, the secured screen's rendering — the safety-code pictures (each
+// SVG <img> built a document of its own on the main thread: 20–110 ms apiece, the first one
+// the slowest, and its painting showed up in a 80–130 ms compositor commit), the layout of
+// the new text — held each page's main
+// thread for about 300 ms. Sending started at that same moment, so the capture worklet's first
+// frames queued behind that work and went out 100–300 ms late, and the receiving page, busy with
+// its own secured screen, took them in as one bunch: the first word of every call was heard
+// 270–450 ms after it was spoken, and the bunches taught the jitter buffer a larger delay for
+// the next second or two.
+//
+// So the secured screen is made cheap, and comes first:
+// - The pictures are inline SVG from shape data (sas-art.ts), not SVG images: no document per
+//   picture. The data (one file for all 64) is fetched when a call starts ringing and awaited,
+//   bounded by PRELOAD_CAP_MS, before the secured screen shows, so pictures and words appear in
+//   one frame.
+// - The audio graph is built while the keys are exchanged (both sides, sending off).
+// - Sending starts after the secured screen has been painted (a frame later), bounded by
+//   PAINT_CAP_MS: a hidden page paints nothing, and must not keep its call silent.
+// What was captured while the screen rendered is never sent: nobody has seen "secured" yet, so
+// nobody is talking to the other side yet.
+import { loadSasArt } from "./sas-art.ts";
+
+const PRELOAD_CAP_MS = 400;
+const PAINT_CAP_MS = 250;
+
+function capped(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    void p.then(
+      () => (clearTimeout(t), resolve()),
+      () => (clearTimeout(t), resolve()),
+    );
+  });
+}
+
+/** Starts fetching the safety-code pictures' data (when a call starts ringing); never rejects. */
+export function prefetchSasPictures(): void {
+  if (typeof fetch !== "undefined") void loadSasArt();
+}
+
+/** Resolves once the safety-code pictures can be drawn (or PRELOAD_CAP_MS passed). */
+export function preloadSasPictures(): Promise<void> {
+  if (typeof fetch === "undefined") return Promise.resolve();
+  return capped(loadSasArt(), PRELOAD_CAP_MS);
+}
+
+/** Resolves after the next frame has been painted, or after PAINT_CAP_MS (a hidden page paints nothing). */
+export function afterPaint(): Promise<void> {
+  if (typeof requestAnimationFrame === "undefined") return Promise.resolve();
+  // A task queued from inside the frame callback runs after that frame's paint.
+  return capped(new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))), PAINT_CAP_MS);
+}
