@@ -520,7 +520,8 @@ export class CallController {
     }
     if (this.session !== session) return keys.destroy();
     // Who is on the other end, by this device's own records — before a single frame is sent.
-    const who = await this.identify(m.peer, keys.peerDevice!);
+    // The safety-code pictures load meanwhile, so the secured screen shows them at once (call-start.ts).
+    const [who] = await Promise.all([this.identify(m.peer, keys.peerDevice!), this.device.preloadSasPictures()]);
     if (this.session !== session) return keys.destroy();
     if (who.verification === "intercepted") {
       keys.destroy();
@@ -529,9 +530,6 @@ export class CallController {
     }
     session.keys = keys;
     session.peerDevice = keys.peerDevice;
-    // The safety-code pictures are decoded before the screen shows them (call-start.ts).
-    await this.device.preloadSasPictures();
-    if (this.session !== session) return;
     this.set({
       ...this.view,
       encrypted: true,

@@ -18,7 +18,8 @@
 //   one frame.
 // - The audio graph is built while the keys are exchanged (both sides, sending off).
 // - Sending starts after the secured screen has been painted (a frame later), bounded by
-//   PAINT_CAP_MS: a hidden page paints nothing, and must not keep its call silent.
+//   PAINT_CAP_MS. A hidden page (a call answered from the lock screen, the app in the
+//   background) waits for neither: it paints nothing, and its timers may run only once a second.
 // What was captured while the screen rendered is never sent: nobody has seen "secured" yet, so
 // nobody is talking to the other side yet.
 import { loadSasArt } from "./sas-art.ts";
@@ -41,15 +42,17 @@ export function prefetchSasPictures(): void {
   if (typeof fetch !== "undefined") void loadSasArt();
 }
 
-/** Resolves once the safety-code pictures can be drawn (or PRELOAD_CAP_MS passed). */
+const hidden = () => typeof document !== "undefined" && document.visibilityState === "hidden";
+
+/** Resolves once the safety-code pictures can be drawn (or PRELOAD_CAP_MS passed; at once when hidden). */
 export function preloadSasPictures(): Promise<void> {
-  if (typeof fetch === "undefined") return Promise.resolve();
+  if (typeof fetch === "undefined" || hidden()) return Promise.resolve();
   return capped(loadSasArt(), PRELOAD_CAP_MS);
 }
 
-/** Resolves after the next frame has been painted, or after PAINT_CAP_MS (a hidden page paints nothing). */
+/** Resolves after the next frame has been painted, or after PAINT_CAP_MS; at once when hidden (nothing is painted). */
 export function afterPaint(): Promise<void> {
-  if (typeof requestAnimationFrame === "undefined") return Promise.resolve();
+  if (typeof requestAnimationFrame === "undefined" || hidden()) return Promise.resolve();
   // A task queued from inside the frame callback runs after that frame's paint.
   return capped(new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))), PAINT_CAP_MS);
 }

@@ -93,6 +93,8 @@ export interface CallDetails {
   stalls: number;
   catchUpDropped: number;
   staleDropped: number;
+  /** WebAssembly Opus only: how often the call's codec moved to a new worker after one died. */
+  codecRestarts: number;
 }
 
 /** The last few seconds (`windowMs`), not the whole call: what the quality indicator shows must
@@ -252,7 +254,12 @@ function wire(
     fates.push(false);
     skipDropped();
   };
-  const encoder: FrameEncoder = codecs.encoder(send);
+  // A WASM worker that died took the frames it was encoding with it: they are drops now.
+  const lost = () => {
+    for (let i = 0; i < fates.length; i++) fates[i] = false;
+    skipDropped();
+  };
+  const encoder: FrameEncoder = codecs.encoder(send, lost);
   const decoder: FrameDecoder = codecs.decoder();
   let staleDropped = 0;
   // Filled by the playback worklet every 100 ms.
@@ -398,6 +405,7 @@ function wire(
         stalls: jitterStats.stalls,
         catchUpDropped: jitterStats.skipped,
         staleDropped,
+        codecRestarts: codecs.revivals?.() ?? 0,
       };
     },
     async stop() {

@@ -14,6 +14,7 @@
 // - The answer is computed once per page: it cannot change while the page lives.
 import type { CodecName, FrameDecoder, FrameEncoder, PayloadSink } from "./codec.ts";
 import { OpusDecoder, OpusEncoder, webCodecsOpusDecoder, webCodecsOpusEncoder } from "./opus-codec.ts";
+import { OpusWasmCallCodec } from "./opus-wasm-call-codec.ts";
 import { OpusWasmWorker, opusWasmWorks } from "./opus-wasm-codec.ts";
 import { PcmuDecoder, PcmuEncoder } from "./pcmu-codec.ts";
 
@@ -68,8 +69,11 @@ export interface CodecPair {
   codec: CodecName;
   /** "" or what Call details adds after the codec's name (opusPathLabel). */
   label: string;
-  encoder(onPayload: PayloadSink): FrameEncoder;
+  /** `onLost`: frames accepted earlier will never give a payload (their codec's worker died). */
+  encoder(onPayload: PayloadSink, onLost?: () => void): FrameEncoder;
   decoder(): FrameDecoder;
+  /** WASM only: how often this call's codec moved to a new worker after one died. */
+  revivals?(): number;
 }
 
 export async function codecPair(codec: CodecName, paths: Promise<OpusPaths | null> = opusPaths()): Promise<CodecPair> {
@@ -78,12 +82,13 @@ export async function codecPair(codec: CodecName, paths: Promise<OpusPaths | nul
   if (!p) throw new Error("Opus was negotiated but this browser can run neither WebCodecs nor WebAssembly Opus");
   // The page's WASM worker (if a half needs it): already running since the support probe, unless
   // it died since; fresh codec state for this call.
-  const worker = p.encoder === "wasm" || p.decoder === "wasm" ? await OpusWasmWorker.forPage() : null;
-  worker?.reset();
+  // It moves to a new worker if this one dies mid-call (opus-wasm-call-codec.ts).
+  const wasm = p.encoder === "wasm" || p.decoder === "wasm" ? new OpusWasmCallCodec(await OpusWasmWorker.forPage()) : null;
   return {
     codec,
     label: opusPathLabel(p),
-    encoder: (onPayload) => (worker && p.encoder === "wasm" ? worker.encoder(onPayload) : new OpusEncoder(onPayload)),
-    decoder: () => (worker && p.decoder === "wasm" ? worker.decoder() : new OpusDecoder()),
+    encoder: (onPayload, onLost) => (wasm && p.encoder === "wasm" ? wasm.encoder(onPayload, onLost) : new OpusEncoder(onPayload)),
+    decoder: () => (wasm && p.decoder === "wasm" ? wasm.decoder() : new OpusDecoder()),
+    ...(wasm ? { revivals: () => wasm.revivals } : {}),
   };
 }

@@ -7,7 +7,8 @@
 //
 // Decisions:
 // - libopus runs in a dedicated worker (opus-wasm-worker.ts, one per page, encoder and decoder
-//   together, reset for each call), as WebCodecs runs its codecs off the main thread. It is started
+//   together, reset for each call; a call moves to a new one if it dies, opus-wasm-call-codec.ts),
+//   as WebCodecs runs its codecs off the main thread. It is started
 //   and warmed up by the support probe at app start, so no call pays for compiling libopus. On the main thread it measured
 //   well in a loopback test but lost in a real call on a loaded machine: the page's main thread
 //   also runs the UI, the WebSocket and decryption, and every stall there became stale capture
@@ -38,7 +39,7 @@ export class OpusWasmWorker {
   /** One entry per decode still in the worker; closed decoders leave no-ops so replies stay aligned. */
   private readonly pcmWaiting: ((pcm: Float32Array) => void)[] = [];
   private dead = false;
-  private onDeath: (() => void) | null = null;
+  private readonly deathListeners: (() => void)[] = [];
 
   private constructor(private readonly worker: Worker) {}
 
@@ -88,17 +89,30 @@ export class OpusWasmWorker {
   }
 
   /** The worker died: pending frames become silence (the concealer fades into it), later ones
-   *  are dropped; the page starts a new worker for the next call. */
+   *  are dropped until the call's codec has moved to a new worker (opus-wasm-call-codec.ts). */
   private die(): void {
     this.dead = true;
     this.packetSinks.length = 0;
     for (const resolve of this.pcmWaiting.splice(0)) resolve(new Float32Array(FRAME_SAMPLES));
     this.worker.terminate();
-    this.onDeath?.();
+    for (const fn of this.deathListeners.splice(0)) fn();
   }
 
   get alive(): boolean {
     return !this.dead;
+  }
+
+  /** Runs `fn` once when this worker dies (at once if it already has); returns the unsubscribe. */
+  onDeath(fn: () => void): () => void {
+    if (this.dead) {
+      fn();
+      return () => {};
+    }
+    this.deathListeners.push(fn);
+    return () => {
+      const i = this.deathListeners.indexOf(fn);
+      if (i >= 0) this.deathListeners.splice(i, 1);
+    };
   }
 
   private send(m: WorkerRequest, transfer: Transferable[] = []): void {
@@ -175,9 +189,9 @@ export class OpusWasmWorker {
 
   private static restart(url?: string): Promise<OpusWasmWorker> {
     const started = OpusWasmWorker.start(url).then((w) => {
-      w.onDeath = () => {
+      w.onDeath(() => {
         if (OpusWasmWorker.shared === started) OpusWasmWorker.shared = null;
-      };
+      });
       return w;
     });
     OpusWasmWorker.shared = started;

@@ -252,3 +252,14 @@ test("both sides build their audio with sending off during the key exchange, and
   await vi.waitFor(() => expect(rec.sendingLog).toEqual(["start sending=false", "start sending=false", "setSending(true)", "setSending(true)"]), { timeout: 1000, interval: 5 });
   expect(ca.view.encrypted && cb.view.encrypted).toBe(true);
 });
+
+test("a hang-up while the secured screen paints: sending never starts, and everything is released", async () => {
+  let painted!: () => void;
+  rec.paintGate = new Promise<void>((r) => (painted = r));
+  const { ca } = await encryptedCall();
+  ca.hangup();
+  painted();
+  await sleep(30);
+  expect(rec.sendingLog.filter((l) => l.startsWith("setSending"))).toEqual(["setSending(true)"]); // only the other side's
+  expect(rec.audioStopped).toBe(1); // the hung-up side's pipeline; the other side is still in its call
+});

@@ -153,6 +153,41 @@ describe("a call between WebCodecs Opus and WebAssembly Opus", () => {
     expect([...caller.errors, ...callee.errors]).toEqual([]);
   });
 
+  test("the WASM worker dies mid-call: the call moves to a new worker and both directions keep going", { timeout: 90_000, retry: 1 }, async () => {
+    const group = `wasm-${Math.random().toString(36).slice(2, 8)}`;
+    const [, calleeId] = await Promise.all([joinGroup(caller.page, `${server.url}/${group}`, "Caller"), joinGroup(callee.page, `${server.url}/${group}`, "Callee")]);
+    await caller.page.locator(`[data-member="${calleeId}"]`).waitFor({ timeout: 10_000 });
+    await caller.page.getByRole("button", { name: "Call Callee" }).click();
+    await callee.page.getByRole("button", { name: "Accept call from Caller" }).click({ timeout: 15_000 });
+    for (const b of [caller, callee]) await b.page.locator("vs-in-call [data-testid=call-state]", { hasText: "Encrypted" }).waitFor({ timeout: 20_000 });
+    await caller.page.waitForTimeout(2000);
+
+    type Stats = { framesReceived: number; framesSent: number };
+    const opusWorkers = () => callee.page.workers().filter((w) => w.url().includes("/audio/opus-worker.js"));
+    expect(opusWorkers()).toHaveLength(1);
+    const doomed = opusWorkers()[0]!;
+    // An uncaught error inside the worker, as a libopus trap would raise: the page sees the
+    // worker's error event and gives the worker up.
+    await doomed.evaluate(() => void setTimeout(() => {
+      throw new Error("test: the worker crashes");
+    }));
+    await expect.poll(async () => (await hook<{ codecRestarts: number }>(callee.page, "details")).codecRestarts, { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => opusWorkers().filter((w) => w !== doomed).length, { timeout: 10_000 }).toBe(1);
+    const [callerAfter, calleeAfter] = [await hook<Stats>(caller.page, "stats"), await hook<Stats>(callee.page, "stats")];
+    await caller.page.waitForTimeout(3000);
+    const [callerLater, calleeLater] = [await hook<Stats>(caller.page, "stats"), await hook<Stats>(callee.page, "stats")];
+    // 3 s is 150 frames each way; generous bounds for a loaded machine.
+    expect(calleeLater.framesSent - calleeAfter.framesSent).toBeGreaterThan(75); // the WASM encoder, on the new worker
+    expect(callerLater.framesReceived - callerAfter.framesReceived).toBeGreaterThan(75);
+    expect(calleeLater.framesReceived - calleeAfter.framesReceived).toBeGreaterThan(75); // the WASM decoder
+    // What the WASM side plays in the last second is the caller's voice, not silence.
+    const played = (await decodedEnvelope(callee.page)).envelope.slice(-100);
+    expect(Math.max(...played)).toBeGreaterThan(0.01);
+    expect(await hook<{ codecPath: string }>(callee.page, "details")).toMatchObject({ codecPath: "WebAssembly" });
+    await caller.page.getByRole("button", { name: "Hang up call with Callee" }).click();
+    expect([...caller.errors, ...callee.errors]).toEqual([]);
+  });
+
   test("the service worker precaches the WASM module, so the app keeps Opus offline (fetched once, never run on WebCodecs phones)", { timeout: 30_000 }, async () => {
     for (const b of [caller, callee]) {
       const cached = () =>

@@ -87,10 +87,11 @@ type PushChannel = {
  * registration ID. The call is fire-and-forget (it answers before the worker has even started),
  * and in two full-suite runs on a loaded machine (never in isolation) one delivery showed
  * nothing for 20 s. So deliver() gives each delivery 8 s to show what it should and then
- * delivers the same message again, up to three times, as a push service redelivers a message
- * its device did not take; the handler is idempotent (one tag and one missed-call entry per
- * call), and a redelivery is printed so it stays visible. A handler that shows the wrong thing
- * still fails: every delivery is judged by what the phone shows.
+ * delivers the same message again, up to three times. That stands in for nothing in a real
+ * phone (there the browser's push service decides); it makes up for the test's own delivery
+ * channel, and so it can hide a handler that fails now and then — which is why a redelivery is
+ * printed, and a handler that shows the wrong thing, or nothing three times, still fails. The
+ * handler is idempotent (one tag and one missed-call entry per call).
  */
 async function pushChannel(page: Page): Promise<PushChannel> {
   const cdp = await page.context().newCDPSession(page);
