@@ -77,6 +77,7 @@ async function once(seconds: number): Promise<void> {
       console.log(`caller, main thread got frame i (ms after capture): ${row((i) => ta.caps[i]![1]! - ta.caps[i]![0]!)}`);
       console.log(`caller, sent frame i (ms after capture):            ${row((i) => (ta.sends[i] === undefined ? undefined : ta.sends[i]! - ta.caps[i]![0]!))}`);
       console.log(`callee, received frame i (ms after capture):        ${row((i) => (tb.recvs[i] === undefined ? undefined : tb.recvs[i]! - ta.caps[i]![0]!))}`);
+      console.log(`sending started (ms after the caller's first capture): caller ${Math.round((ta.sends[0] ?? NaN) - t0)}, callee ${Math.round((tb.sends[0] ?? NaN) - t0)}`);
       let last = "";
       const jb: string[] = [];
       for (const s of tb.jb) {
