@@ -254,13 +254,6 @@ function wire(
     fates.push(false);
     skipDropped();
   };
-  // A WASM worker that died took the frames it was encoding with it: they are drops now.
-  const lost = () => {
-    for (let i = 0; i < fates.length; i++) fates[i] = false;
-    skipDropped();
-  };
-  const encoder: FrameEncoder = codecs.encoder(send, lost);
-  const decoder: FrameDecoder = codecs.decoder();
   let staleDropped = 0;
   // Filled by the playback worklet every 100 ms.
   let jitterStats: JitterBufferStats = {
@@ -307,6 +300,15 @@ function wire(
     processorOptions: { tap: !!opts.onDecodedPcm, gain: 0 },
   });
   playback.connect(ctx.destination);
+  // The codecs come last: if a node above could not be made, no encoder or decoder (nor a WASM
+  // worker's death listener) is left behind by a call that never started.
+  // A WASM worker that died took the frames it was encoding with it: they are drops now.
+  const lost = () => {
+    for (let i = 0; i < fates.length; i++) fates[i] = false;
+    skipDropped();
+  };
+  const encoder: FrameEncoder = codecs.encoder(send, lost);
+  const decoder: FrameDecoder = codecs.decoder();
   const route = new OutputRoute(ctx, (gain) => playback.port.postMessage({ type: "gain", value: gain }), opts.mode ?? "private", opts.volume ?? 1);
 
   // Decoding may be asynchronous (WebCodecs); frames must still reach the worklet in order.

@@ -33,11 +33,23 @@ export class OpusWasmCallCodec {
   revivals = 0;
   private tries = 0;
 
+  /** Taken up when the call makes its encoder or decoder: a call that never gets that far
+   *  leaves nothing on the page's worker. */
+  private first: OpusWasmWorker | null;
+
   constructor(
     worker: OpusWasmWorker,
     private readonly nextWorker: () => Promise<OpusWasmWorker> = () => OpusWasmWorker.forPage(),
   ) {
-    this.attach(worker);
+    this.first = worker;
+  }
+
+  private start(): void {
+    const w = this.first;
+    this.first = null;
+    if (!w) return;
+    // Dead already (between codecPair and now)? onDeath answers at once, and the call moves on.
+    this.attach(w);
   }
 
   private attach(w: OpusWasmWorker, replacing = false): void {
@@ -71,6 +83,7 @@ export class OpusWasmCallCodec {
 
   /** `onLost`: the frames accepted so far will give no payload (the worker died with them). */
   encoder(onPayload: PayloadSink, onLost?: () => void): FrameEncoder {
+    this.start();
     this.sink = onPayload;
     this.onLost = onLost ?? null;
     if (this.worker?.alive) this.enc = this.worker.encoder(onPayload);
@@ -88,6 +101,7 @@ export class OpusWasmCallCodec {
   }
 
   decoder(): FrameDecoder {
+    this.start();
     this.decoding = true;
     if (this.worker?.alive) this.dec = this.worker.decoder();
     return {
