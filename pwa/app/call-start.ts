@@ -2,14 +2,13 @@
 //
 // Measured in the latency benchmark (bench/latency, two headless Chromium processes): when the
 // key confirmation completed, the secured screen's rendering — the safety-code pictures (each
-// SVG <img> built a document of its own on the main thread: 20–110 ms apiece, the first one
-// the slowest, and its painting showed up in a 80–130 ms compositor commit), the layout of
-// the new text — held each page's main
-// thread for about 300 ms. Sending started at that same moment, so the capture worklet's first
-// frames queued behind that work and went out 100–300 ms late, and the receiving page, busy with
-// its own secured screen, took them in as one bunch: the first word of every call was heard
-// 270–450 ms after it was spoken, and the bunches taught the jitter buffer a larger delay for
-// the next second or two.
+// SVG <img> built a document of its own on the main thread: 20–110 ms apiece, the first one the
+// slowest, and painting them showed up in an 80–130 ms compositor commit), the layout of the
+// new text — held each page's main thread for about 300 ms. Sending started at that same
+// moment, so the capture worklet's first frames queued behind that work and went out 100–300 ms
+// late, and the receiving page, busy with its own secured screen, took them in as one bunch: the
+// first word of every call was heard 270–450 ms after it was spoken, and the bunches taught the
+// jitter buffer a larger delay for the next second or two.
 //
 // So the secured screen is made cheap, and comes first:
 // - The pictures are inline SVG from shape data (sas-art.ts), not SVG images: no document per
