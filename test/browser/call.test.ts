@@ -96,7 +96,7 @@ describe("a call between two browsers", () => {
     expect(callerSas).toHaveLength(4);
     expect(calleeSas).toEqual(callerSas);
     expect(await hook<string[]>(caller.page, "sas")).toEqual(callerSas);
-    // The pictures are images now (sas-image.ts); the emoji they stand for come from the table.
+    // The pictures are drawn from shape data (sas-art.ts); the emoji they stand for come from the table.
     const callerEmoji = callerSas.map((n) => SAS_TABLE.find((s) => s.name === n)!.emoji);
 
     // Talk for a while.
