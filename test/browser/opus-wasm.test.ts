@@ -94,23 +94,17 @@ interface CrossResult {
 const clip = readWav(CALLER).samples.subarray(0, CLIP_FRAMES * 960);
 const otherClip = readWav(CALLEE).samples.subarray(0, CLIP_FRAMES * 960);
 
+/** Which Opus paths the page chose, whether it fetched the WASM module, whether it has WebCodecs. */
+const opusState = (page: Page) =>
+  page.evaluate(() => (globalThis as unknown as { opusState(): Promise<{ paths: unknown; fetched: boolean; webCodecs: boolean }> }).opusState());
+
 describe.sequential("WebAssembly Opus in Chromium", () => {
   test("a browser with WebCodecs Opus uses it both ways and never fetches the WASM module", async () => {
-    const state = (await webCodecsPage.evaluate(() => (globalThis as unknown as { opusState(): Promise<unknown> }).opusState())) as {
-      paths: unknown;
-      fetched: boolean;
-      webCodecs: boolean;
-    };
-    expect(state).toEqual({ paths: { encoder: "webcodecs", decoder: "webcodecs" }, fetched: false, webCodecs: true });
+    expect(await opusState(webCodecsPage)).toEqual({ paths: { encoder: "webcodecs", decoder: "webcodecs" }, fetched: false, webCodecs: true });
   });
 
   test("without WebCodecs, Opus is still offered — on WebAssembly — and negotiates with a WebCodecs peer", async () => {
-    const state = (await wasmPage.evaluate(() => (globalThis as unknown as { opusState(): Promise<unknown> }).opusState())) as {
-      paths: unknown;
-      fetched: boolean;
-      webCodecs: boolean;
-    };
-    expect(state).toEqual({ paths: { encoder: "wasm", decoder: "wasm" }, fetched: true, webCodecs: false });
+    expect(await opusState(wasmPage)).toEqual({ paths: { encoder: "wasm", decoder: "wasm" }, fetched: true, webCodecs: false });
     const offers = await Promise.all(
       [wasmPage, webCodecsPage].map((p) => p.evaluate(() => (globalThis as unknown as { supportedCodecs(): Promise<string[]> }).supportedCodecs())),
     );
