@@ -91,6 +91,8 @@ export async function buildPwa(): Promise<string[]> {
   await cp(join(import.meta.dir, "static"), out, { recursive: true });
 
   await bundle([join(import.meta.dir, "app", "main.ts")], out, { __APP_VERSION__: JSON.stringify(pkg.version) });
+  // The sockets and a call's media path, off the page's main thread (pwa/link/link-client.ts).
+  await bundle([join(import.meta.dir, "link", "link-worker.ts")], out);
 
   // The audio module owns the list of worklets and how they are bundled (/audio/<name>.js).
   await buildAudioWorklets(out, { minify: true });

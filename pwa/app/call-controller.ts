@@ -28,7 +28,8 @@ import {
 import { openMic } from "../audio/mic.ts";
 import { decodeKxBody, encodeKxBody, KeyExchange, KeyExchangeError, type CallKeys } from "../e2ee/index.ts";
 import type { DeviceSigner } from "../e2ee/identity-binding.ts";
-import { PAYLOAD_SLOTS, padPayload, unpadPayload } from "../e2ee/frame-padding.ts";
+import { PAYLOAD_SLOTS } from "../e2ee/frame-padding.ts";
+import type { HostedMedia } from "../link/link-client.ts";
 import { base64urlDecode } from "../../protocol/base64url.ts";
 import type { ContactBook } from "./contacts.ts";
 import { RoundTrip } from "./round-trip.ts";
@@ -152,13 +153,15 @@ interface Session {
   kx: KeyExchange | null;
   keys: CallKeys | null;
   audio: CallAudio | null;
+  /** The call's frames in the link host: codecs, encryption, socket (link-client.ts). */
+  media: HostedMedia | null;
+  /** The keys went to `media` (they are handed over once, then unusable here). */
+  mediaKeyed: boolean;
   audioStarting: Promise<CallAudio | null> | null;
   /** The AudioContext unlocked in the tap; startCallAudio takes it over. */
   prepared: PreparedCallAudio | null;
   mic: MediaStream | null;
   wake: CallWakeLock;
-  sent: number;
-  dropped: number;
   lastDropped: number;
   lastOpened: number;
   ended: boolean;
@@ -230,7 +233,6 @@ export class CallController {
       () => {},
     );
     conn.on("message", (m) => this.onMessage(m));
-    conn.on("frame", (f) => this.onFrame(f));
     conn.on("status", () => this.onLinkStatus());
   }
 
@@ -530,6 +532,8 @@ export class CallController {
     }
     session.keys = keys;
     session.peerDevice = keys.peerDevice;
+    // Before the secured screen renders (a long main-thread task): the peer may send already.
+    this.keyMedia(session);
     this.set({
       ...this.view,
       encrypted: true,
@@ -558,22 +562,11 @@ export class CallController {
         sending,
         ...(session.prepared ? { prepared: session.prepared } : {}),
         ...(session.mic ? { micStream: session.mic } : {}),
-        sendPayload: (payload) => {
-          const keys = session.keys;
-          if (!keys || session.ended) return;
-          // Constant-size frames: a payload that does not fit its slot is dropped, never sent at a telling size.
-          const padded = padPayload(payload, session.slot);
-          if (!padded) {
-            // Its seq is still used up: the receiver's only clock for us (see call-audio.ts).
-            session.dropped++;
-            return keys.sealer.skip(1);
-          }
-          keys.sealer.seal(session.callHandle, padded).then(
-            (frame) => void (this.conn.sendFrame(frame) && session.sent++),
-            () => {},
-          );
-        },
-        skipFrames: (n) => session.keys?.sealer.skip(n),
+        remote: this.conn.link.startMedia((media) => {
+          if (this.session !== session) return;
+          session.media = media;
+          this.keyMedia(session);
+        }),
         mode: this.view.mode,
         volume: this.view.volume,
         workletBase: "/audio/",
@@ -595,17 +588,11 @@ export class CallController {
     }
   }
 
-  private onFrame(frame: Uint8Array): void {
-    const session = this.session;
-    const keys = session?.keys;
-    if (!session || !keys) return;
-    keys.opener.open(frame).then((opened) => {
-      // The handle is authenticated with the frame: one sealed under another handle was meant
-      // for another call (PROTOCOL-NOTES), so it is never played into this one.
-      const payload = opened && opened.callHandle === session.callHandle ? unpadPayload(opened.payload, session.slot) : null;
-      if (!payload) session.dropped++;
-      else session.audio?.receive(opened!.seq, payload);
-    });
+  /** Hands the confirmed keys to the call's media session, once both exist (whichever is later). */
+  private keyMedia(session: Session): void {
+    if (session.mediaKeyed || !session.media || !session.keys || session.ended) return;
+    session.mediaKeyed = true;
+    session.media.setKeys(session.keys.handOff(), session.callHandle, session.slot);
   }
 
   /** The other person tapped "They don't match": the symbols differed on the two phones. */
@@ -685,8 +672,8 @@ export class CallController {
       prepared: null,
       mic: null,
       wake,
-      sent: 0,
-      dropped: 0,
+      media: null,
+      mediaKeyed: false,
       lastDropped: 0,
       lastOpened: 0,
       ended: false,
@@ -738,13 +725,13 @@ export class CallController {
     const roundTrip = (this.roundTrip = new RoundTrip(this.conn));
     this.statsTimer = setInterval(() => {
       roundTrip.tick();
-      const { audio, keys } = session;
+      const { audio, keys, media } = session;
       if (this.session !== session || !audio || !keys) return;
       const a = audio.stats();
-      const opened = keys.opener.stats.opened;
-      const newDrops = session.dropped - session.lastDropped;
+      const { opened, dropped, sent } = media?.stats() ?? { opened: 0, dropped: 0, sent: 0 };
+      const newDrops = dropped - session.lastDropped;
       const newFrames = opened - session.lastOpened + newDrops;
-      session.lastDropped = session.dropped;
+      session.lastDropped = dropped;
       session.lastOpened = opened;
       const dropPct = newFrames > 0 ? (100 * newDrops) / newFrames : 0;
       const fromDrops: Quality = dropPct > 5 ? "poor" : dropPct > 1 ? "fair" : "good";
@@ -754,7 +741,7 @@ export class CallController {
         ...this.view,
         quality,
         micLevel: audio.micLevel(),
-        stats: { framesSent: session.sent, framesReceived: opened, framesDropped: session.dropped, lossPercent: a.lossPercent, jitterMs: a.jitterMs },
+        stats: { framesSent: sent, framesReceived: opened, framesDropped: dropped, lossPercent: a.lossPercent, jitterMs: a.jitterMs },
         details: { ...audio.details(), roundTripMs: roundTrip.ms },
       });
     }, 250);

@@ -5,6 +5,11 @@
 // member and, within the server's grace period, with the same connected call. Reconnects back
 // off so a dead server is not hammered; the countdown is exposed so the UI can say "Retrying in
 // 5 s…" honestly.
+//
+// The socket itself lives in the link host (pwa/link/), normally the link worker: this class
+// sees only text (signalling); a call's media frames go between the socket and the audio
+// worklets there, without crossing the page's main thread.
+import { LinkClient, SOCKET_CONNECTING, SOCKET_OPEN, type Link, type SocketLike } from "../link/link-client.ts";
 import { parseServerMessage, type ClientMessage, type ErrorCode, type MemberInfo, type ServerMessage } from "../../protocol/messages.ts";
 
 export type LinkStatus = "connecting" | "online" | "reconnecting" | "offline" | "replaced" | "refused";
@@ -26,8 +31,6 @@ const PONG_DEADLINE_MS = 10_000;
 const BACKOFF_MS = [1000, 2000, 5000, 5000, 10_000, 15_000, 30_000];
 /** The server keeps a dropped member's ID (and call) this long; past it we are "offline". */
 const GRACE_MS = 15_000;
-/** Media is real-time: a frame that would sit behind this much queued data is better dropped. */
-const MAX_BUFFERED_MEDIA = 32 * 1024;
 const CLOSE_REPLACED = 4001;
 const CLOSE_REFUSED = 4002;
 const CLOSE_GROUP_FULL = 4003;
@@ -41,7 +44,6 @@ const CLOSE_PAGE_HIDDEN = 4100;
 export interface ConnectionEvents {
   status: () => void;
   message: (msg: ServerMessage) => void;
-  frame: (frame: Uint8Array) => void;
 }
 
 export class Connection {
@@ -59,9 +61,8 @@ export class Connection {
   pushKey: string | null = null;
   /** This socket's challenge, for a signed leave. */
   private challenge = "";
-  droppedMedia = 0;
 
-  private ws: WebSocket | null = null;
+  private ws: SocketLike | null = null;
   private attempt = 0;
   private lostAt: number | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -72,13 +73,14 @@ export class Connection {
   private readonly listeners: { [K in keyof ConnectionEvents]: Set<ConnectionEvents[K]> } = {
     status: new Set(),
     message: new Set(),
-    frame: new Set(),
   };
 
   constructor(
     readonly group: string,
     private readonly signHello: HelloSigner,
     private readonly url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/${group}`,
+    /** Where the sockets live; the app passes its link worker's (main.ts). */
+    readonly link: Link = LinkClient.inPageOnly().link(),
   ) {
     addEventListener("online", this.onBrowserOnline);
     addEventListener("offline", this.onBrowserOffline);
@@ -97,18 +99,8 @@ export class Connection {
   }
 
   send(msg: ClientMessage): boolean {
-    if (this.ws?.readyState !== WebSocket.OPEN || this.status !== "online") return false;
+    if (this.ws?.readyState !== SOCKET_OPEN || this.status !== "online") return false;
     this.ws.send(JSON.stringify(msg));
-    return true;
-  }
-
-  sendFrame(frame: Uint8Array<ArrayBuffer>): boolean {
-    const ws = this.ws;
-    if (ws?.readyState !== WebSocket.OPEN || this.status !== "online" || ws.bufferedAmount > MAX_BUFFERED_MEDIA) {
-      this.droppedMedia++;
-      return false;
-    }
-    ws.send(frame);
     return true;
   }
 
@@ -149,13 +141,12 @@ export class Connection {
       old.close(CLOSE_PAGE_HIDDEN, "superseded");
     }
     if (this.status !== "reconnecting" && this.status !== "offline") this.setStatus("connecting");
-    let ws: WebSocket;
+    let ws: SocketLike;
     try {
-      ws = new WebSocket(this.url);
+      ws = this.link.open(this.url);
     } catch {
       return this.scheduleRetry();
     }
-    ws.binaryType = "arraybuffer";
     this.ws = ws;
     ws.onopen = () => {
       // The server speaks first (its challenge); nothing to send yet.
@@ -163,10 +154,6 @@ export class Connection {
     };
     ws.onmessage = (ev) => {
       if (ws !== this.ws) return;
-      if (typeof ev.data !== "string") {
-        for (const fn of this.listeners.frame) fn(new Uint8Array(ev.data as ArrayBuffer));
-        return;
-      }
       const msg = parseServerMessage(ev.data);
       if (msg?.t === "challenge") return void this.answerChallenge(ws, msg.n);
       if (msg) this.handle(msg);
@@ -189,7 +176,7 @@ export class Connection {
     };
   }
 
-  private async answerChallenge(ws: WebSocket, n: string): Promise<void> {
+  private async answerChallenge(ws: SocketLike, n: string): Promise<void> {
     let hello: ClientMessage;
     try {
       hello = await this.signHello(n);
@@ -198,7 +185,7 @@ export class Connection {
       this.refusal = { code: "bad-signature", message: "This browser can't keep this app's key. Try another browser, or leave private browsing." };
       return void ws.close(1000, "no identity");
     }
-    if (ws !== this.ws || ws.readyState !== WebSocket.OPEN) return;
+    if (ws !== this.ws || ws.readyState !== SOCKET_OPEN) return;
     this.challenge = n;
     ws.send(JSON.stringify(hello));
   }
@@ -215,6 +202,7 @@ export class Connection {
         this.attempt = 0;
         this.lostAt = null;
         this.retryIn = null;
+        if (this.ws) this.link.online(this.ws);
         this.startPing();
         this.setStatus("online");
         break;
@@ -304,7 +292,7 @@ export class Connection {
   private readonly onBrowserOnline = (): void => {
     if (this.stopped || this.status === "online" || this.status === "connecting") return;
     // A retry already under way would be doubled (see open()); it reports back soon enough.
-    if (this.ws?.readyState === WebSocket.CONNECTING) return;
+    if (this.ws?.readyState === SOCKET_CONNECTING) return;
     this.attempt = 0;
     this.open();
   };

@@ -6,6 +6,8 @@ import type { Connection } from "./connection.ts";
 export interface TestHook {
   readonly state: string;
   readonly link: string | null;
+  /** Where the sockets and a call's media run: "worker" (the link worker) or "page". */
+  readonly linkHost: string | null;
   readonly me: string | null;
   readonly sas: string[] | null;
   readonly encrypted: boolean;
@@ -21,6 +23,9 @@ export function installTestHook(get: () => { conn: Connection | null; calls: Cal
     },
     get link() {
       return get().conn?.status ?? null;
+    },
+    get linkHost() {
+      return get().conn?.link.host() ?? null;
     },
     get me() {
       return get().conn?.me ?? null;

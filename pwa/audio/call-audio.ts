@@ -1,19 +1,20 @@
-// The call's audio pipeline, as the UI uses it:
-//   mic → capture worklet (20 ms @ 48 kHz) → encoder → sendPayload   (to e2ee)
-//   receive(seq, payload) (from e2ee) → decoder → playback worklet [jitter buffer → concealer] → speaker
-// Frames are decoded as they arrive and the jitter buffer runs in the playback worklet, popped
-// each time a frame starts to play (see playback-worklet.ts for why). Captured frames that
-// reach the main thread more than STALE_CAPTURE_MS late (a frozen tab, a long GC) are dropped
-// instead of sent: the peer would only have to drop them again, after they had queued up
-// behind everything else on the way.
+// The call's audio, as the UI uses it:
+//   mic → capture worklet (20 ms @ 48 kHz) ─media port→ frame pipeline → encoder → sendPayload
+//   receive(seq, payload) → frame pipeline → decoder ─media port→ playback worklet
+//                                               [jitter buffer → concealer] → speaker
+// This file owns the audio graph (context, microphone, worklets, output route, meter, the
+// worklet's statistics). The per-frame work (frame-pipeline.ts) talks to the worklets through
+// MessagePorts and runs either here, in the page (`sendPayload`/`receive`: the audio tests), or
+// elsewhere (`remote`: the app runs it in the link worker with the socket and the frame
+// encryption, so the page's main thread — rendering, GC, key confirmation — never holds a frame).
 //
 // iOS only lets an AudioContext start (and play) when it is created or resumed inside a user
 // gesture, but the codec — and so startCallAudio — is only known after the key exchange, long after
 // the tap. prepareCallAudio() therefore does everything that needs the gesture at the tap and
 // hands the unlocked context to startCallAudio later.
-import { FRAME_SAMPLES, type CodecName, type FrameDecoder, type FrameEncoder } from "./codec.ts";
-import { codecPair, type CodecPair } from "./codec-select.ts";
-import { DecodeOrder } from "./decode-order.ts";
+import { FRAME_SAMPLES, type CodecName } from "./codec.ts";
+import { codecPair, opusPathLabel, opusPaths, type OpusPaths } from "./codec-select.ts";
+import { FramePipeline, type FramePipelineStats } from "./frame-pipeline.ts";
 import type { JitterBufferStats, RecentStats } from "./jitter-buffer.ts";
 import { rmsToMeter } from "./meter.ts";
 import { openMic } from "./mic.ts";
@@ -40,15 +41,38 @@ export interface PreparedCallAudio {
   close(): Promise<void>;
 }
 
+/** The worklets' ends of the media ports; the frame pipeline takes the other ends. */
+export interface MediaPorts {
+  capture: MessagePort;
+  playback: MessagePort;
+}
+
+/** A frame pipeline running elsewhere (the link worker), as the page steers it. */
+export interface RemoteFramePipeline {
+  setSending(on: boolean): void;
+  setMuted(m: boolean): void;
+  /** The latest figures it reported (they lag by up to a few hundred milliseconds). */
+  stats(): FramePipelineStats;
+  stop(): void;
+}
+
+/** Starts a frame pipeline elsewhere on these ports; resolves once its codecs are ready,
+ *  rejects if they cannot be made there. `paths` is this page's Opus choice (codec-select.ts). */
+export type RemotePipelineStarter = (ports: MediaPorts, setup: { codec: CodecName; paths: OpusPaths | null; sending: boolean; onCapturedPcm?: (pcm: Float32Array, atMs: number) => void }) => Promise<RemoteFramePipeline>;
+
 export interface CallAudioOptions {
   codec: CodecName;
   /** From prepareCallAudio() in the user's tap. Without it a new context is created here, which
    *  only works if this call itself runs inside a gesture (or on browsers without that rule). */
   prepared?: PreparedCallAudio;
-  sendPayload: (payload: Uint8Array) => void;
+  /** Runs the frame pipeline in the page: every encoded payload comes out here, and receive()
+   *  takes the peer's. Exactly one of `sendPayload` and `remote` is given. */
+  sendPayload?: (payload: Uint8Array) => void;
   /** Captured frames were dropped before encoding (stale after a stall): the sequence number
-   *  should skip them, so the receiver's timeline stays true. */
+   *  should skip them, so the receiver's timeline stays true. With `sendPayload` only. */
   skipFrames?: (n: number) => void;
+  /** Runs the frame pipeline elsewhere (the app: the link worker); receive() is then unused. */
+  remote?: RemotePipelineStarter;
   mode?: OutputMode;
   volume?: number /* 0..1 */;
   /** A stream the caller already opened; then stop() leaves its tracks running. */
@@ -67,9 +91,6 @@ export interface CallAudioOptions {
    *  time its last sample entered the graph. Tests and the latency benchmark only. */
   onCapturedPcm?: (pcm: Float32Array, atMs: number) => void;
 }
-
-/** Captured audio older than this when the main thread gets it is not sent. */
-const STALE_CAPTURE_MS = 300;
 
 /** What "Call details" shows: the figures people and support ask for. Delay figures are this
  *  side's receive path; `sendKbps` is what this side sends (payload only). */
@@ -110,6 +131,7 @@ export interface CallAudioStats {
 }
 
 export interface CallAudio {
+  /** The peer's payload, in the page-run pipeline (`sendPayload`); ignored with `remote`. */
   receive(seq: number, payload: Uint8Array): void;
   setMuted(m: boolean): void;
   setMode(m: OutputMode): void;
@@ -200,11 +222,8 @@ export async function startCallAudio(opts: CallAudioOptions): Promise<CallAudio>
       await loadWorklets(ctx, workletBase);
       source = ctx.createMediaStreamSource(stream);
     }
-    // Loads the WebAssembly Opus module here if this browser needs it (already cached by then:
-    // supportedCodecs() loaded it to offer "opus").
-    const codecs = await codecPair(opts.codec);
     if (ctx.state === "closed") throw new Error("the prepared AudioContext was closed");
-    return wire(ctx, source, stream, ownStream, opts, codecs);
+    return await wire(ctx, source, stream, ownStream, opts);
   } catch (e) {
     if (ownStream) stream?.getTracks().forEach((t) => t.stop());
     await ctx.close().catch(() => {});
@@ -212,49 +231,10 @@ export async function startCallAudio(opts: CallAudioOptions): Promise<CallAudio>
   }
 }
 
-function wire(
-  ctx: AudioContext,
-  source: MediaStreamAudioSourceNode,
-  stream: MediaStream,
-  ownStream: boolean,
-  opts: CallAudioOptions,
-  codecs: CodecPair,
-): CallAudio {
+async function wire(ctx: AudioContext, source: MediaStreamAudioSourceNode, stream: MediaStream, ownStream: boolean, opts: CallAudioOptions): Promise<CallAudio> {
   let muted = false;
-  let sending = opts.sending ?? true;
   let level = 0;
-  let sentFrames = 0;
-  let sentBytes = 0;
   let stopped = false;
-
-  // The fate of every captured frame handed to the sending side, oldest first: true = in the
-  // encoder, its payload still to come; false = dropped (stale, or the encoder was backed up).
-  // A dropped frame must use up its seq exactly where it was in capture order, or the frames
-  // around it would look early or late to the receiver (seq is its only clock for us); the
-  // encoder answers asynchronously, so drops wait here behind the frames still being encoded.
-  const fates: boolean[] = [];
-  const skipDropped = () => {
-    let n = 0;
-    while (fates[0] === false) {
-      fates.shift();
-      n++;
-    }
-    if (n && !stopped) opts.skipFrames?.(n);
-  };
-  const send = (payload: Uint8Array) => {
-    if (stopped) return;
-    skipDropped();
-    fates.shift();
-    sentFrames++;
-    sentBytes += payload.byteLength;
-    opts.sendPayload(payload);
-    skipDropped();
-  };
-  const dropped = () => {
-    fates.push(false);
-    skipDropped();
-  };
-  let staleDropped = 0;
   // Filled by the playback worklet every 100 ms.
   let jitterStats: JitterBufferStats = {
     received: 0, played: 0, concealed: 0, late: 0, duplicate: 0, skipped: 0, underruns: 0, slots: 0, lost: 0,
@@ -271,79 +251,68 @@ function wire(
     channelCountMode: "explicit",
     channelInterpretation: "speakers",
   });
-  capture.port.onmessage = (e: MessageEvent<{ frame: Float32Array; rms: number; at: number }>) => {
-    level = e.data.rms;
-    // Muted = no frames at all: the peer's jitter buffer treats the gap like DTX silence.
-    if (sending && !muted && !stopped) {
-      if (Date.now() - e.data.at > STALE_CAPTURE_MS) {
-        staleDropped++;
-        return dropped();
-      }
-      opts.onCapturedPcm?.(e.data.frame.slice(), e.data.at);
-      // An encoder that lost its queue (error, reopen) never answers for it: don't wait forever.
-      if (fates.length > 50) fates.splice(0, fates.length - 50);
-      fates.push(true);
-      if (!encoder.encode(e.data.frame)) {
-        fates.pop();
-        dropped();
-      }
-    }
+  capture.port.onmessage = (e: MessageEvent<{ rms?: number }>) => {
+    if (typeof e.data.rms === "number") level = e.data.rms;
   };
-  source.connect(capture);
-  // The capture node outputs silence; connecting it keeps it in the rendering graph everywhere.
-  capture.connect(ctx.destination);
-
   const playback = new AudioWorkletNode(ctx, "voicesrv-playback", {
     numberOfInputs: 0,
     numberOfOutputs: 1,
     outputChannelCount: [1],
     processorOptions: { tap: !!opts.onDecodedPcm, gain: 0 },
   });
-  playback.connect(ctx.destination);
-  // The codecs come last: if a node above could not be made, no encoder or decoder (nor a WASM
-  // worker's death listener) is left behind by a call that never started.
-  // A WASM worker that died took the frames it was encoding with it: they are drops now.
-  const lost = () => {
-    for (let i = 0; i < fates.length; i++) fates[i] = false;
-    skipDropped();
-  };
-  const encoder: FrameEncoder = codecs.encoder(send, lost);
-  const decoder: FrameDecoder = codecs.decoder();
-  const route = new OutputRoute(ctx, (gain) => playback.port.postMessage({ type: "gain", value: gain }), opts.mode ?? "private", opts.volume ?? 1);
-
-  // Decoding may be asynchronous (WebCodecs); frames must still reach the worklet in order.
-  let chain: Promise<void> = Promise.resolve();
-  const decodeNow = (seq: number, payload: Uint8Array) => {
-    const pending = decoder.decode(payload);
-    chain = chain
-      .then(() => pending)
-      .then((pcm) => {
-        if (!stopped) playback.port.postMessage({ type: "frame", seq, pcm }, [pcm.buffer as ArrayBuffer]);
-      })
-      .catch(() => {});
-  };
-  // A frame held behind a gap is announced to the jitter buffer at once; the buffer says when it
-  // has given the gap up (it conceals the missing slot on schedule), and the held frames go on.
-  const order = new DecodeOrder<Uint8Array>(decodeNow, 60, (seq) => {
-    if (!stopped) playback.port.postMessage({ type: "arrived", seq });
-  });
-  let expiry: ReturnType<typeof setTimeout> | null = null;
-  const expire = () => {
-    expiry = null;
-    const wait = order.expire(performance.now());
-    if (wait !== null && !stopped) expiry = setTimeout(expire, wait);
-  };
-  const deliver = (seq: number, payload: Uint8Array) => {
-    order.push(seq, payload, performance.now());
-    if (!expiry) expire();
-  };
-  playback.port.onmessage = (e: MessageEvent<{ type: string; pcm?: Float32Array; at?: number; seq?: number; jitter?: JitterBufferStats; recent?: RecentStats }>) => {
-    if (e.data.type === "missed" && typeof e.data.seq === "number") order.giveUpThrough(e.data.seq);
-    else if (e.data.type === "stats" && e.data.jitter && e.data.recent) {
+  playback.port.onmessage = (e: MessageEvent<{ type: string; pcm?: Float32Array; at?: number; jitter?: JitterBufferStats; recent?: RecentStats }>) => {
+    if (e.data.type === "stats" && e.data.jitter && e.data.recent) {
       jitterStats = e.data.jitter;
       recent = e.data.recent;
     } else if (e.data.type === "played" && e.data.pcm?.length === FRAME_SAMPLES) opts.onDecodedPcm?.(e.data.pcm, e.data.at ?? Date.now());
   };
+  const captureMedia = new MessageChannel();
+  const playbackMedia = new MessageChannel();
+  capture.port.postMessage({ type: "media", port: captureMedia.port1 }, [captureMedia.port1]);
+  playback.port.postMessage({ type: "media", port: playbackMedia.port1 }, [playbackMedia.port1]);
+  const ports: MediaPorts = { capture: captureMedia.port2, playback: playbackMedia.port2 };
+
+  // The frame pipeline comes after the nodes: if a node could not be made, no encoder or decoder
+  // (nor a WASM worker's death listener) is left behind by a call that never started.
+  let pipeline: FramePipeline | RemoteFramePipeline;
+  let local: FramePipeline | null = null;
+  let label = "";
+  const sending = opts.sending ?? true;
+  try {
+    if (opts.remote) {
+      const paths = opts.codec === "opus" ? await opusPaths() : null;
+      label = opusPathLabel(paths);
+      pipeline = await opts.remote(ports, { codec: opts.codec, paths, sending, ...(opts.onCapturedPcm ? { onCapturedPcm: opts.onCapturedPcm } : {}) });
+    } else {
+      if (!opts.sendPayload) throw new TypeError("startCallAudio needs sendPayload or remote");
+      // Loads the WebAssembly Opus module here if this browser needs it (already cached by then:
+      // supportedCodecs() loaded it to offer "opus").
+      const codecs = await codecPair(opts.codec);
+      label = codecs.label;
+      ports.capture.start();
+      ports.playback.start();
+      pipeline = local = new FramePipeline(codecs, ports.capture, ports.playback, {
+        sendPayload: opts.sendPayload,
+        sending,
+        ...(opts.skipFrames ? { skipFrames: opts.skipFrames } : {}),
+        ...(opts.onCapturedPcm ? { onCapturedPcm: opts.onCapturedPcm } : {}),
+      });
+    }
+  } catch (e) {
+    capture.port.onmessage = playback.port.onmessage = null;
+    ports.capture.close();
+    ports.playback.close();
+    throw e;
+  }
+  if (ctx.state === "closed") {
+    pipeline.stop();
+    throw new Error("the prepared AudioContext was closed");
+  }
+  source.connect(capture);
+  // The capture node outputs silence; connecting it keeps it in the rendering graph everywhere.
+  capture.connect(ctx.destination);
+  playback.connect(ctx.destination);
+  const route = new OutputRoute(ctx, (gain) => playback.port.postMessage({ type: "gain", value: gain }), opts.mode ?? "private", opts.volume ?? 1);
 
   // iOS suspends ("interrupted") the context for a phone call or Siri, and some browsers when the
   // page was hidden; resume when the user comes back, or the call stays silent.
@@ -354,10 +323,11 @@ function wire(
 
   return {
     receive(seq, payload) {
-      if (!stopped) deliver(seq, payload);
+      if (!stopped) local?.receive(seq, payload);
     },
     setMuted(m) {
       muted = m;
+      pipeline.setMuted(m);
     },
     setMode(m) {
       route.setMode(m);
@@ -366,7 +336,7 @@ function wire(
       route.setVolume(v);
     },
     setSending(on) {
-      sending = on;
+      pipeline.setSending(on);
     },
     micLevel() {
       return muted ? 0 : rmsToMeter(level);
@@ -384,19 +354,21 @@ function wire(
       };
     },
     detailedStats() {
-      return { ...jitterStats, recent, codec: opts.codec, codecPath: codecs.label, sampleRate: ctx.sampleRate, sentFrames, sentBytes, staleDropped };
+      const { sentFrames, sentBytes, staleDropped } = pipeline.stats();
+      return { ...jitterStats, recent, codec: opts.codec, codecPath: label, sampleRate: ctx.sampleRate, sentFrames, sentBytes, staleDropped };
     },
     details() {
+      const p = pipeline.stats();
       const now = performance.now();
       if (now - rate.atMs >= 1000) {
-        const kbps = ((sentBytes - rate.bytes) * 8) / (now - rate.atMs);
+        const kbps = ((p.sentBytes - rate.bytes) * 8) / (now - rate.atMs);
         rate.kbps = rate.kbps ? rate.kbps + (kbps - rate.kbps) / 4 : kbps;
         rate.atMs = now;
-        rate.bytes = sentBytes;
+        rate.bytes = p.sentBytes;
       }
       return {
         codec: opts.codec,
-        codecPath: codecs.label,
+        codecPath: label,
         sendKbps: rate.kbps,
         jitterMs: recent.jitterMs,
         targetDelayMs: jitterStats.targetDelayMs,
@@ -406,23 +378,21 @@ function wire(
         concealedPercent: (100 * recent.concealed) / Math.max(recent.slots, 50),
         stalls: jitterStats.stalls,
         catchUpDropped: jitterStats.skipped,
-        staleDropped,
-        codecRestarts: codecs.revivals?.() ?? 0,
+        staleDropped: p.staleDropped,
+        codecRestarts: p.codecRestarts,
       };
     },
     async stop() {
       if (stopped) return;
       stopped = true;
       document.removeEventListener("visibilitychange", onVisible);
-      if (expiry) clearTimeout(expiry);
       capture.port.onmessage = null;
       playback.port.onmessage = null;
       source.disconnect();
       capture.disconnect();
       playback.disconnect();
       if (ownStream) stream.getTracks().forEach((t) => t.stop());
-      encoder.close();
-      decoder.close();
+      pipeline.stop();
       await ctx.close().catch(() => {});
     },
   };

@@ -177,6 +177,20 @@ export class FrameOpener {
     this.previous = null;
   }
 
+  /**
+   * Gives up the epoch-0 keys so an opener elsewhere (the link worker) can take over; this one
+   * is destroyed. Refused once anything was opened or tried: the replay window and the epoch
+   * state would not travel with the keys.
+   */
+  handOff(): EpochKeys {
+    const s = this.stats;
+    const untouched = s.opened + s.authFailed + s.replayed + s.tooOld + s.malformed + s.unknownEpoch === 0;
+    const cur = this.current;
+    if (!cur || cur.keys.epoch !== 0 || !untouched || this.ahead.length > 0) throw new Error("frame opener already in use");
+    this.current = null;
+    return cur.keys;
+  }
+
   destroy(): void {
     const cur = this.current;
     const ahead = this.ahead;

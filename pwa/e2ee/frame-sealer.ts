@@ -11,9 +11,10 @@ import { dropEpochKeys, type EpochKeys, frameNonce, MAX_EPOCH, nextEpochKeys } f
 export const RATCHET_INTERVAL = 2 ** 16;
 
 export interface FrameSealerOptions {
-  /** Test-only: ratchet every n frames instead of 2^16 so tests need not seal 65 536 frames. */
+  /** Ratchet every n frames instead of 2^16: tests (so they need not seal 65 536 frames), and a
+   *  sealer taking over from handOff(), which says what its predecessor used. */
   ratchetInterval?: number;
-  /** Test-only: first seq to use (e.g. just below an epoch boundary). */
+  /** First seq to use: tests (e.g. just below an epoch boundary), and a sealer taking over from handOff(). */
   startSeq?: number;
 }
 
@@ -21,6 +22,7 @@ export class FrameSealer {
   private nextSeq: number;
   private readonly interval: number;
   private current: EpochKeys | null;
+  private sealed = false;
   // Encryptions run one after another so a ratchet step (which drops the old epoch) can never
   // overtake a frame of the old epoch that is still being sealed.
   private tail: Promise<void> = Promise.resolve();
@@ -65,6 +67,7 @@ export class FrameSealer {
       // Throws on a bad callHandle before a seq is consumed.
       const header = encodeMediaHeader({ callHandle, epoch, seq });
       this.nextSeq = seq + 1;
+      this.sealed = true;
       const run = this.tail.then(() => this.sealNow(header, epoch, payload));
       this.tail = run.then(
         () => {},
@@ -94,6 +97,18 @@ export class FrameSealer {
       bufferSource(payload),
     );
     return concatBytes(header, new Uint8Array(ct));
+  }
+
+  /**
+   * Gives up the epoch-0 keys, with the seq and interval to go on from, so a sealer elsewhere (the
+   * link worker) can take over; this one is destroyed. Refused once a frame was sealed here: its
+   * encryption could still be running, and a seq must never be used twice.
+   */
+  handOff(): { keys: EpochKeys; seq: number; ratchetInterval: number } {
+    const keys = this.current;
+    if (!keys || keys.epoch !== 0 || this.sealed) throw new Error("frame sealer already in use");
+    this.current = null;
+    return { keys, seq: this.nextSeq, ratchetInterval: this.interval };
   }
 
   destroy(): void {

@@ -75,7 +75,17 @@ export interface CallKeys {
   peerDevice: Uint8Array | null;
   sealer: FrameSealer; // own direction (initiator: I->R)
   opener: FrameOpener; // peer direction
+  /** The media keys for a sealer and opener elsewhere (the link worker); the sealer and opener
+   *  here are unusable afterwards. Only before either was used. */
+  handOff(): MediaKeys;
   destroy(): void;
+}
+
+/** A call's epoch-0 media keys in both directions, as handed to the link worker (structured-
+ *  cloneable: non-extractable CryptoKeys and the 12-byte salts). */
+export interface MediaKeys {
+  seal: { keys: EpochKeys; seq: number; ratchetInterval: number };
+  open: EpochKeys;
 }
 
 export interface KeyExchangeOptions {
@@ -340,6 +350,7 @@ export class KeyExchange {
       peerDevice: d.peerDevice,
       sealer,
       opener,
+      handOff: () => ({ seal: sealer.handOff(), open: opener.handOff() }),
       destroy() {
         sealer.destroy();
         opener.destroy();

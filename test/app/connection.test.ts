@@ -1,4 +1,4 @@
-// The REAL Connection against a scripted WebSocket: a browser `online` event that lands while a
+// The REAL Connection (and its link host, run in the page) against a scripted WebSocket: a browser `online` event that lands while a
 // retry's socket is still connecting must not leave two sockets resuming the same identity
 // (the server keeps the later one and closes the live one as "replaced").
 import { afterAll, beforeAll, expect, test, vi } from "vitest";
@@ -75,6 +75,7 @@ test("an `online` event during a retry does not open a second socket that resume
     await vi.advanceTimersByTimeAsync(0);
     expect(JSON.parse(first.sent[0]!)).toMatchObject({ t: "hello", sig: "sig-over-n0" });
     first.receive({ t: "welcome", v: 2, id: "AAAAAA", group: "fam", private: false, resumed: false, members: [], limits: {}, version: "1" });
+    await vi.advanceTimersByTimeAsync(0); // the link host hands events on in a later microtask, as from its worker
     expect(conn.status).toBe("online");
 
     first.drop(1006); // a network switch
@@ -98,6 +99,7 @@ test("an `online` event during a retry does not open a second socket that resume
     for (const s of ScriptedSocket.all.slice(1)) if (s !== hellos[0]) expect(s.closedByClient).toBe(4100);
 
     hellos[0]!.receive({ t: "welcome", v: 2, id: "AAAAAA", group: "fam", private: false, resumed: true, members: [], limits: {}, version: "1" });
+    await vi.advanceTimersByTimeAsync(0);
     expect(conn.status).toBe("online");
     expect(retry === hellos[0] || retry.closedByClient === 4100).toBe(true);
     conn.close();

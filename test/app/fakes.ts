@@ -151,7 +151,7 @@ export class FakeConn {
   throwOnKx = false;
   /** The other person's link: kx messages sent here arrive there (as the server relays them). */
   peer: FakeConn | null = null;
-  private readonly ls: Record<string, Set<(x?: unknown) => void>> = { message: new Set(), frame: new Set(), status: new Set() };
+  private readonly ls: Record<string, Set<(x?: unknown) => void>> = { message: new Set(), status: new Set() };
 
   constructor(readonly me: string) {}
 
@@ -169,9 +169,8 @@ export class FakeConn {
     return true;
   }
 
-  sendFrame(): boolean {
-    return this.status === "online";
-  }
+  /** The controller hands it to startCallAudio as `remote`; the fake audio never calls it. */
+  readonly link = { startMedia: () => () => Promise.reject(new Error("no media host in controller tests")), host: () => "page" };
 
   sent(t: string): Msg[] {
     return this.out.filter((m) => m.t === t);

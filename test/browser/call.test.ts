@@ -90,6 +90,9 @@ describe("a call between two browsers", () => {
     for (const b of [caller, callee]) {
       await b.page.locator("vs-in-call [data-testid=call-state]", { hasText: "Encrypted" }).waitFor({ timeout: 15_000 });
       expect(await hook<boolean>(b.page, "encrypted")).toBe(true);
+      // The sockets and the media path run in the link worker, off the page's main thread.
+      expect(await hook<string>(b.page, "linkHost")).toBe("worker");
+      expect(b.page.workers().some((w) => w.url().endsWith("/link-worker.js"))).toBe(true);
     }
     const callerSas = await caller.page.locator("vs-in-call [data-sas-name]").allTextContents();
     const calleeSas = await callee.page.locator("vs-in-call [data-sas-name]").allTextContents();

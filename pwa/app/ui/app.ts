@@ -7,6 +7,7 @@ import { ClosedAppRinging } from "../closed-app-ringing.ts";
 import { dismissMissedCall, missedCalls, type MissedCall } from "../missed-calls.ts";
 import { dropSubscriptionForNewIdentity } from "../push-ringing.ts";
 import { Connection } from "../connection.ts";
+import { LinkClient } from "../../link/link-client.ts";
 import { groupKeys } from "../../../protocol/identity-v2.ts";
 import { deviceContacts } from "../contacts.ts";
 import { DeviceIdentity } from "../device-identity.ts";
@@ -30,6 +31,8 @@ import { readGroupPath, type BadGroupLink } from "../group-link.ts";
 import "./outgoing.ts";
 import "./security-failure.ts";
 import "./settings-panel.ts";
+
+let links: LinkClient | null = null;
 
 type Overlay = null | "settings" | "about" | "trust" | "invite";
 
@@ -174,10 +177,17 @@ export class VsApp extends LitElement {
     void rememberGroup(g);
     const name = this.myName;
     const identity = this.identity;
-    const conn = new Connection(g, async (n) => {
-      if (!identity) throw new Error("no device identity");
-      return identity.hello(n, g, this.myName ?? name, await groupSecret(g));
-    });
+    // The sockets, and a call's media, live in the link worker (started once per page).
+    links ??= LinkClient.start();
+    const conn = new Connection(
+      g,
+      async (n) => {
+        if (!identity) throw new Error("no device identity");
+        return identity.hello(n, g, this.myName ?? name, await groupSecret(g));
+      },
+      undefined,
+      links.link(),
+    );
     // Calls need this device's key; without one (no IndexedDB) joining already failed.
     const calls = new CallController(conn, {
       device: identity?.signer ?? { publicKey: new Uint8Array(65), sign: () => Promise.reject(new Error("no device key")) },

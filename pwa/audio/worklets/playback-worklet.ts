@@ -7,13 +7,16 @@
 // decoded frames between buffer and speaker that every call pays for (it used to be 2 frames,
 // 40 ms, on top of the target). Sender/receiver clock drift shows up as lateness the buffer trims.
 //
-// Messages in:  {type:"frame", seq, pcm} | {type:"arrived", seq} (a frame held back to be decoded
-//               in order; its pcm follows) | {type:"gain", value} | {type:"tap", on} | {type:"stats"}
-// Messages out: {type:"played", pcm, underrun, at} (only while the tap is on; `at` = Date.now()
-//               when the frame's first sample leaves this node) |
-//               {type:"missed", seq} when the playout passed slots up to seq without their frame
-//               (the decoding side stops holding frames back for them) |
-//               {type:"stats", jitter, recent, underruns} every 100 ms and in answer to {type:"stats"}
+// Two ports: the node's own (the page) and a media port (frame-pipeline.ts, which runs in the
+// link worker during a call, so decoded frames reach this thread without waiting for the page's).
+// Media port in:   {type:"frame", seq, pcm} | {type:"arrived", seq} (a frame held back to be
+//                  decoded in order; its pcm follows)
+// Media port out:  {type:"missed", seq} when the playout passed slots up to seq without their
+//                  frame (the decoding side stops holding frames back for them)
+// Node port in:    {type:"media", port} | {type:"gain", value} | {type:"tap", on} | {type:"stats"}
+// Node port out:   {type:"played", pcm, underrun, at} (only while the tap is on; `at` = Date.now()
+//                  when the frame's first sample leaves this node) |
+//                  {type:"stats", jitter, recent, underruns} every 100 ms and in answer to {type:"stats"}
 import { FRAME_SAMPLES, SAMPLE_RATE } from "../codec.ts";
 import { Concealer } from "../concealer.ts";
 import { JitterBuffer } from "../jitter-buffer.ts";
@@ -46,6 +49,7 @@ class PlaybackProcessor extends scope.AudioWorkletProcessor {
   private underruns = 0;
   private frames = 0;
   private missedReported: number | null = null;
+  private media: MessagePort | null = null;
 
   constructor(options: { processorOptions?: Record<string, unknown> }) {
     super(options);
@@ -61,6 +65,12 @@ class PlaybackProcessor extends scope.AudioWorkletProcessor {
 
   private onMessage(msg: { type: string; [k: string]: unknown }): void {
     switch (msg.type) {
+      case "media":
+        if (msg.port && typeof (msg.port as MessagePort).postMessage === "function") {
+          this.media = msg.port as MessagePort;
+          this.media.onmessage = (e: MessageEvent) => this.onMessage(e.data);
+        }
+        break;
       case "frame":
         if (msg.pcm instanceof Float32Array && typeof msg.seq === "number") this.jitter.push(msg.seq, msg.pcm, scope.currentTime * 1000, isQuiet(msg.pcm));
         break;
@@ -106,7 +116,7 @@ class PlaybackProcessor extends scope.AudioWorkletProcessor {
     const missed = this.jitter.missedThrough();
     if (missed !== this.missedReported) {
       this.missedReported = missed;
-      if (missed !== null) this.port.postMessage({ type: "missed", seq: missed });
+      if (missed !== null) this.media?.postMessage({ type: "missed", seq: missed });
     }
     let frame: Float32Array;
     if (item.kind === "frame") frame = this.concealer.good(item.payload, (item.skipped ?? 0) > 0);

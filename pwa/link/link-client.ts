@@ -1,0 +1,269 @@
+// The page's side of the link host: WebSocket-like sockets for the Connection, and media
+// sessions for the call controller, run by a LinkHost in the link worker (LINK_WORKER_URL).
+//
+// Decisions:
+// - One worker per page, started with the app; commands wait (a few milliseconds, once) until
+//   it says it runs. If it cannot start (a script blocked or missing, no Worker), the same
+//   LinkHost runs in the page instead: calls then work as before this worker existed, with the
+//   main thread back in the media path.
+// - In the page, commands and events are structured-cloned exactly as postMessage would, and
+//   events are delivered in a later microtask: the two hosts behave alike, and key material
+//   handed to the host is a copy the page can wipe.
+import type { CodecName } from "../audio/codec.ts";
+import type { MediaPorts, RemoteFramePipeline, RemotePipelineStarter } from "../audio/call-audio.ts";
+import type { OpusPaths } from "../audio/codec-select.ts";
+import type { MediaKeys } from "../e2ee/key-exchange.ts";
+import { LinkHost } from "./link-host.ts";
+import type { LinkCommand, LinkEvent, MediaStats } from "./link-protocol.ts";
+
+export const LINK_WORKER_URL = "/link-worker.js";
+
+export const SOCKET_CONNECTING = 0;
+export const SOCKET_OPEN = 1;
+export const SOCKET_CLOSING = 2;
+export const SOCKET_CLOSED = 3;
+
+/** The part of a WebSocket the Connection uses; text only (media never reaches the page). */
+export interface SocketLike {
+  readonly readyState: number;
+  onopen: (() => void) | null;
+  onmessage: ((ev: { data: string }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  send(text: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+const NO_STATS: MediaStats = { sentFrames: 0, sentBytes: 0, staleDropped: 0, codecRestarts: 0, sent: 0, dropped: 0, opened: 0, unsent: 0 };
+
+class HostedSocket implements SocketLike {
+  readyState = SOCKET_CONNECTING;
+  onopen: (() => void) | null = null;
+  onmessage: ((ev: { data: string }) => void) | null = null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
+
+  constructor(
+    readonly id: number,
+    private readonly client: LinkClient,
+  ) {}
+
+  send(text: string): void {
+    if (this.readyState !== SOCKET_OPEN) throw new Error("socket not open");
+    this.client.post({ op: "send", sock: this.id, text });
+  }
+
+  close(code = 1000, reason = ""): void {
+    if (this.readyState >= SOCKET_CLOSING) return;
+    this.readyState = SOCKET_CLOSING;
+    this.client.post({ op: "close", sock: this.id, code, reason });
+    // The host forgets the socket at once: no close event will come back for it.
+    this.client.dropSocket(this.id);
+    this.readyState = SOCKET_CLOSED;
+  }
+
+  event(ev: LinkEvent): void {
+    if (ev.ev === "open") {
+      this.readyState = SOCKET_OPEN;
+      this.onopen?.();
+    } else if (ev.ev === "text") this.onmessage?.({ data: ev.data });
+    else if (ev.ev === "close") {
+      this.readyState = SOCKET_CLOSED;
+      this.client.dropSocket(this.id);
+      this.onclose?.({ code: ev.code, reason: ev.reason });
+    }
+  }
+}
+
+/** A call's media session in the host, as the page steers it. */
+export class HostedMedia implements RemoteFramePipeline {
+  private last: MediaStats = NO_STATS;
+  private stopped = false;
+
+  constructor(
+    readonly id: number,
+    private readonly client: LinkClient,
+    private readonly onCapturedPcm?: (pcm: Float32Array, atMs: number) => void,
+  ) {}
+
+  /** The call's media keys (CallKeys.handOff()); the page's copies are wiped once posted. */
+  setKeys(keys: MediaKeys, callHandle: number, slot: number): void {
+    if (this.stopped) return;
+    this.client.post({ op: "media-keys", call: this.id, keys, callHandle, slot });
+    keys.seal.keys.salt.fill(0);
+    keys.open.salt.fill(0);
+  }
+
+  setSending(on: boolean): void {
+    if (!this.stopped) this.client.post({ op: "media-sending", call: this.id, on });
+  }
+
+  setMuted(m: boolean): void {
+    if (!this.stopped) this.client.post({ op: "media-muted", call: this.id, on: m });
+  }
+
+  stats(): MediaStats {
+    return this.last;
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.client.post({ op: "media-stop", call: this.id });
+    this.client.dropMedia(this.id);
+  }
+
+  event(ev: LinkEvent): void {
+    if (ev.ev === "media-stats") this.last = ev.stats;
+    else if (ev.ev === "captured") this.onCapturedPcm?.(ev.pcm, ev.at);
+  }
+}
+
+/** One Connection's sockets and its calls' media. */
+export interface Link {
+  open(url: string): SocketLike;
+  /** The server welcomed this socket: the link's media goes over it from now on. */
+  online(socket: SocketLike): void;
+  /** startCallAudio's `remote`: the call's frame pipeline, in the host, on this link. */
+  startMedia(onStarted: (media: HostedMedia) => void): RemotePipelineStarter;
+  /** Where the host runs: the link worker, or (where it could not start) the page. */
+  host(): "worker" | "page" | "starting";
+}
+
+export class LinkClient {
+  private nextId = 1;
+  private readonly sockets = new Map<number, HostedSocket>();
+  private readonly media = new Map<number, HostedMedia>();
+  private readonly pendingMedia = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private worker: Worker | null = null;
+  private host: LinkHost | null = null;
+  /** Commands posted before the worker said it runs. */
+  private queue: { cmd: LinkCommand; transfer: Transferable[] }[] | null = null;
+
+  /** The app's client: the link worker, or the page itself where no worker can start. */
+  static start(url = LINK_WORKER_URL): LinkClient {
+    const client = new LinkClient();
+    try {
+      const worker = new Worker(url, { type: "module", name: "voicesrv-link" });
+      client.worker = worker;
+      client.queue = [];
+      worker.onmessage = (e: MessageEvent<LinkEvent | { ev: "ready" }>) => {
+        if (e.data.ev === "ready") return client.ready();
+        client.onEvent(e.data);
+      };
+      // Before "ready" an error means the script never ran: run the host here instead. Later
+      // ones are uncaught errors inside a running worker, which keeps running.
+      worker.onerror = (e) => {
+        if (client.queue === null) return;
+        e.preventDefault();
+        worker.terminate();
+        client.worker = null;
+        client.inPage();
+      };
+    } catch {
+      client.inPage();
+    }
+    return client;
+  }
+
+  /** The host in the page (tests; browsers where the worker cannot start). */
+  static inPageOnly(): LinkClient {
+    const client = new LinkClient();
+    client.inPage();
+    return client;
+  }
+
+  /** Where the host runs, for Settings' diagnostics and tests. */
+  get where(): "worker" | "page" | "starting" {
+    return this.host ? "page" : this.queue ? "starting" : "worker";
+  }
+
+  link(): Link {
+    const link = this.nextId++;
+    return {
+      open: (url) => {
+        const socket = new HostedSocket(this.nextId++, this);
+        this.sockets.set(socket.id, socket);
+        this.post({ op: "open", sock: socket.id, link, url });
+        return socket;
+      },
+      online: (socket) => {
+        if (socket instanceof HostedSocket && this.sockets.get(socket.id) === socket) this.post({ op: "online", sock: socket.id });
+      },
+      startMedia: (onStarted) => (ports, setup) => this.startMedia(link, ports, setup, onStarted),
+      host: () => this.where,
+    };
+  }
+
+  post(cmd: LinkCommand, transfer: Transferable[] = []): void {
+    // A queued command is a copy, as a posted one would be (the page may wipe what it handed over).
+    if (this.queue) this.queue.push({ cmd: transfer.length ? cmd : structuredClone(cmd), transfer });
+    else if (this.worker) this.worker.postMessage(cmd, transfer);
+    else {
+      const copy = structuredClone(cmd, { transfer });
+      this.host!.handle(copy);
+    }
+  }
+
+  dropSocket(id: number): void {
+    this.sockets.delete(id);
+  }
+
+  dropMedia(id: number): void {
+    this.media.delete(id);
+    this.pendingMedia.delete(id);
+  }
+
+  private startMedia(
+    link: number,
+    ports: MediaPorts,
+    setup: { codec: CodecName; paths: OpusPaths | null; sending: boolean; onCapturedPcm?: (pcm: Float32Array, atMs: number) => void },
+    onStarted: (media: HostedMedia) => void,
+  ): Promise<RemoteFramePipeline> {
+    const id = this.nextId++;
+    const media = new HostedMedia(id, this, setup.onCapturedPcm);
+    this.media.set(id, media);
+    return new Promise<RemoteFramePipeline>((resolve, reject) => {
+      this.pendingMedia.set(id, {
+        resolve: () => {
+          onStarted(media);
+          resolve(media);
+        },
+        reject: (e) => {
+          this.media.delete(id);
+          reject(e);
+        },
+      });
+      this.post(
+        { op: "media-start", call: id, link, capture: ports.capture, playback: ports.playback, codec: setup.codec, paths: setup.paths, sending: setup.sending, tapCapture: !!setup.onCapturedPcm },
+        [ports.capture, ports.playback],
+      );
+    });
+  }
+
+  private inPage(): void {
+    const queued = this.queue ?? [];
+    this.queue = null;
+    this.host = new LinkHost((ev, transfer = []) => {
+      const copy = structuredClone(ev, { transfer });
+      queueMicrotask(() => this.onEvent(copy));
+    });
+    for (const { cmd, transfer } of queued) this.post(cmd, transfer);
+  }
+
+  private ready(): void {
+    const queued = this.queue ?? [];
+    this.queue = null;
+    for (const { cmd, transfer } of queued) this.post(cmd, transfer);
+  }
+
+  private onEvent(ev: LinkEvent): void {
+    if ("sock" in ev) return this.sockets.get(ev.sock)?.event(ev);
+    if (ev.ev === "media-ready" || ev.ev === "media-failed") {
+      const pending = this.pendingMedia.get(ev.call);
+      this.pendingMedia.delete(ev.call);
+      if (ev.ev === "media-ready") pending?.resolve();
+      else pending?.reject(new Error(ev.message));
+      return;
+    }
+    this.media.get(ev.call)?.event(ev);
+  }
+}
