@@ -9,7 +9,6 @@ import { startTestServer, type TestServer } from "../helpers/server.ts";
 import {
   axeViolations,
   byteEntropy,
-  expectEachHearsTheOther,
   hook,
   muLawToFloat,
   openAppBrowser,
@@ -19,6 +18,7 @@ import {
   type AppBrowser,
   joinGroup,
 } from "../helpers/browser-app.ts";
+import { expectEachHearsTheOther } from "../helpers/hears-the-other.ts";
 import { MEMBER_ID_RE } from "../../protocol/member-id.ts";
 import { SAS_TABLE } from "../../pwa/e2ee/sas-table.ts";
 

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { resolve } from "node:path";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { decodedEnvelope, expectEachHearsTheOther, hook, joinGroup, openAppBrowser, type AppBrowser } from "../helpers/browser-app.ts";
+import { decodedEnvelope, hook, joinGroup, openAppBrowser, type AppBrowser } from "../helpers/browser-app.ts";
+import { expectEachHearsTheOther } from "../helpers/hears-the-other.ts";
 
 const CALLER_WAV = resolve("test/fixtures/speech-caller-48k.wav");
 const CALLEE_WAV = resolve("test/fixtures/speech-callee-48k.wav");
