@@ -24,14 +24,22 @@ export interface CallPair {
   close(): Promise<void>;
 }
 
-async function openPerson(micWav: string, url: string, name: string, extraInit?: () => void): Promise<Person> {
+/** Diagnostics run in both pages before the app (`page`) and in each page's link worker as it starts (`linkWorker`). */
+export interface ExtraInit {
+  page?: () => void;
+  linkWorker?: () => void;
+}
+
+async function openPerson(micWav: string, url: string, name: string, extraInit: ExtraInit = {}): Promise<Person> {
   const chromium = await launchChromium({ fakeAudioCapture: micWav, extraArgs: ["--ignore-certificate-errors"] });
   try {
     const page = await chromium.context.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
     await page.addInitScript(installLatencyProbe);
-    if (extraInit) await page.addInitScript(extraInit);
+    if (extraInit.page) await page.addInitScript(extraInit.page);
+    const inWorker = extraInit.linkWorker;
+    if (inWorker) page.on("worker", (w) => void (w.url().endsWith("/link-worker.js") && w.evaluate(inWorker).catch(() => {})));
     const id = await joinGroup(page, url, name);
     return { chromium, page, id, name, errors };
   } catch (e) {
@@ -41,8 +49,7 @@ async function openPerson(micWav: string, url: string, name: string, extraInit?:
 }
 
 /** `origin` e.g. "https://127.0.0.1:8443" (the server, or an impairment proxy in front of it). */
-/** `extraInit` runs in both pages before the app (diagnostics). */
-export async function openCallPair(origin: string, callerWav: string, calleeWav: string, extraInit?: () => void): Promise<CallPair> {
+export async function openCallPair(origin: string, callerWav: string, calleeWav: string, extraInit?: ExtraInit): Promise<CallPair> {
   const group = `lat-${Math.random().toString(36).slice(2, 8)}`;
   const [a, b] = await Promise.allSettled([openPerson(callerWav, `${origin}/${group}`, "Caller", extraInit), openPerson(calleeWav, `${origin}/${group}`, "Callee", extraInit)]);
   if (a.status === "rejected" || b.status === "rejected") {

@@ -3,13 +3,17 @@
 // one calm call between two headless Chromium processes (as bench:latency), and for its first
 // seconds
 //   - every burst's one-way delay (caller → callee),
-//   - per captured frame of the caller: how long after capture its page's main thread got it
-//     and sent it (a busy sending page),
-//   - per frame: how long after capture the callee's page received it (a busy receiving page),
-//   - the callee's jitter-buffer target and measured playout delay every 50 ms.
+//   - per frame: how long after capture the caller's link worker gave it to the encoder, started
+//     encrypting it (the encoder's output) and sent it (a busy sender),
+//   - per frame: how long after capture the callee's link worker handed it, decrypted and
+//     decoded, to the playback worklet (a busy receiver),
+//   - the callee's jitter-buffer target and measured playout delay every 50 ms,
+//   - the whole machine's CPU use every 100 ms (on a small machine running both browsers and the
+//     server, call setup saturates every core for a moment).
 // It is how the start-up delay of issue #10 was taken apart (call-start.ts, jitter-buffer.ts).
 //
 //   bun bench/latency/first-seconds.ts [seconds=5] [runs=1]
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { spawnServer } from "../../cli/bench/spawn-server.ts";
 import { openCallPair, probeData } from "./call-pair.ts";
@@ -17,40 +21,30 @@ import { pairOnsets } from "./onset-delay.ts";
 
 const BURSTS = resolve("test/fixtures/bursts-1khz-20ms-every-500ms-48k.wav");
 
-interface Trace {
-  /** [capture time, main thread got it] per frame handed to the encoder. */
-  caps: number[][];
-  /** Date.now() of each binary WebSocket send / receive. */
-  sends: number[];
-  recvs: number[];
+interface PageTrace {
+  /** Capture time of every frame handed to the encoder (the capture tap). */
+  caps: number[];
   jb: { t: number; target: number; playout: number }[];
 }
 
-/** Runs in both pages before the app (self-contained): wraps the capture tap, the socket and samples Call details. */
-function tracer(): void {
-  const w = window as unknown as { __trace: Trace; __voicesrv?: { details?: unknown }; __voicesrvCaptureTap?: (p: Float32Array, at: number) => void };
-  const t: Trace = { caps: [], sends: [], recvs: [], jb: [] };
+interface WorkerTrace {
+  /** Date.now() of each frame given to the Opus encoder, each encryption started (the encoder's
+   *  output), each binary WebSocket send, and each decoded frame posted to the playback worklet. */
+  encodes: number[];
+  encrypts: number[];
+  sends: number[];
+  decoded: number[];
+}
+
+/** Runs in both pages before the app (self-contained): records the capture tap and samples Call details. */
+function pageTracer(): void {
+  const w = window as unknown as { __trace: PageTrace; __voicesrv?: { details?: unknown }; __voicesrvCaptureTap?: (p: Float32Array, at: number) => void };
+  const t: PageTrace = { caps: [], jb: [] };
   w.__trace = t;
   const tap = w.__voicesrvCaptureTap;
   w.__voicesrvCaptureTap = (p, at) => {
-    t.caps.push([at, Date.now()]);
+    t.caps.push(at);
     tap?.(p, at);
-  };
-  const desc = Object.getOwnPropertyDescriptor(WebSocket.prototype, "onmessage")!;
-  Object.defineProperty(WebSocket.prototype, "onmessage", {
-    configurable: true,
-    get() {
-      return desc.get!.call(this);
-    },
-    set(fn) {
-      (this as WebSocket).addEventListener("message", (e: MessageEvent) => void (typeof e.data !== "string" && t.recvs.push(Date.now())));
-      desc.set!.call(this, fn);
-    },
-  });
-  const send = WebSocket.prototype.send;
-  WebSocket.prototype.send = function (this: WebSocket, data: Parameters<WebSocket["send"]>[0]) {
-    if (typeof data !== "string") t.sends.push(Date.now());
-    return send.call(this, data);
   };
   setInterval(() => {
     const d = w.__voicesrv?.details as { targetDelayMs: number; playoutDelayMs: number } | null | undefined;
@@ -58,26 +52,82 @@ function tracer(): void {
   }, 50);
 }
 
+/** Runs in each link worker as it starts (self-contained): times the encoder's input, the
+ *  encryptions, the socket's binary sends and the decoded frames. */
+function workerTracer(): void {
+  const g = self as unknown as { __trace: WorkerTrace };
+  const t: WorkerTrace = { encodes: [], encrypts: [], sends: [], decoded: [] };
+  g.__trace = t;
+  const AE = (self as unknown as { AudioEncoder?: { prototype: { encode: (d: unknown) => void } } }).AudioEncoder;
+  if (AE) {
+    const encode = AE.prototype.encode;
+    AE.prototype.encode = function (this: unknown, d: unknown) {
+      t.encodes.push(Date.now());
+      return encode.call(this, d);
+    };
+  }
+  const encrypt = SubtleCrypto.prototype.encrypt;
+  SubtleCrypto.prototype.encrypt = function (this: SubtleCrypto, ...args: Parameters<SubtleCrypto["encrypt"]>) {
+    t.encrypts.push(Date.now());
+    return encrypt.apply(this, args);
+  };
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (this: WebSocket, data: Parameters<WebSocket["send"]>[0]) {
+    if (typeof data !== "string") t.sends.push(Date.now());
+    return send.call(this, data);
+  };
+  const post = MessagePort.prototype.postMessage;
+  MessagePort.prototype.postMessage = function (this: MessagePort, msg: unknown, transfer?: unknown) {
+    if ((msg as { type?: string } | null)?.type === "frame") t.decoded.push(Date.now());
+    return (post as (m: unknown, t?: unknown) => void).call(this, msg, transfer);
+  };
+}
+
+/** Whole-machine CPU use (all cores: 100 % each) per 100 ms, from /proc/stat: is everything busy? */
+function machineCpu(): { samples: { t: number; pct: number }[]; cores: number; stop(): void } {
+  const read = () => {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return { idle: f[3]! + f[4]!, total: f.reduce((a, b) => a + b, 0) };
+  };
+  const cores = readFileSync("/proc/stat", "utf8").split("\n").filter((l) => /^cpu\d/.test(l)).length;
+  const samples: { t: number; pct: number }[] = [];
+  let last = read();
+  const timer = setInterval(() => {
+    const now = read();
+    const total = now.total - last.total;
+    if (total > 0) samples.push({ t: Date.now(), pct: Math.round((100 * cores * (total - (now.idle - last.idle))) / total) });
+    last = now;
+  }, 100);
+  return { samples, cores, stop: () => clearInterval(timer) };
+}
+
 async function once(seconds: number): Promise<void> {
   const server = await spawnServer({});
+  const cpu = machineCpu();
   try {
-    const pair = await openCallPair(`https://127.0.0.1:${server.port}`, BURSTS, BURSTS, tracer);
+    const pair = await openCallPair(`https://127.0.0.1:${server.port}`, BURSTS, BURSTS, { page: pageTracer, linkWorker: workerTracer });
     try {
       await Bun.sleep(seconds * 1000);
       const [a, b] = await Promise.all([probeData(pair.caller.page), probeData(pair.callee.page)]);
-      const trace = (p: typeof pair.caller.page) => p.evaluate(() => (window as unknown as { __trace: Trace }).__trace);
+      const trace = (p: typeof pair.caller.page) => p.evaluate(() => (window as unknown as { __trace: PageTrace }).__trace);
+      const workerTrace = async (p: typeof pair.caller.page): Promise<WorkerTrace> =>
+        (await p.workers().find((w) => w.url().endsWith("/link-worker.js"))?.evaluate(() => (self as unknown as { __trace?: WorkerTrace }).__trace)) ?? { encodes: [], encrypts: [], sends: [], decoded: [] };
       const [ta, tb] = await Promise.all([trace(pair.caller.page), trace(pair.callee.page)]);
-      const t0 = ta.caps[0]?.[0] ?? a.captureOnsets[0] ?? 0;
+      const [wa, wb] = await Promise.all([workerTrace(pair.caller.page), workerTrace(pair.callee.page)]);
+      const t0 = ta.caps[0] ?? a.captureOnsets[0] ?? 0;
       const bursts = pairOnsets(a.captureOnsets, b.playOnsets).filter((s) => s.capturedMs - t0 < seconds * 1000);
       console.log(`bursts (captured at ms → delay ms): ${bursts.map((s) => `${Math.round(s.capturedMs - t0)}→${Math.round(s.delayMs)}`).join("  ")}`);
-      // The n-th frame handed to the encoder is the n-th binary send and the n-th binary receive
-      // (no other binary messages in a call; frames dropped as stale are never handed over).
+      // The n-th frame handed to the encoder is the n-th encryption and binary send, and the n-th
+      // decoded frame at the other end if that end had its keys when the first frame came (no
+      // other binary messages in a call; frames dropped as stale are never handed over).
       const n = Math.min(40, ta.caps.length);
       const row = (f: (i: number) => number | undefined) => Array.from({ length: n }, (_, i) => f(i)).map((v) => (v === undefined ? "-" : Math.round(v))).join(" ");
-      console.log(`caller, main thread got frame i (ms after capture): ${row((i) => ta.caps[i]![1]! - ta.caps[i]![0]!)}`);
-      console.log(`caller, sent frame i (ms after capture):            ${row((i) => (ta.sends[i] === undefined ? undefined : ta.sends[i]! - ta.caps[i]![0]!))}`);
-      console.log(`callee, received frame i (ms after capture):        ${row((i) => (tb.recvs[i] === undefined ? undefined : tb.recvs[i]! - ta.caps[i]![0]!))}`);
-      console.log(`sending started (ms after the caller's first capture): caller ${Math.round((ta.sends[0] ?? NaN) - t0)}, callee ${Math.round((tb.sends[0] ?? NaN) - t0)}`);
+      const after = (times: number[]) => row((i) => (times[i] === undefined ? undefined : times[i]! - ta.caps[i]!));
+      console.log(`caller's worker, encoding frame i (ms after capture):   ${after(wa.encodes)}`);
+      console.log(`caller's worker, encrypting frame i (ms after capture): ${after(wa.encrypts)}`);
+      console.log(`caller's worker, sent frame i (ms after capture):       ${after(wa.sends)}`);
+      console.log(`callee's worker, decoded frame i (ms after capture):    ${after(wb.decoded)}`);
+      console.log(`sending started (ms after the caller's first capture): caller ${Math.round((wa.sends[0] ?? NaN) - t0)}, callee ${Math.round((wb.sends[0] ?? NaN) - t0)}`);
       let last = "";
       const jb: string[] = [];
       for (const s of tb.jb) {
@@ -86,11 +136,14 @@ async function once(seconds: number): Promise<void> {
         last = v;
       }
       console.log(`callee jitter buffer (ms after first capture: target/playout): ${jb.join(" ")}`);
+      const busy = cpu.samples.filter((c) => c.t - t0 > -1500 && c.t - t0 < seconds * 1000).map((c) => `${Math.round(c.t - t0)}:${c.pct}`);
+      console.log(`machine CPU % (${cpu.cores} cores = ${100 * cpu.cores} %; ms after first capture:%): ${busy.join(" ")}`);
       await pair.hangUp();
     } finally {
       await pair.close();
     }
   } finally {
+    cpu.stop();
     await server.stop();
   }
 }

@@ -20,10 +20,12 @@ let pair: CallPair;
 
 beforeAll(async () => {
   server = await startTestServer();
-  pair = await openCallPair(server.url, BURSTS, BURSTS, () => {
-    const seen: string[] = [];
-    (window as unknown as { __cspViolations: string[] }).__cspViolations = seen;
-    document.addEventListener("securitypolicyviolation", (e) => seen.push(`${e.violatedDirective} ${e.sourceFile}:${e.lineNumber}`));
+  pair = await openCallPair(server.url, BURSTS, BURSTS, {
+    page: () => {
+      const seen: string[] = [];
+      (window as unknown as { __cspViolations: string[] }).__cspViolations = seen;
+      document.addEventListener("securitypolicyviolation", (e) => seen.push(`${e.violatedDirective} ${e.sourceFile}:${e.lineNumber}`));
+    },
   });
 });
 
