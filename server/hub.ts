@@ -27,10 +27,14 @@ const HELLO_TIMEOUT_MS = 10_000;
 const FLOOD_CONTROL_REFUSALS = 200;
 const FLOOD_MEDIA_REFUSALS = 600;
 /**
- * Only these closes keep a member for a resume: a dropped network (1005/1006) and the app's
- * own "page hidden, back soon" (4100). Clean closes and the server's policy closes are final.
+ * Only these closes keep a member for a resume: a dropped network (1005/1006), the app's own
+ * "page hidden, back soon" (4100), and "going away" (1001): the app's socket lives in a worker
+ * (pwa/link/), and a page that is hidden, reloaded or put in the back/forward cache ends that
+ * worker, whose socket the browser then closes with 1001 — often before the worker could send
+ * 4100. Clean closes (1000: a signed leave, leaving the group) and the server's policy closes
+ * are final.
  */
-const RESUMABLE_CLOSE_CODES = new Set([1005, 1006, 4100]);
+const RESUMABLE_CLOSE_CODES = new Set([1001, 1005, 1006, 4100]);
 
 export interface HubCounts {
   groups: number;

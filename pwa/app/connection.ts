@@ -303,6 +303,7 @@ export class Connection {
     this.ws = null;
     this.clearTimers();
     ws.close(CLOSE_PAGE_HIDDEN, "page hidden");
+    this.link.pageHidden();
   };
 
   /** Back from the back/forward cache: the socket was closed on the way in. */

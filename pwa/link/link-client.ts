@@ -6,6 +6,10 @@
 //   it says it runs. If it cannot start (a script blocked or missing, no Worker), the same
 //   LinkHost runs in the page instead: calls then work as before this worker existed, with the
 //   main thread back in the media path.
+// - When the page is hidden for good or put in the back/forward cache (pagehide), the worker is
+//   ended at once: a frozen worker would keep its socket open, and the server would go on
+//   seeing the person online. The browser closes the socket with 1001, which the server treats
+//   like the app's own 4100 (resumable). The next socket starts a new worker.
 // - In the page, commands and events are structured-cloned exactly as postMessage would, and
 //   events are delivered in a later microtask: the two hosts behave alike, and key material
 //   handed to the host is a copy the page can wipe.
@@ -126,6 +130,8 @@ export interface Link {
   startMedia(onStarted: (media: HostedMedia) => void): RemotePipelineStarter;
   /** Where the host runs: the link worker, or (where it could not start) the page. */
   host(): "worker" | "page" | "starting";
+  /** The page is being hidden for good or cached (pagehide), its sockets closed: see LinkClient.suspend(). */
+  pageHidden(): void;
 }
 
 export class LinkClient {
@@ -141,27 +147,53 @@ export class LinkClient {
   /** The app's client: the link worker, or the page itself where no worker can start. */
   static start(url = LINK_WORKER_URL): LinkClient {
     const client = new LinkClient();
+    client.workerUrl = url;
+    client.startWorker();
+    return client;
+  }
+
+  private workerUrl: string | null = null;
+  /** Ended with the page (pagehide); a new one starts with the next command. */
+  private suspended = false;
+
+  private startWorker(): void {
     try {
-      const worker = new Worker(url, { type: "module", name: "voicesrv-link" });
-      client.worker = worker;
-      client.queue = [];
+      const worker = new Worker(this.workerUrl!, { type: "module", name: "voicesrv-link" });
+      this.worker = worker;
+      this.queue = [];
       worker.onmessage = (e: MessageEvent<LinkEvent | { ev: "ready" }>) => {
-        if (e.data.ev === "ready") return client.ready();
-        client.onEvent(e.data);
+        if (worker !== this.worker) return;
+        if (e.data.ev === "ready") return this.ready();
+        this.onEvent(e.data);
       };
       // Before "ready" an error means the script never ran: run the host here instead. Later
       // ones are uncaught errors inside a running worker, which keeps running.
       worker.onerror = (e) => {
-        if (client.queue === null) return;
+        if (worker !== this.worker || this.queue === null) return;
         e.preventDefault();
         worker.terminate();
-        client.worker = null;
-        client.inPage();
+        this.worker = null;
+        this.inPage();
       };
     } catch {
-      client.inPage();
+      this.inPage();
     }
-    return client;
+  }
+
+  /**
+   * The page is going away or into the back/forward cache: nothing posted to the worker from now
+   * on may run, so end it (and with it its sockets) now. Call after closing the sockets.
+   */
+  suspend(): void {
+    if (!this.worker) return;
+    this.worker.terminate();
+    this.worker = null;
+    this.queue = null;
+    this.suspended = true;
+    this.sockets.clear();
+    for (const p of this.pendingMedia.values()) p.reject(new Error("the page was hidden"));
+    this.pendingMedia.clear();
+    this.media.clear();
   }
 
   /** The host in the page (tests; browsers where the worker cannot start). */
@@ -173,7 +205,7 @@ export class LinkClient {
 
   /** Where the host runs, for Settings' diagnostics and tests. */
   get where(): "worker" | "page" | "starting" {
-    return this.host ? "page" : this.queue ? "starting" : "worker";
+    return this.host ? "page" : this.queue || this.suspended ? "starting" : "worker";
   }
 
   link(): Link {
@@ -190,10 +222,15 @@ export class LinkClient {
       },
       startMedia: (onStarted) => (ports, setup) => this.startMedia(link, ports, setup, onStarted),
       host: () => this.where,
+      pageHidden: () => this.suspend(),
     };
   }
 
   post(cmd: LinkCommand, transfer: Transferable[] = []): void {
+    if (this.suspended) {
+      this.suspended = false;
+      this.startWorker();
+    }
     // A queued command is a copy, as a posted one would be (the page may wipe what it handed over).
     if (this.queue) this.queue.push({ cmd: transfer.length ? cmd : structuredClone(cmd), transfer });
     else if (this.worker) this.worker.postMessage(cmd, transfer);

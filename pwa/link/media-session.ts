@@ -114,7 +114,11 @@ export class MediaSession {
 
   private seal(payload: Uint8Array): void {
     const s = this.secured;
-    if (!s || this.stopped) return;
+    if (this.stopped) return;
+    if (!s) {
+      this.unsent++;
+      return;
+    }
     // Constant-size frames: a payload that does not fit its slot is dropped, never sent at a telling size.
     const padded = padPayload(payload, s.slot);
     if (!padded) {

@@ -170,7 +170,7 @@ export class FakeConn {
   }
 
   /** The controller hands it to startCallAudio as `remote`; the fake audio never calls it. */
-  readonly link = { startMedia: () => () => Promise.reject(new Error("no media host in controller tests")), host: () => "page" };
+  readonly link = { startMedia: () => () => Promise.reject(new Error("no media host in controller tests")), host: () => "page", pageHidden: () => {} };
 
   sent(t: string): Msg[] {
     return this.out.filter((m) => m.t === t);

@@ -91,6 +91,19 @@ describe("presence", () => {
     b.close();
   });
 
+  test("going away (1001: the browser ending the app's link worker with a hidden or reloaded page) keeps the call for a resume", async () => {
+    const { a, b, callId } = await connectedCall(server, "away");
+    a.close(1001);
+    await b.next("peer-away", (m) => m.callId === callId);
+    const a2 = await TestClient.open(server.wsUrl("away"), { device: a.device });
+    expect(a2.messages.find((m) => m.t === "welcome")).toMatchObject({ resumed: true });
+    expect((await a2.next("connected")).callId).toBe(callId);
+    await b.next("peer-back", (m) => m.callId === callId);
+    expect(b.messages.some((m) => m.t === "ended")).toBe(false);
+    a2.close();
+    b.close();
+  });
+
   test("a real network drop (no close frame) also keeps the member for a resume", async () => {
     const b = await TestClient.open(server.wsUrl("drop"));
     const { raw, id, device: dev } = await RawWs.join(server.port, "drop");
