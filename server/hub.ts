@@ -54,6 +54,8 @@ export interface HubOptions {
 }
 
 export class Hub {
+  /** shutdown() ran: every close from now on is final. */
+  private stopping = false;
   private readonly connections = new Set<Connection>();
   private readonly ips: IpSlots;
   private readonly out = new Outbox();
@@ -186,7 +188,8 @@ export class Hub {
     conn.closed = true;
     if (conn.helloTimer) clearTimeout(conn.helloTimer);
     this.connections.delete(conn);
-    const keptSlot = this.presence.dropped(conn, RESUMABLE_CLOSE_CODES.has(code));
+    // The server's own shutdown closes with 1001 too; nobody is coming back to this process.
+    const keptSlot = this.presence.dropped(conn, !this.stopping && RESUMABLE_CLOSE_CODES.has(code));
     // A member away within its grace keeps the address's slot until it is gone for good.
     if (!keptSlot) this.ips.release(conn.ip);
   }
@@ -211,6 +214,7 @@ export class Hub {
 
   /** SIGTERM: tell everyone, then close; calls end with the sockets. */
   shutdown(): void {
+    this.stopping = true;
     // Calls end first so both people read "server shutting down", not "the other person left".
     this.calls.endAll("server-shutdown");
     for (const conn of [...this.connections]) {

@@ -565,6 +565,7 @@ export class CallController {
         remote: this.conn.link.startMedia((media) => {
           if (this.session !== session) return;
           session.media = media;
+          media.onLost = () => this.mediaLost(session);
           this.keyMedia(session);
         }),
         mode: this.view.mode,
@@ -593,6 +594,14 @@ export class CallController {
     if (session.mediaKeyed || !session.media || !session.keys || session.ended) return;
     session.mediaKeyed = true;
     session.media.setKeys(session.keys.handOff(), session.callHandle, session.slot);
+  }
+
+  /** The call's media stopped under it (its link worker ended with the page, or failed): a call
+   *  without sound must not look connected. */
+  private mediaLost(session: Session): void {
+    if (this.session !== session || session.ended) return;
+    if (session.callId) this.conn.send({ t: "hangup", callId: session.callId });
+    this.showEnded("The call's sound stopped on this device — the call ended.");
   }
 
   /** The other person tapped "They don't match": the symbols differed on the two phones. */

@@ -110,6 +110,8 @@ const SKIP_EVERY_TICKS = 2;
 const EXPAND_TICKS = 2;
 /** A quiet frame is dropped once the playout is this many frames later than the target's. */
 const CATCH_UP_AT_PAUSE = 0.75;
+/** How fast a target raised by the call's start-up falls once the start-up heads stop counting. */
+const STARTUP_DECAY_TAU_MS = 150;
 /** Smoothing of the measured playout delay, per played frame. */
 const PLAYOUT_GAIN = 1 / 8;
 
@@ -154,6 +156,10 @@ export class JitterBuffer<T = Uint8Array> {
   private firstArrivalMs: number | null = null;
   private target: number;
   private lastPeakAtMs = 0;
+  /** The target's last rise came from a warm-up arrival (see decay()). */
+  private startupPeak = false;
+  /** The floor still counts start-up heads. */
+  private floorFromStartup = false;
   private lastUpdateMs: number | null = null;
   /** What the current window still needs; shrinking never goes below it. */
   private floor = 0;
@@ -431,12 +437,14 @@ export class JitterBuffer<T = Uint8Array> {
     // Stalls are left out altogether (see the header).
     const sorted: number[] = [];
     let headsAfter = 0;
+    let warmupCounted = false;
     for (let i = this.recentRel.length - 1; i >= 0; i--) {
       const r = this.recentRel[i]!;
       if (r.follower) continue;
       const retired = r.warmup && headsAfter >= this.o.warmupRetireFrames;
       headsAfter++;
       if (retired || r.relMs - best > this.o.stallMs) continue;
+      if (r.warmup) warmupCounted = true;
       sorted.push(r.warmup ? Math.min(r.relMs - best, this.o.warmupCapMs) : r.relMs - best);
     }
     sorted.sort((a, b) => a - b);
@@ -445,18 +453,31 @@ export class JitterBuffer<T = Uint8Array> {
     if (need > this.target) {
       this.target = need;
       this.lastPeakAtMs = arrivalMs;
+      this.startupPeak = warmup;
     }
     this.floor = need;
+    this.floorFromStartup = warmupCounted;
     return excess;
   }
 
   private decay(nowMs: number): void {
     const last = this.lastUpdateMs ?? nowMs;
     this.lastUpdateMs = nowMs;
-    if (nowMs - this.lastPeakAtMs < this.o.holdMs) return;
+    // A peak set by the call's start-up bunches falls as soon as they stop counting (10 heads
+    // later), and fast: the hold and the slow fall are for a network whose jitter comes and goes,
+    // and the start-up's excess came from the call setting up, not from the network — which the
+    // floor (the heads since) still covers. Kept for the hold and τ, such a peak held the target
+    // at 60–80 ms for 1–2 s after the start-up had passed (bench:first-seconds, 2026-12-02).
+    const startup = this.startupPeak;
+    if (!startup && nowMs - this.lastPeakAtMs < this.o.holdMs) return;
     const floor = Math.max(this.o.minDelayMs, this.floor);
-    if (this.target <= floor) return;
-    const k = 1 - Math.exp(-Math.max(0, nowMs - last) / this.o.decayTauMs);
+    if (this.target <= floor) {
+      // Down to what the network needs, the start-up heads no longer counted: from here on the
+      // usual hold and fall.
+      if (!this.floorFromStartup) this.startupPeak = false;
+      return;
+    }
+    const k = 1 - Math.exp(-Math.max(0, nowMs - last) / (startup ? STARTUP_DECAY_TAU_MS : this.o.decayTauMs));
     // Exponential, plus a small linear part so the last millisecond does not take forever.
     this.target = Math.max(floor, this.target - (this.target - floor) * k - (Math.max(0, nowMs - last) * 2) / 1000);
   }

@@ -59,6 +59,7 @@ export class FrameOpener {
   private ahead: EpochKeys[] = []; // derived keys for current.epoch + 1, + 2, …
   private readonly clock: () => number;
   private eraseTimer: ReturnType<typeof setTimeout> | null = null;
+  private used = false;
   // open() calls run one at a time: window and epoch state change only between frames.
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -76,6 +77,7 @@ export class FrameOpener {
 
   /** null = dropped and counted in stats (or the opener was destroyed). Never throws. */
   open(frame: Uint8Array): Promise<OpenedFrame | null> {
+    this.used = true;
     const run = this.tail.then(() => this.openNow(frame)).catch(() => null);
     this.tail = run;
     return run;
@@ -179,16 +181,19 @@ export class FrameOpener {
 
   /**
    * Gives up the epoch-0 keys so an opener elsewhere (the link worker) can take over; this one
-   * is destroyed. Refused once anything was opened or tried: the replay window and the epoch
-   * state would not travel with the keys.
+   * is destroyed. Refused once open() was ever called: the replay window and the epoch state
+   * would not travel with the keys.
    */
   handOff(): EpochKeys {
-    const s = this.stats;
-    const untouched = s.opened + s.authFailed + s.replayed + s.tooOld + s.malformed + s.unknownEpoch === 0;
     const cur = this.current;
-    if (!cur || cur.keys.epoch !== 0 || !untouched || this.ahead.length > 0) throw new Error("frame opener already in use");
+    if (!cur || !this.canHandOff) throw new Error("frame opener already in use");
     this.current = null;
     return cur.keys;
+  }
+
+  /** Nothing was ever given to open() (not even a frame still being opened): handOff() will succeed. */
+  get canHandOff(): boolean {
+    return !this.used && this.current?.keys.epoch === 0 && this.ahead.length === 0;
   }
 
   destroy(): void {

@@ -106,9 +106,14 @@ export class FrameSealer {
    */
   handOff(): { keys: EpochKeys; seq: number; ratchetInterval: number } {
     const keys = this.current;
-    if (!keys || keys.epoch !== 0 || this.sealed) throw new Error("frame sealer already in use");
+    if (!keys || !this.canHandOff) throw new Error("frame sealer already in use");
     this.current = null;
     return { keys, seq: this.nextSeq, ratchetInterval: this.interval };
+  }
+
+  /** Nothing was sealed here and the keys are still held: handOff() will succeed. */
+  get canHandOff(): boolean {
+    return !this.sealed && this.current?.epoch === 0;
   }
 
   destroy(): void {

@@ -350,7 +350,11 @@ export class KeyExchange {
       peerDevice: d.peerDevice,
       sealer,
       opener,
-      handOff: () => ({ seal: sealer.handOff(), open: opener.handOff() }),
+      handOff: () => {
+        // Both or neither: keys taken from one and not the other would be lost unwiped.
+        if (!sealer.canHandOff || !opener.canHandOff) throw new Error("media keys already in use");
+        return { seal: sealer.handOff(), open: opener.handOff() };
+      },
       destroy() {
         sealer.destroy();
         opener.destroy();

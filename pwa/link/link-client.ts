@@ -18,9 +18,14 @@ import type { MediaPorts, RemoteFramePipeline, RemotePipelineStarter } from "../
 import type { OpusPaths } from "../audio/codec-select.ts";
 import type { MediaKeys } from "../e2ee/key-exchange.ts";
 import { LinkHost } from "./link-host.ts";
+import { wipeMediaKeys } from "./media-session.ts";
 import type { LinkCommand, LinkEvent, MediaStats } from "./link-protocol.ts";
 
 export const LINK_WORKER_URL = "/link-worker.js";
+/** A worker that has not said it runs by then never will (a script that hangs, or no error event). */
+const READY_TIMEOUT_MS = 5000;
+/** A call's media that has not started by then has failed (the WASM codec's own start is bounded by 10 s). */
+const MEDIA_START_TIMEOUT_MS = 20_000;
 
 export const SOCKET_CONNECTING = 0;
 export const SOCKET_OPEN = 1;
@@ -37,7 +42,7 @@ export interface SocketLike {
   close(code?: number, reason?: string): void;
 }
 
-const NO_STATS: MediaStats = { sentFrames: 0, sentBytes: 0, staleDropped: 0, codecRestarts: 0, sent: 0, dropped: 0, opened: 0, unsent: 0 };
+const NO_STATS: MediaStats = { sentFrames: 0, sentBytes: 0, staleDropped: 0, codecRestarts: 0, sent: 0, dropped: 0, beforeKeys: 0, opened: 0, unsent: 0 };
 
 class HostedSocket implements SocketLike {
   readyState = SOCKET_CONNECTING;
@@ -88,12 +93,13 @@ export class HostedMedia implements RemoteFramePipeline {
     private readonly onCapturedPcm?: (pcm: Float32Array, atMs: number) => void,
   ) {}
 
+  /** Called once if the media stops on its own (its host ended with the page, or failed). */
+  onLost: ((why: string) => void) | null = null;
+
   /** The call's media keys (CallKeys.handOff()); the page's copies are wiped once posted. */
   setKeys(keys: MediaKeys, callHandle: number, slot: number): void {
-    if (this.stopped) return;
-    this.client.post({ op: "media-keys", call: this.id, keys, callHandle, slot });
-    keys.seal.keys.salt.fill(0);
-    keys.open.salt.fill(0);
+    if (!this.stopped) this.client.post({ op: "media-keys", call: this.id, keys, callHandle, slot });
+    wipeMediaKeys(keys);
   }
 
   setSending(on: boolean): void {
@@ -118,6 +124,14 @@ export class HostedMedia implements RemoteFramePipeline {
   event(ev: LinkEvent): void {
     if (ev.ev === "media-stats") this.last = ev.stats;
     else if (ev.ev === "captured") this.onCapturedPcm?.(ev.pcm, ev.at);
+    else if (ev.ev === "media-lost") this.lost(ev.message);
+  }
+
+  lost(why: string): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.client.dropMedia(this.id);
+    this.onLost?.(why);
   }
 }
 
@@ -168,13 +182,18 @@ export class LinkClient {
       };
       // Before "ready" an error means the script never ran: run the host here instead. Later
       // ones are uncaught errors inside a running worker, which keeps running.
-      worker.onerror = (e) => {
+      const giveUp = () => {
         if (worker !== this.worker || this.queue === null) return;
-        e.preventDefault();
         worker.terminate();
         this.worker = null;
         this.inPage();
       };
+      worker.onerror = (e) => {
+        if (worker !== this.worker || this.queue === null) return;
+        e.preventDefault();
+        giveUp();
+      };
+      setTimeout(giveUp, READY_TIMEOUT_MS);
     } catch {
       this.inPage();
     }
@@ -191,8 +210,9 @@ export class LinkClient {
     this.queue = null;
     this.suspended = true;
     this.sockets.clear();
-    for (const p of this.pendingMedia.values()) p.reject(new Error("the page was hidden"));
+    for (const p of [...this.pendingMedia.values()]) p.reject(new Error("the page was hidden"));
     this.pendingMedia.clear();
+    for (const m of [...this.media.values()]) m.lost("the page was hidden");
     this.media.clear();
   }
 
@@ -228,6 +248,8 @@ export class LinkClient {
 
   post(cmd: LinkCommand, transfer: Transferable[] = []): void {
     if (this.suspended) {
+      // Whatever else is posted now concerns sockets and calls that ended with the old worker.
+      if (cmd.op !== "open") return;
       this.suspended = false;
       this.startWorker();
     }
@@ -259,12 +281,25 @@ export class LinkClient {
     const media = new HostedMedia(id, this, setup.onCapturedPcm);
     this.media.set(id, media);
     return new Promise<RemoteFramePipeline>((resolve, reject) => {
+      const deadline = setTimeout(() => {
+        if (!this.pendingMedia.has(id)) return;
+        this.post({ op: "media-stop", call: id });
+        this.pendingMedia.get(id)?.reject(new Error("the call's media did not start"));
+      }, MEDIA_START_TIMEOUT_MS);
       this.pendingMedia.set(id, {
         resolve: () => {
-          onStarted(media);
+          clearTimeout(deadline);
+          this.pendingMedia.delete(id);
           resolve(media);
+          try {
+            onStarted(media);
+          } catch (e) {
+            media.lost(e instanceof Error ? e.message : String(e));
+          }
         },
         reject: (e) => {
+          clearTimeout(deadline);
+          this.pendingMedia.delete(id);
           this.media.delete(id);
           reject(e);
         },
@@ -296,7 +331,6 @@ export class LinkClient {
     if ("sock" in ev) return this.sockets.get(ev.sock)?.event(ev);
     if (ev.ev === "media-ready" || ev.ev === "media-failed") {
       const pending = this.pendingMedia.get(ev.call);
-      this.pendingMedia.delete(ev.call);
       if (ev.ev === "media-ready") pending?.resolve();
       else pending?.reject(new Error(ev.message));
       return;

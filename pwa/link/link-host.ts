@@ -12,7 +12,7 @@
 // - The host checks nothing the page decides (who may call, the keys): it only moves bytes.
 import type { FramePort } from "../audio/frame-pipeline.ts";
 import type { LinkCommand, LinkEvent } from "./link-protocol.ts";
-import { MediaSession } from "./media-session.ts";
+import { MediaSession, wipeMediaKeys } from "./media-session.ts";
 
 const MAX_BUFFERED_MEDIA = 32 * 1024;
 /** How often a call's figures go to the page (Call details and the quality bars read them). */
@@ -40,7 +40,19 @@ export class LinkHost {
 
   constructor(private readonly emit: Emit) {}
 
+  /** Never throws: a media command that fails ends that call's media and says so (media-lost). */
   handle(cmd: LinkCommand): void {
+    try {
+      this.run(cmd);
+    } catch (e) {
+      if ("call" in cmd && this.calls.has(cmd.call)) {
+        this.stopMedia(cmd.call);
+        this.emit({ ev: "media-lost", call: cmd.call, message: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  }
+
+  private run(cmd: LinkCommand): void {
     switch (cmd.op) {
       case "open":
         return this.open(cmd.sock, cmd.link, cmd.url);
@@ -67,8 +79,10 @@ export class LinkHost {
       }
       case "media-start":
         return this.startMedia(cmd);
-      case "media-keys":
-        return this.calls.get(cmd.call)?.session?.setKeys(cmd.keys, cmd.callHandle, cmd.slot);
+      case "media-keys": {
+        const session = this.calls.get(cmd.call)?.session;
+        return session ? session.setKeys(cmd.keys, cmd.callHandle, cmd.slot) : wipeMediaKeys(cmd.keys);
+      }
       case "media-sending":
         return this.calls.get(cmd.call)?.session?.setSending(cmd.on);
       case "media-muted":
@@ -149,7 +163,6 @@ export class LinkHost {
     const call = this.calls.get(id);
     if (!call) return;
     call.stopped = true;
-    if (call.session) this.emit({ ev: "media-stats", call: id, stats: call.session.stats() });
     call.session?.stop();
     this.calls.delete(id);
     if (this.calls.size === 0 && this.statsTimer) {

@@ -37,6 +37,8 @@ export interface MediaStats extends FramePipelineStats {
   sent: number;
   /** Received frames that did not open, or opened under another call or to a bad payload. */
   dropped: number;
+  /** Received before this side had the keys (the peer confirmed first): not counted as dropped. */
+  beforeKeys: number;
   /** Received frames that authenticated. */
   opened: number;
   /** Sealed frames not sent: no socket, or too much already queued on it. */
@@ -49,5 +51,7 @@ export type LinkEvent =
   | { ev: "close"; sock: number; code: number; reason: string }
   | { ev: "media-ready"; call: number }
   | { ev: "media-failed"; call: number; message: string }
+  /** A running media session stopped on its own (a command it could not carry out). */
+  | { ev: "media-lost"; call: number; message: string }
   | { ev: "media-stats"; call: number; stats: MediaStats }
   | { ev: "captured"; call: number; pcm: Float32Array; at: number };

@@ -5,7 +5,8 @@
 // Decisions:
 // - The session starts before the keys are confirmed (the codecs are made while the keys are
 //   exchanged, so nothing is set up when the first words are spoken) with sending off; until
-//   setKeys() every received frame is dropped (counted) and nothing can be sent.
+//   setKeys() every received frame is dropped (counted apart: the peer may simply have confirmed
+//   first) and nothing can be sent.
 // - The keys arrive as the epoch-0 CryptoKeys handed off by the page's key exchange
 //   (CallKeys.handOff); the sealer and opener here are the only ones of the call from then on.
 // - A payload that does not fit its slot is dropped, never sent at a telling size; its seq is
@@ -37,11 +38,18 @@ interface Secured {
   slot: number;
 }
 
+/** The salts are the only key material that can be wiped (CryptoKeys can only be dropped). */
+export function wipeMediaKeys(keys: MediaKeys): void {
+  keys.seal.keys.salt.fill(0);
+  keys.open.salt.fill(0);
+}
+
 export class MediaSession {
   private secured: Secured | null = null;
   private stopped = false;
   private sent = 0;
   private dropped = 0;
+  private beforeKeys = 0;
   private unsent = 0;
 
   private constructor(
@@ -64,7 +72,7 @@ export class MediaSession {
   }
 
   setKeys(keys: MediaKeys, callHandle: number, slot: number): void {
-    if (this.stopped || this.secured) return;
+    if (this.stopped || this.secured) return wipeMediaKeys(keys);
     this.secured = {
       sealer: new FrameSealer(keys.seal.keys, { ratchetInterval: keys.seal.ratchetInterval, startSeq: keys.seal.seq }),
       opener: new FrameOpener(keys.open),
@@ -86,7 +94,7 @@ export class MediaSession {
     const s = this.secured;
     if (this.stopped) return;
     if (!s) {
-      this.dropped++;
+      this.beforeKeys++;
       return;
     }
     void s.opener.open(frame).then((opened) => {
@@ -100,7 +108,7 @@ export class MediaSession {
   }
 
   stats(): MediaStats {
-    return { ...this.pipeline.stats(), sent: this.sent, dropped: this.dropped, opened: this.secured?.opener.stats.opened ?? 0, unsent: this.unsent };
+    return { ...this.pipeline.stats(), sent: this.sent, dropped: this.dropped, beforeKeys: this.beforeKeys, opened: this.secured?.opener.stats.opened ?? 0, unsent: this.unsent };
   }
 
   stop(): void {

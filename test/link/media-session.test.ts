@@ -97,7 +97,8 @@ describe("media session", () => {
     expect(a.sent).toHaveLength(0);
     b.session.receive(crypto.getRandomValues(new Uint8Array(150)));
     await sleep(10);
-    expect(b.session.stats().dropped).toBe(1);
+    // Counted apart from real drops: the peer may simply have confirmed the keys first.
+    expect(b.session.stats()).toMatchObject({ beforeKeys: 1, dropped: 0 });
 
     const [ki, kr] = await keys();
     a.session.setKeys(ki, 7, SLOT);
@@ -110,7 +111,7 @@ describe("media session", () => {
     expect(bestLagCorrelation(frames[10]!.pcm!, tone(10))).toBeGreaterThan(0.95);
     // The three frames before the keys were encoded but could not be sealed: counted, not sent.
     expect(a.session.stats()).toMatchObject({ sent: 20, sentFrames: 23, unsent: 3 });
-    expect(b.session.stats()).toMatchObject({ opened: 20, dropped: 1 });
+    expect(b.session.stats()).toMatchObject({ opened: 20, dropped: 0, beforeKeys: 1 });
     // Every frame on the wire is the same size (IDENTITY.md §7): 12-byte header + slot + 2 + 16-byte tag.
     expect(new Set(a.sent.map((f) => f.byteLength))).toEqual(new Set([12 + 2 + SLOT + 16]));
   });

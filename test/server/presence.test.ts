@@ -162,3 +162,22 @@ describe("presence", () => {
     b.close();
   });
 });
+
+test("the server's own shutdown close (1001) is final: nobody is kept away for a resume of a stopped hub", async () => {
+  // Two connections per address: kept "away", the two members would hold both slots (and a
+  // minute-long grace timer each) in a hub that is gone.
+  const own = await startTestServer({ limits: { resumeGraceMs: 60_000, connectionsPerIp: 2 } });
+  try {
+    const a = await TestClient.open(own.wsUrl("down"));
+    const b = await TestClient.open(own.wsUrl("down"));
+    expect(own.hub.canAcceptFrom("127.0.0.1")).toBe(false);
+    own.hub.shutdown();
+    expect((await a.waitClosed()).code).toBe(1001);
+    expect((await b.waitClosed()).code).toBe(1001);
+    await Bun.sleep(100);
+    expect(own.hub.counts()).toMatchObject({ members: 0, connections: 0 });
+    expect(own.hub.canAcceptFrom("127.0.0.1")).toBe(true);
+  } finally {
+    await own.close();
+  }
+});
