@@ -3,9 +3,10 @@
 //
 // Decisions:
 // - One worker per page, started with the app; commands wait (a few milliseconds, once) until
-//   it says it runs. If it cannot start (a script blocked or missing, no Worker), the same
-//   LinkHost runs in the page instead: calls then work as before this worker existed, with the
-//   main thread back in the media path.
+//   it says it runs. If it cannot start (a script blocked or missing, no Worker) or cannot start
+//   workers itself (the WASM Opus fallback needs one), the same LinkHost runs in the page
+//   instead: calls then work as before this worker existed, with the main thread back in the
+//   media path.
 // - When the page is hidden for good or put in the back/forward cache (pagehide), the worker is
 //   ended at once: a frozen worker would keep its socket open, and the server would go on
 //   seeing the person online. The browser closes the socket with 1001, which the server treats
@@ -175,10 +176,12 @@ export class LinkClient {
       const worker = new Worker(this.workerUrl!, { type: "module", name: "voicesrv-link" });
       this.worker = worker;
       this.queue = [];
-      worker.onmessage = (e: MessageEvent<LinkEvent | { ev: "ready" }>) => {
+      worker.onmessage = (e: MessageEvent<LinkEvent | { ev: "ready"; nestedWorkers: boolean }>) => {
         if (worker !== this.worker) return;
-        if (e.data.ev === "ready") return this.ready();
-        this.onEvent(e.data);
+        if (e.data.ev !== "ready") return this.onEvent(e.data);
+        // No workers inside workers: the WASM Opus fallback could not run in there (link-worker.ts).
+        if (!e.data.nestedWorkers) return giveUp();
+        this.ready();
       };
       // Before "ready" an error means the script never ran: run the host here instead. Later
       // ones are uncaught errors inside a running worker, which keeps running.

@@ -2,7 +2,7 @@
 // browser whose link worker cannot start: a call's media that fails in the host is reported to
 // the page (a call without sound must not look connected), and key material the host or the
 // page can no longer use is wiped, not kept.
-import { afterEach, describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test, vi } from "vitest";
 import type { MediaKeys } from "../../pwa/e2ee/key-exchange.ts";
 import { LinkClient, type HostedMedia } from "../../pwa/link/link-client.ts";
 import { LinkHost } from "../../pwa/link/link-host.ts";
@@ -65,5 +65,69 @@ describe("link client, host in the page", () => {
     expect(() => host.handle({ op: "media-sending", call: 5, on: true })).not.toThrow();
     expect(() => host.handle({ op: "send", sock: 3, text: "x" })).not.toThrow();
     expect(() => host.handle({ op: "media-keys", call: 5, keys: null as unknown as MediaKeys, callHandle: 1, slot: 1 })).not.toThrow();
+  });
+});
+
+describe("link client, starting its worker", () => {
+  /** A Worker stand-in whose script answers "ready" as the real one would, with or without nested workers. */
+  function fakeWorker(nestedWorkers: boolean, posted: unknown[]) {
+    return class {
+      onmessage: ((e: { data: unknown }) => void) | null = null;
+      onerror: ((e: { preventDefault(): void }) => void) | null = null;
+      terminated = false;
+      constructor() {
+        setTimeout(() => this.onmessage?.({ data: { ev: "ready", nestedWorkers } }), 5);
+      }
+      postMessage(msg: unknown) {
+        posted.push(msg);
+      }
+      terminate() {
+        this.terminated = true;
+      }
+    };
+  }
+
+  /** A WebSocket stand-in for the host in the page: records what was opened. */
+  const opened: string[] = [];
+  class FakeSocket {
+    static OPEN = 1;
+    readyState = 0;
+    binaryType = "";
+    onopen = null;
+    onmessage = null;
+    onclose = null;
+    constructor(url: string) {
+      opened.push(url);
+    }
+    close() {}
+  }
+
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    opened.length = 0;
+  });
+
+  test("a worker that can start workers of its own gets the sockets, once it said it runs", async () => {
+    const posted: unknown[] = [];
+    vi.stubGlobal("Worker", fakeWorker(true, posted));
+    vi.stubGlobal("WebSocket", FakeSocket);
+    const client = LinkClient.start("/link-worker.js");
+    client.link().open("wss://example.test/ws/fam");
+    expect(client.where).toBe("starting");
+    expect(posted).toEqual([]); // held back until "ready"
+    await expect.poll(() => client.where).toBe("worker");
+    expect(posted).toEqual([expect.objectContaining({ op: "open", url: "wss://example.test/ws/fam" })]);
+    expect(opened).toEqual([]);
+  });
+
+  test("a worker without nested workers (no WASM Opus in there) is given up: the host runs in the page, with what was queued", async () => {
+    const posted: unknown[] = [];
+    vi.stubGlobal("Worker", fakeWorker(false, posted));
+    vi.stubGlobal("WebSocket", FakeSocket);
+    const client = LinkClient.start("/link-worker.js");
+    client.link().open("wss://example.test/ws/fam");
+    await expect.poll(() => client.where).toBe("page");
+    expect(posted).toEqual([]);
+    expect(opened).toEqual(["wss://example.test/ws/fam"]);
   });
 });
