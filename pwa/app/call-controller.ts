@@ -521,9 +521,10 @@ export class CallController {
       return this.securityFailure("key-check", "Key check failed — the connection may be intercepted.");
     }
     if (this.session !== session) return keys.destroy();
-    // Who is on the other end, by this device's own records — before a single frame is sent.
     // The safety-code pictures load meanwhile, so the secured screen shows them at once (call-start.ts).
-    const [who] = await Promise.all([this.identify(m.peer, keys.peerDevice!), this.device.preloadSasPictures()]);
+    const pictures = this.device.preloadSasPictures();
+    // Who is on the other end, by this device's own records — before a single frame is sent.
+    const who = await this.identify(m.peer, keys.peerDevice!);
     if (this.session !== session) return keys.destroy();
     if (who.verification === "intercepted") {
       keys.destroy();
@@ -532,8 +533,12 @@ export class CallController {
     }
     session.keys = keys;
     session.peerDevice = keys.peerDevice;
-    // Before the secured screen renders (a long main-thread task): the peer may send already.
+    // Now, not after the pictures or the secured screen's rendering: the peer may be sending
+    // already (whoever confirms first starts first), and until its media has the keys this side
+    // drops every frame — the first words said.
     this.keyMedia(session);
+    await pictures;
+    if (this.session !== session) return;
     this.set({
       ...this.view,
       encrypted: true,

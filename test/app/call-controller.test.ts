@@ -253,6 +253,20 @@ test("both sides build their audio with sending off during the key exchange, and
   expect(ca.view.encrypted && cb.view.encrypted).toBe(true);
 });
 
+test("each side's media gets the keys as soon as the peer is identified, before the safety-code pictures and the secured screen", async () => {
+  let pictures!: () => void;
+  rec.picturesGate = new Promise<void>((r) => (pictures = r));
+  const { a, b, ca, cb } = await answeredCall();
+  b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
+  a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
+  // The peer may be sending already: receiving must not wait for pictures (or a paint).
+  await vi.waitFor(() => expect(rec.mediaLog).toEqual(["keys", "keys"]), { timeout: 2000, interval: 5 });
+  expect(ca.view.encrypted || cb.view.encrypted).toBe(false);
+  pictures();
+  await vi.waitFor(() => expect(ca.view.encrypted && cb.view.encrypted).toBe(true), { timeout: 1000, interval: 5 });
+  expect(rec.mediaLog).toEqual(["keys", "keys"]); // once each
+});
+
 test("a hang-up while the secured screen paints: sending never starts, and everything is released", async () => {
   let painted!: () => void;
   rec.paintGate = new Promise<void>((r) => (painted = r));

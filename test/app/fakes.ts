@@ -19,10 +19,14 @@ export const rec = {
   sendingLog: [] as string[],
   /** When set, afterPaint() waits for it (the secured screen "painting"). */
   paintGate: null as Promise<void> | null,
+  /** When set, preloadSasPictures() waits for it (the safety-code pictures loading). */
+  picturesGate: null as Promise<void> | null,
+  /** What the calls' media sessions were told: "keys" when they got the media keys. */
+  mediaLog: [] as string[],
 };
 
 export function resetRec(): void {
-  Object.assign(rec, { ctxCreated: 0, ctxClosed: 0, micOpened: 0, micStopped: 0, audioStarted: 0, audioStopped: 0, wakeHeld: 0, ringing: false, micDelayMs: 0, sendingLog: [], paintGate: null });
+  Object.assign(rec, { ctxCreated: 0, ctxClosed: 0, micOpened: 0, micStopped: 0, audioStarted: 0, audioStopped: 0, wakeHeld: 0, ringing: false, micDelayMs: 0, sendingLog: [], paintGate: null, picturesGate: null, mediaLog: [] });
 }
 
 /** Nothing of a call may be left running: mic tracks, AudioContexts, audio pipelines, wake locks. */
@@ -87,9 +91,16 @@ const fakeCallAudio = {
       },
     };
   },
-  startCallAudio: async (o: { prepared?: { context: { state: string }; close(): Promise<void> }; sending?: boolean }) => {
+  startCallAudio: async (o: {
+    prepared?: { context: { state: string }; close(): Promise<void> };
+    sending?: boolean;
+    codec?: string;
+    remote?: (ports: never, setup: { codec: string; paths: null; sending: boolean }) => Promise<unknown>;
+  }) => {
     await sleep(5);
     if (o.prepared?.context.state === "closed") throw new Error("AudioContext closed");
+    // The media session in the link host, as startCallAudio starts it (FakeConn.link).
+    await o.remote?.({} as never, { codec: o.codec ?? "opus", paths: null, sending: o.sending ?? true });
     rec.audioStarted++;
     rec.sendingLog.push(`start sending=${o.sending ?? true}`);
     let stopped = false;
@@ -133,7 +144,7 @@ export const fakeDevice = {
   supportedCodecs: fakeCallAudio.supportedCodecs,
   clearCallNotifications: fakeRingtone.clearCallNotifications,
   prefetchSasPictures: () => {},
-  preloadSasPictures: async () => {},
+  preloadSasPictures: () => rec.picturesGate ?? Promise.resolve(),
   afterPaint: () => rec.paintGate ?? Promise.resolve(),
   wakeLock: () => new fakeCallAudio.CallWakeLock(),
   incomingAlert: () => new fakeRingtone.IncomingAlert(),
@@ -169,8 +180,24 @@ export class FakeConn {
     return true;
   }
 
-  /** The controller hands it to startCallAudio as `remote`; the fake audio never calls it. */
-  readonly link = { startMedia: () => () => Promise.reject(new Error("no media host in controller tests")), host: () => "page", pageHidden: () => {} };
+  /** The link host's media sessions, as the controller sees them (HostedMedia): they record
+   *  when they get the keys. */
+  readonly link = {
+    startMedia: (onStarted: (media: unknown) => void) => async () => {
+      const media = {
+        onLost: null as ((why: string) => void) | null,
+        setKeys: () => void rec.mediaLog.push("keys"),
+        setSending() {},
+        setMuted() {},
+        stats: () => ({ sentFrames: 0, sentBytes: 0, staleDropped: 0, codecRestarts: 0, sent: 0, dropped: 0, beforeKeys: 0, opened: 0, unsent: 0 }),
+        stop() {},
+      };
+      onStarted(media);
+      return media;
+    },
+    host: () => "page",
+    pageHidden: () => {},
+  };
 
   sent(t: string): Msg[] {
     return this.out.filter((m) => m.t === t);
