@@ -8,6 +8,7 @@
 //   - per frame: how long after capture the callee's link worker handed it, decrypted and
 //     decoded, to the playback worklet (a busy receiver),
 //   - the callee's jitter-buffer target and measured playout delay every 50 ms,
+//   - how many frames each side received before its media had the keys (dropped unheard),
 //   - the whole machine's CPU use every 100 ms (on a small machine running both browsers and the
 //     server, call setup saturates every core for a moment).
 // It is how the start-up delay of issue #10 was taken apart (call-start.ts, jitter-buffer.ts).
@@ -128,6 +129,8 @@ async function once(seconds: number): Promise<void> {
       console.log(`caller's worker, sent frame i (ms after capture):       ${after(wa.sends)}`);
       console.log(`callee's worker, decoded frame i (ms after capture):    ${after(wb.decoded)}`);
       console.log(`sending started (ms after the caller's first capture): caller ${Math.round((wa.sends[0] ?? NaN) - t0)}, callee ${Math.round((wb.sends[0] ?? NaN) - t0)}`);
+      const beforeKeys = (p: typeof pair.caller.page) => p.evaluate(() => (window as unknown as { __voicesrv: { stats: { framesBeforeKeys?: number } | null } }).__voicesrv.stats?.framesBeforeKeys ?? null);
+      console.log(`frames received before the keys (dropped unheard): caller ${await beforeKeys(pair.caller.page)}, callee ${await beforeKeys(pair.callee.page)}`);
       let last = "";
       const jb: string[] = [];
       for (const s of tb.jb) {

@@ -51,6 +51,8 @@ export interface CallStats {
   framesSent: number;
   framesReceived: number;
   framesDropped: number;
+  /** Received before this side's media had the keys (dropped unheard: the peer confirmed first). */
+  framesBeforeKeys: number;
   lossPercent: number;
   jitterMs: number;
 }
@@ -115,7 +117,7 @@ const IDLE: CallView = Object.freeze({
   endedText: "",
   failureKind: null,
   failureText: "",
-  stats: { framesSent: 0, framesReceived: 0, framesDropped: 0, lossPercent: 0, jitterMs: 0 },
+  stats: { framesSent: 0, framesReceived: 0, framesDropped: 0, framesBeforeKeys: 0, lossPercent: 0, jitterMs: 0 },
   details: null,
 }) as CallView;
 
@@ -742,7 +744,7 @@ export class CallController {
       const { audio, keys, media } = session;
       if (this.session !== session || !audio || !keys) return;
       const a = audio.stats();
-      const { opened, dropped, sent } = media?.stats() ?? { opened: 0, dropped: 0, sent: 0 };
+      const { opened, dropped, sent, beforeKeys } = media?.stats() ?? { opened: 0, dropped: 0, sent: 0, beforeKeys: 0 };
       const newDrops = dropped - session.lastDropped;
       const newFrames = opened - session.lastOpened + newDrops;
       session.lastDropped = dropped;
@@ -755,7 +757,7 @@ export class CallController {
         ...this.view,
         quality,
         micLevel: audio.micLevel(),
-        stats: { framesSent: sent, framesReceived: opened, framesDropped: dropped, lossPercent: a.lossPercent, jitterMs: a.jitterMs },
+        stats: { framesSent: sent, framesReceived: opened, framesDropped: dropped, framesBeforeKeys: beforeKeys, lossPercent: a.lossPercent, jitterMs: a.jitterMs },
         details: { ...audio.details(), roundTripMs: roundTrip.ms },
       });
     }, 250);
