@@ -16,7 +16,9 @@ export const OPUS_ENCODER_CONFIG = {
   bitrate: 24_000,
   // Constant bitrate and no DTX (IDENTITY.md §7): frame sizes and timing must not follow speech.
   bitrateMode: "constant",
-  opus: { frameDuration: 20_000, application: "voip", packetlossperc: 10, useinbandfec: true, usedtx: false },
+  // complexity 5, as the WebAssembly path (opus-wasm-protocol.ts says why): left unset, Chromium
+  // encodes at its desktop default (9), the largest single cost of a call's link worker.
+  opus: { frameDuration: 20_000, application: "voip", packetlossperc: 10, useinbandfec: true, usedtx: false, complexity: 5 },
 } as const;
 
 export const OPUS_DECODER_CONFIG = { codec: "opus", sampleRate: SAMPLE_RATE, numberOfChannels: 1 } as const;
