@@ -16,9 +16,10 @@ export const OPUS_ENCODER_CONFIG = {
   bitrate: 24_000,
   // Constant bitrate and no DTX (IDENTITY.md §7): frame sizes and timing must not follow speech.
   bitrateMode: "constant",
-  // complexity 5, as the WebAssembly path (opus-wasm-protocol.ts says why): left unset, Chromium
-  // encodes at its desktop default (9), the largest single cost of a call's link worker.
-  opus: { frameDuration: 20_000, application: "voip", packetlossperc: 10, useinbandfec: true, usedtx: false, complexity: 5 },
+  // Complexity is left to the browser (Chromium: 9 on desktop). 5, as the WebAssembly path runs
+  // (opus-wasm-protocol.ts), was tried on 2026-12-02: the link worker's CPU fell ~12 %, but the
+  // pipeline test's speech correlation fell from 0.93–0.98 to 0.86–0.92 and failed in CI.
+  opus: { frameDuration: 20_000, application: "voip", packetlossperc: 10, useinbandfec: true, usedtx: false },
 } as const;
 
 export const OPUS_DECODER_CONFIG = { codec: "opus", sampleRate: SAMPLE_RATE, numberOfChannels: 1 } as const;
