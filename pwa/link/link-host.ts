@@ -9,7 +9,8 @@
 //   only from that socket: an old socket's late frames belong to a resumed past.
 // - Media is real-time: a frame that would sit behind more than MAX_BUFFERED_MEDIA of queued data
 //   is dropped (and counted) instead of sent late.
-// - The host checks nothing the page decides (who may call, the keys): it only moves bytes.
+// - The host decides nothing the page decides (who may call, whether a peer's key is trusted):
+//   it opens the sockets it is told to and runs a call's media with the keys it is handed.
 import type { FramePort } from "../audio/frame-pipeline.ts";
 import type { LinkCommand, LinkEvent } from "./link-protocol.ts";
 import { MediaSession, wipeMediaKeys } from "./media-session.ts";
