@@ -158,6 +158,9 @@ export class LinkClient {
   private host: LinkHost | null = null;
   /** Commands posted before the worker said it runs. */
   private queue: { cmd: LinkCommand; transfer: Transferable[] }[] | null = null;
+  private workerUrl: string | null = null;
+  /** Ended with the page (pagehide); a new one starts with the next socket. */
+  private suspended = false;
 
   /** The app's client: the link worker, or the page itself where no worker can start. */
   static start(url = LINK_WORKER_URL): LinkClient {
@@ -166,10 +169,6 @@ export class LinkClient {
     client.startWorker();
     return client;
   }
-
-  private workerUrl: string | null = null;
-  /** Ended with the page (pagehide); a new one starts with the next command. */
-  private suspended = false;
 
   private startWorker(): void {
     try {
@@ -315,15 +314,14 @@ export class LinkClient {
   }
 
   private inPage(): void {
-    const queued = this.queue ?? [];
-    this.queue = null;
     this.host = new LinkHost((ev, transfer = []) => {
       const copy = structuredClone(ev, { transfer });
       queueMicrotask(() => this.onEvent(copy));
     });
-    for (const { cmd, transfer } of queued) this.post(cmd, transfer);
+    this.ready();
   }
 
+  /** The host runs (worker or page): what was queued goes to it, in order. */
   private ready(): void {
     const queued = this.queue ?? [];
     this.queue = null;

@@ -17,6 +17,7 @@ import { FramePipeline, type FramePort } from "../audio/frame-pipeline.ts";
 import { FrameOpener } from "../e2ee/frame-opener.ts";
 import { padPayload, unpadPayload } from "../e2ee/frame-padding.ts";
 import { FrameSealer } from "../e2ee/frame-sealer.ts";
+import { dropEpochKeys } from "../e2ee/ratchet.ts";
 import type { MediaKeys } from "../e2ee/key-exchange.ts";
 import type { MediaStats } from "./link-protocol.ts";
 
@@ -38,10 +39,10 @@ interface Secured {
   slot: number;
 }
 
-/** The salts are the only key material that can be wiped (CryptoKeys can only be dropped). */
+/** Both directions' keys, dropped as the ratchet drops an epoch's (only the salts can be wiped). */
 export function wipeMediaKeys(keys: MediaKeys): void {
-  keys.seal.keys.salt.fill(0);
-  keys.open.salt.fill(0);
+  dropEpochKeys(keys.seal.keys);
+  dropEpochKeys(keys.open);
 }
 
 export class MediaSession {
