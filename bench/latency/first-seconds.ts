@@ -19,6 +19,7 @@ import { resolve } from "node:path";
 import { spawnServer } from "../../cli/bench/spawn-server.ts";
 import { openCallPair, probeData } from "./call-pair.ts";
 import { pairOnsets } from "./onset-delay.ts";
+import { sampleThreadCpu } from "./thread-cpu.ts";
 
 const BURSTS = resolve("test/fixtures/bursts-1khz-20ms-every-500ms-48k.wav");
 
@@ -105,6 +106,17 @@ function machineCpu(): { samples: { t: number; pct: number }[]; cores: number; s
 async function once(seconds: number): Promise<void> {
   const server = await spawnServer({});
   const cpu = machineCpu();
+  // Profile directories are only known once the browsers run; until then each process is
+  // labelled by what it is, and which browser it belongs to is filled in from the directory.
+  const dirs: string[] = [];
+  const threads = sampleThreadCpu((pid, cmd) => {
+    if (pid === server.pid) return "server";
+    const dir = /--user-data-dir=(\S+)/.exec(cmd)?.[1];
+    if (pid === process.pid) return "bench";
+    if (!dir || !cmd.includes("chromium")) return `pid${pid}:${cmd.slice(0, 30)}`;
+    if (!dirs.includes(dir)) dirs.push(dir);
+    return `browser${dirs.indexOf(dir) + 1}:${/--type=(\S+)/.exec(cmd)?.[1] ?? "main"}${/--utility-sub-type=\S*?(audio|network|storage)/.exec(cmd)?.[1] ? "/" + /--utility-sub-type=\S*?(audio|network|storage)/.exec(cmd)![1] : ""}`;
+  });
   try {
     const pair = await openCallPair(`https://127.0.0.1:${server.port}`, BURSTS, BURSTS, { page: pageTracer, linkWorker: workerTracer });
     try {
@@ -141,12 +153,19 @@ async function once(seconds: number): Promise<void> {
       console.log(`callee jitter buffer (ms after first capture: target/playout): ${jb.join(" ")}`);
       const busy = cpu.samples.filter((c) => c.t - t0 > -1500 && c.t - t0 < seconds * 1000).map((c) => `${Math.round(c.t - t0)}:${c.pct}`);
       console.log(`machine CPU % (${cpu.cores} cores = ${100 * cpu.cores} %; ms after first capture:%): ${busy.join(" ")}`);
+      const who = (d: string) => (d === pair.caller.chromium.userDataDir ? "caller" : d === pair.callee.chromium.userDataDir ? "callee" : "?");
+      const named = (w: string) => w.replace(/^browser(\d+)/, (_, i: string) => who(dirs[Number(i) - 1] ?? ""));
+      for (const [from, to] of [[-1500, 0], [0, 1200], [2000, 4000]] as const) {
+        const top = threads.between(t0 + from, t0 + to).slice(0, 14);
+        console.log(`threads' CPU, ${from}…${to} ms (% of a core): ${top.map((x) => `${named(x.what)} ${x.pct}`).join(" · ")}`);
+      }
       await pair.hangUp();
     } finally {
       await pair.close();
     }
   } finally {
     cpu.stop();
+    threads.stop();
     await server.stop();
   }
 }

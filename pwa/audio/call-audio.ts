@@ -104,8 +104,11 @@ export interface CallDetails {
   /** What the jitter buffer aims for, and what it measured it actually added. */
   targetDelayMs: number;
   playoutDelayMs: number;
-  /** AudioContext base + output latency: the device's share, outside our control. */
+  /** AudioContext base + output latency: the device's share (CALL_LATENCY_HINT says why not less). */
   outputLatencyMs: number;
+  /** Times the output ran dry during the call (a click or gap heard), where the browser counts
+   *  them (AudioContext.playbackStats, Chromium); null elsewhere. */
+  outputUnderruns: number | null;
   /** Last few seconds: slots lost, and slots filled by concealment (lost or late). */
   lossPercent: number;
   concealedPercent: number;
@@ -146,11 +149,18 @@ export interface CallAudio {
   stop(): Promise<void>;
 }
 
+/** Not the smallest callback the platform allows (`0`): in headless Chromium that takes the
+ *  output from 40 to 10.7 ms, but the audio thread then misses its deadlines on a busy device —
+ *  4–16 underruns (clicks) per 15 s call against 0–1, +30 % renderer CPU, and the start-up
+ *  bursts came later (BENCHMARKS.md, 2026-12-02). Android's "interactive" is already its
+ *  low-latency path. */
+const CALL_LATENCY_HINT: AudioContextLatencyCategory = "interactive";
+
 function createContext(): AudioContext {
   try {
-    return new AudioContext({ sampleRate: 48_000, latencyHint: "interactive" });
+    return new AudioContext({ sampleRate: 48_000, latencyHint: CALL_LATENCY_HINT });
   } catch {
-    return new AudioContext({ latencyHint: "interactive" });
+    return new AudioContext({ latencyHint: CALL_LATENCY_HINT });
   }
 }
 
@@ -217,7 +227,7 @@ export async function startCallAudio(opts: CallAudioOptions): Promise<CallAudio>
       // and let the worklets resample. A context made outside the gesture is fine there: Firefox
       // lets a page that is capturing the microphone play audio.
       await ctx.close();
-      ctx = new AudioContext({ latencyHint: "interactive" });
+      ctx = new AudioContext({ latencyHint: CALL_LATENCY_HINT });
       await ctx.resume().catch(() => {});
       await loadWorklets(ctx, workletBase);
       source = ctx.createMediaStreamSource(stream);
@@ -374,6 +384,7 @@ async function wire(ctx: AudioContext, source: MediaStreamAudioSourceNode, strea
         targetDelayMs: jitterStats.targetDelayMs,
         playoutDelayMs: jitterStats.playoutDelayMs,
         outputLatencyMs: ((ctx.baseLatency || 0) + ((ctx as { outputLatency?: number }).outputLatency || 0)) * 1000,
+        outputUnderruns: (ctx as { playbackStats?: { underrunEvents?: number } }).playbackStats?.underrunEvents ?? null,
         lossPercent: recent.lossPercent,
         concealedPercent: (100 * recent.concealed) / Math.max(recent.slots, 50),
         stalls: jitterStats.stalls,

@@ -73,5 +73,9 @@ describe("call latency", () => {
     expect(await detail("loss")).toMatch(/^\d+(\.\d)? %$/);
     expect(await detail("bitrate")).toMatch(/kbit\/s$/);
     await expect.poll(() => detail("rtt"), { timeout: 10_000 }).toMatch(/^\d+ ms to the server$/);
+    expect(await detail("output")).toMatch(/^\d+ ms( \(ran dry \d+×\))?$/);
+    // Chromium counts the output's underruns (AudioContext.playbackStats): support can see clicks.
+    const underruns = await page.evaluate(() => (window as unknown as { __voicesrv: { details: { outputUnderruns: number | null } | null } }).__voicesrv.details?.outputUnderruns);
+    expect(typeof underruns).toBe("number");
   });
 });

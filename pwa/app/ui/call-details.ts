@@ -53,7 +53,7 @@ export class VsCallDetails extends LitElement {
                   <dt>Loss</dt><dd data-detail="loss">${pct(d.lossPercent)}</dd>
                   <dt>Concealed</dt><dd data-detail="concealed">${pct(d.concealedPercent)}</dd>
                   <dt>Dropped to catch up</dt><dd data-detail="catch-up">${d.catchUpDropped} frames (${d.stalls} stalls)</dd>
-                  <dt>Device output</dt><dd data-detail="output">${ms(d.outputLatencyMs)}</dd>`
+                  <dt>Device output</dt><dd data-detail="output">${ms(d.outputLatencyMs)}${d.outputUnderruns ? ` (ran dry ${d.outputUnderruns}×)` : ""}</dd>`
               : html`<dt>Audio</dt><dd>starting…</dd>`}
           </dl>`
         : nothing}`;

@@ -1,0 +1,83 @@
+// Which threads of which processes used the CPU in a stretch of time, from /proc (Linux): every
+// thread of every process is read every `everyMs`, so the stretch around a call's start can be
+// taken apart afterwards (the machine-wide figure only says that every core was busy).
+import { readdirSync, readFileSync } from "node:fs";
+
+const TICKS_PER_S = 100; // USER_HZ on Linux
+
+interface Snapshot {
+  t: number;
+  /** "<process label> <thread name>" → utime + stime in ticks, summed over threads of that name. */
+  ticks: Map<string, number>;
+}
+
+function read(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return null;
+  }
+}
+
+/** comm and utime + stime of one /proc/<pid>[/task/<tid>]/stat. */
+function statOf(path: string): { comm: string; ticks: number } | null {
+  const s = read(path);
+  if (!s) return null;
+  const close = s.lastIndexOf(")");
+  const f = s.slice(close + 2).split(" ");
+  return { comm: s.slice(s.indexOf("(") + 1, close), ticks: Number(f[11]) + Number(f[12]) };
+}
+
+export interface ThreadCpu {
+  stop(): void;
+  /** CPU % of one core per "<process> <thread>" between the snapshots nearest to `fromMs` and
+   *  `toMs` (Date.now()), the busiest first; `label` names a process from its command line. */
+  between(fromMs: number, toMs: number): { what: string; pct: number }[];
+}
+
+export function sampleThreadCpu(label: (pid: number, cmdline: string) => string | null, everyMs = 250): ThreadCpu {
+  const labels = new Map<number, string | null>();
+  const snap = (): Snapshot => {
+    const ticks = new Map<string, number>();
+    for (const d of readdirSync("/proc")) {
+      if (!/^\d+$/.test(d)) continue;
+      const pid = Number(d);
+      if (!labels.has(pid)) labels.set(pid, label(pid, (read(`/proc/${pid}/cmdline`) ?? "").replaceAll("\0", " ")));
+      const who = labels.get(pid);
+      if (!who) continue;
+      let tids: string[] = [];
+      try {
+        tids = readdirSync(`/proc/${pid}/task`);
+      } catch {
+        continue;
+      }
+      for (const tid of tids) {
+        const st = statOf(`/proc/${pid}/task/${tid}/stat`);
+        if (!st) continue;
+        // Thread names carry counters ("ThreadPoolForeg", "Chrome_ChildIOT"…): kept as they are.
+        const key = `${who} ${st.comm}`;
+        ticks.set(key, (ticks.get(key) ?? 0) + st.ticks);
+      }
+    }
+    return { t: Date.now(), ticks };
+  };
+  const snaps: Snapshot[] = [snap()];
+  const timer = setInterval(() => snaps.push(snap()), everyMs);
+  const nearest = (t: number) => snaps.reduce((best, s) => (Math.abs(s.t - t) < Math.abs(best.t - t) ? s : best));
+  return {
+    stop: () => clearInterval(timer),
+    between(fromMs, toMs) {
+      const a = nearest(fromMs);
+      const b = nearest(toMs);
+      const secs = (b.t - a.t) / 1000;
+      if (secs <= 0) return [];
+      const out: { what: string; pct: number }[] = [];
+      for (const [k, v] of b.ticks) {
+        // A thread that appeared within the stretch counts from zero.
+        const used = (v - (a.ticks.get(k) ?? 0)) / TICKS_PER_S;
+        if (used > 0) out.push({ what: k, pct: Math.round((100 * used) / secs) });
+      }
+      return out.sort((x, y) => y.pct - x.pct);
+    },
+  };
+}
