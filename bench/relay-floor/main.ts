@@ -3,11 +3,11 @@
 // `calls` pairs, 150-byte frames every 20 ms each way — to compare with `voicesrv bench --plain`
 // and `voicesrv bench`. Prints each run and the spread.
 import { resolve } from "node:path";
-import { cpuSeconds } from "../../cli/bench/proc-stats.ts";
+import { cpuSplit } from "../../cli/bench/proc-stats.ts";
 
 const [calls, seconds, runs] = [Number(process.argv[2] ?? 100), Number(process.argv[3] ?? 10), Number(process.argv[4] ?? 3)];
 
-async function once(): Promise<number> {
+async function once(): Promise<{ us: number; kernelUs: number }> {
   const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, "floor-server.ts")], { stdout: "pipe", stderr: "inherit" });
   const reader = proc.stdout.getReader();
   let text = "";
@@ -28,7 +28,7 @@ async function once(): Promise<number> {
     let received = 0;
     for (const ws of socks) ws.onmessage = () => received++;
     const frame = new Uint8Array(150);
-    const cpu0 = cpuSeconds(proc.pid);
+    const cpu0 = cpuSplit(proc.pid);
     const t0 = performance.now();
     let seq = 0;
     await new Promise<void>((done) => {
@@ -42,17 +42,21 @@ async function once(): Promise<number> {
       }, 5);
     });
     await Bun.sleep(500);
-    const cpu = cpuSeconds(proc.pid) - cpu0;
+    const cpu1 = cpuSplit(proc.pid);
+    const kernel = cpu1.kernel - cpu0.kernel;
+    const cpu = cpu1.user - cpu0.user + kernel;
     for (const ws of socks) ws.close();
     const us = (cpu * 1e6) / Math.max(1, received);
-    console.log(`floor relay, ${calls} calls, ${seconds} s: ${received} frames relayed, ${((cpu / seconds) * 100).toFixed(1)} % of one core, ${us.toFixed(1)} µs CPU per relayed frame`);
-    return us;
+    const kernelUs = (kernel * 1e6) / Math.max(1, received);
+    console.log(`floor relay, ${calls} calls, ${seconds} s: ${received} frames relayed, ${((cpu / seconds) * 100).toFixed(1)} % of one core, ${us.toFixed(1)} µs CPU per relayed frame (${kernelUs.toFixed(1)} µs in the kernel)`);
+    return { us, kernelUs };
   } finally {
     proc.kill();
     await proc.exited;
   }
 }
 
-const results: number[] = [];
+const results: { us: number; kernelUs: number }[] = [];
 for (let i = 0; i < runs; i++) results.push(await once());
-if (runs > 1) console.log(`over ${runs} runs: ${Math.min(...results).toFixed(1)}–${Math.max(...results).toFixed(1)} µs per relayed frame`);
+const spread = (xs: number[]) => `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)}`;
+if (runs > 1) console.log(`over ${runs} runs: ${spread(results.map((r) => r.us))} µs per relayed frame, ${spread(results.map((r) => r.kernelUs))} µs of it in the kernel`);

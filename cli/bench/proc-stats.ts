@@ -2,12 +2,19 @@ import { readFileSync } from "node:fs";
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-export function cpuSeconds(pid: number): number {
+/** CPU seconds a process has used so far, from /proc: in user space and in the kernel (its
+ *  system calls, and on loopback the TCP work its sends do for the receiving socket too). */
+export function cpuSplit(pid: number): { user: number; kernel: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   // The command name may contain spaces; fields after its closing paren are fixed.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  return { user: Number(fields[11]) / TICKS_PER_SECOND, kernel: Number(fields[12]) / TICKS_PER_SECOND };
+}
+
+/** CPU seconds (user + kernel) a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const { user, kernel } = cpuSplit(pid);
+  return user + kernel;
 }
 
 export function rssBytes(pid: number): number {

@@ -5,7 +5,7 @@ import { encodeMediaHeader, MEDIA_HEADER_BYTES } from "../../protocol/media-head
 import { base64urlDecode, base64urlEncode } from "../../protocol/base64url.ts";
 import { helloSignedBytes, signWithDevice } from "../../protocol/identity-v2.ts";
 import { PROTOCOL_VERSION, type ServerMessage } from "../../protocol/messages.ts";
-import { cpuSeconds, rssBytes } from "./proc-stats.ts";
+import { cpuSplit, rssBytes } from "./proc-stats.ts";
 
 export interface BenchOptions {
   calls: number;
@@ -29,6 +29,8 @@ export interface BenchResult {
   serverCpuPercent: number;
   /** Server CPU time per relayed frame: the relay's cost, independent of the offered load. */
   serverCpuMicrosPerFrame: number;
+  /** The part of serverCpuMicrosPerFrame spent in the kernel (system calls, TCP). */
+  serverKernelMicrosPerFrame: number;
   serverRssMiB: number;
   callSetupMs: { p50: number; p99: number };
 }
@@ -118,7 +120,7 @@ export async function runBench(o: BenchOptions, progress: (line: string) => void
 
   let sent = 0;
   let seq = 0;
-  const cpu0 = cpuSeconds(o.pid);
+  const cpu0 = cpuSplit(o.pid);
   const t0 = performance.now();
   const frame = new Uint8Array(o.frameBytes);
   crypto.getRandomValues(frame);
@@ -148,7 +150,9 @@ export async function runBench(o: BenchOptions, progress: (line: string) => void
   // Let the last frames arrive before counting.
   await Bun.sleep(500);
   const elapsed = (performance.now() - t0) / 1000;
-  const cpu = cpuSeconds(o.pid) - cpu0;
+  const cpu1 = cpuSplit(o.pid);
+  const kernel = cpu1.kernel - cpu0.kernel;
+  const cpu = cpu1.user - cpu0.user + kernel;
   const rss = rssBytes(o.pid);
   for (const p of pairs) {
     p.a.ws.close(1000);
@@ -168,6 +172,7 @@ export async function runBench(o: BenchOptions, progress: (line: string) => void
     latencyMs: { p50: r2(percentile(latencies, 50)), p90: r2(percentile(latencies, 90)), p99: r2(percentile(latencies, 99)), max: r2(latencies.at(-1) ?? NaN) },
     serverCpuPercent: r2((cpu / elapsed) * 100),
     serverCpuMicrosPerFrame: r2((cpu * 1e6) / Math.max(1, received)),
+    serverKernelMicrosPerFrame: r2((kernel * 1e6) / Math.max(1, received)),
     serverRssMiB: r2(rss / 1024 / 1024),
     callSetupMs: { p50: r2(percentile(setup, 50)), p99: r2(percentile(setup, 99)) },
   };

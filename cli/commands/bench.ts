@@ -14,13 +14,13 @@ function printRun(r: BenchResult, plain: boolean): void {
   console.log(`frames relayed        ${r.framesReceived} of ${r.framesSent} (${r.lossPercent} % lost), ${r.framesPerSecond} frames/s`);
   console.log(`relay latency         p50 ${r.latencyMs.p50} ms · p90 ${r.latencyMs.p90} ms · p99 ${r.latencyMs.p99} ms · max ${r.latencyMs.max} ms`);
   console.log(`call setup            p50 ${r.callSetupMs.p50} ms · p99 ${r.callSetupMs.p99} ms`);
-  console.log(`server                ${r.serverCpuPercent} % of one core (${r.serverCpuMicrosPerFrame} µs CPU per relayed frame), ${r.serverRssMiB} MiB RSS`);
+  console.log(`server                ${r.serverCpuPercent} % of one core (${r.serverCpuMicrosPerFrame} µs CPU per relayed frame, ${r.serverKernelMicrosPerFrame} µs of it in the kernel), ${r.serverRssMiB} MiB RSS`);
 }
 
 /** [min, max] of each figure over the runs. */
 function spread(rs: BenchResult[]) {
   const mm = (f: (r: BenchResult) => number): [number, number] => [Math.min(...rs.map(f)), Math.max(...rs.map(f))];
-  return { serverCpuPercent: mm((r) => r.serverCpuPercent), serverCpuMicrosPerFrame: mm((r) => r.serverCpuMicrosPerFrame), lossPercent: mm((r) => r.lossPercent), framesPerSecond: mm((r) => r.framesPerSecond) };
+  return { serverCpuPercent: mm((r) => r.serverCpuPercent), serverCpuMicrosPerFrame: mm((r) => r.serverCpuMicrosPerFrame), serverKernelMicrosPerFrame: mm((r) => r.serverKernelMicrosPerFrame), lossPercent: mm((r) => r.lossPercent), framesPerSecond: mm((r) => r.framesPerSecond) };
 }
 
 export function registerBench(program: Command): void {
@@ -64,7 +64,7 @@ export function registerBench(program: Command): void {
       if (f.json) return void console.log(JSON.stringify(runs === 1 ? results[0] : { runs: results, spread: spread(results) }, null, 2));
       if (runs > 1) {
         const sp = spread(results);
-        console.log(`\nover ${runs} runs      server CPU ${sp.serverCpuPercent[0]}–${sp.serverCpuPercent[1]} % of one core, ${sp.serverCpuMicrosPerFrame[0]}–${sp.serverCpuMicrosPerFrame[1]} µs per relayed frame, loss ${sp.lossPercent[0]}–${sp.lossPercent[1]} %`);
+        console.log(`\nover ${runs} runs      server CPU ${sp.serverCpuPercent[0]}–${sp.serverCpuPercent[1]} % of one core, ${sp.serverCpuMicrosPerFrame[0]}–${sp.serverCpuMicrosPerFrame[1]} µs per relayed frame (kernel ${sp.serverKernelMicrosPerFrame[0]}–${sp.serverKernelMicrosPerFrame[1]} µs), loss ${sp.lossPercent[0]}–${sp.lossPercent[1]} %`);
       }
     });
 }
