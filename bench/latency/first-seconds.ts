@@ -10,7 +10,10 @@
 //   - the callee's jitter-buffer target and measured playout delay every 50 ms,
 //   - how many frames each side received before its media had the keys (dropped unheard),
 //   - the whole machine's CPU use every 100 ms (on a small machine running both browsers and the
-//     server, call setup saturates every core for a moment).
+//     server, call setup saturates every core for a moment), and which threads of which
+//     processes used it before, during and after the call's start (thread-cpu.ts),
+//   - each phone's call-setup steps (setup-marks.ts: taps, microphone open, answer sent,
+//     connected, keys confirmed, sending).
 // It is how the start-up delay of issue #10 was taken apart (call-start.ts, jitter-buffer.ts).
 //
 //   bun bench/latency/first-seconds.ts [seconds=5] [runs=1]
@@ -140,6 +143,11 @@ async function once(seconds: number): Promise<void> {
       console.log(`caller's worker, encrypting frame i (ms after capture): ${after(wa.encrypts)}`);
       console.log(`caller's worker, sent frame i (ms after capture):       ${after(wa.sends)}`);
       console.log(`callee's worker, decoded frame i (ms after capture):    ${after(wb.decoded)}`);
+      const marks = (p: typeof pair.caller.page) =>
+        p.evaluate(() => performance.getEntriesByType("mark").filter((m) => m.name.startsWith("voicesrv:")).map((m) => ({ name: m.name.slice(9), at: performance.timeOrigin + m.startTime })));
+      for (const [who, p] of [["caller", pair.caller.page], ["callee", pair.callee.page]] as const) {
+        console.log(`${who}'s call setup (ms after the caller's first capture): ${(await marks(p)).map((m) => `${m.name} ${Math.round(m.at - t0)}`).join(" · ")}`);
+      }
       console.log(`sending started (ms after the caller's first capture): caller ${Math.round((wa.sends[0] ?? NaN) - t0)}, callee ${Math.round((wb.sends[0] ?? NaN) - t0)}`);
       const beforeKeys = (p: typeof pair.caller.page) => p.evaluate(() => (window as unknown as { __voicesrv: { stats: { framesBeforeKeys?: number } | null } }).__voicesrv.stats?.framesBeforeKeys ?? null);
       console.log(`frames received before the keys (dropped unheard): caller ${await beforeKeys(pair.caller.page)}, callee ${await beforeKeys(pair.callee.page)}`);

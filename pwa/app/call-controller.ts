@@ -26,6 +26,8 @@ import {
   type PreparedCallAudio,
 } from "../audio/call-audio.ts";
 import { openMic } from "../audio/mic.ts";
+import { micAlreadyAllowed } from "../audio/mic-permission.ts";
+import { markSetup } from "./setup-marks.ts";
 import { decodeKxBody, encodeKxBody, KeyExchange, KeyExchangeError, type CallKeys } from "../e2ee/index.ts";
 import type { DeviceSigner } from "../e2ee/identity-binding.ts";
 import { PAYLOAD_SLOTS } from "../e2ee/frame-padding.ts";
@@ -163,6 +165,8 @@ interface Session {
   /** The AudioContext unlocked in the tap; startCallAudio takes it over. */
   prepared: PreparedCallAudio | null;
   mic: MediaStream | null;
+  /** The microphone opening, started at the tap; resolves false if it could not be opened. */
+  micOpening: Promise<boolean> | null;
   wake: CallWakeLock;
   lastDropped: number;
   lastOpened: number;
@@ -171,6 +175,8 @@ interface Session {
   placed: boolean;
   /** Accept was tapped once; a second tap must not start a second mic and audio pipeline. */
   answering: boolean;
+  /** The `answer` message went out (callee only). */
+  answered: boolean;
   /** Ends an outgoing call whose ending never reached us (a lost `outgoing`, `ended` or error). */
   ringTimer: ReturnType<typeof setTimeout> | null;
   /** Key-exchange bodies that could not be sent while the link was down; resent after resume. */
@@ -185,6 +191,7 @@ const RING_TIMEOUT_MARGIN_MS = 5000;
 /** What a call needs from the device; tests drive the controller with stand-ins for these. */
 const BROWSER_DEVICE = {
   openMic,
+  micAlreadyAllowed,
   prepareCallAudio,
   startCallAudio,
   supportedCodecs,
@@ -255,22 +262,41 @@ export class CallController {
     this.clearEnded();
     const s = settings.value;
     const session = this.newSession(peer);
+    markSetup("call-tap");
     this.set({ ...IDLE, phase: "outgoing", peer, outgoing: "calling", mode: s.mode, volume: s.volume });
     // All need the tap: the microphone prompt, the AudioContext (iOS), and (on some browsers) the
     // wake lock. The context is prepared first so iOS's call audio session is set before the mic opens.
     void session.wake.request();
     session.prepared = this.prepareAudio();
     this.device.prefetchSasPictures();
-    const micOk = await this.openMic(session);
-    if (this.session !== session) return;
-    if (!micOk) return this.showEnded("Microphone blocked — allow it for this site to make calls.");
+    const micOpening = this.openMic(session);
+    // Where no prompt can come, the other phone rings while the microphone opens; elsewhere
+    // nobody is rung before this person allowed it.
+    const allowed = await this.device.micAlreadyAllowed();
+    if (!allowed && !(await micOpening)) return this.micFailed(session, "make");
     await this.codecsReady;
     session.psk = await this.trust.psk().catch(() => null);
     if (this.session !== session) return;
     session.sentCodecs = this.myCodecs;
     session.placed = this.conn.send({ t: "call", to: peer, codecs: this.myCodecs });
     if (!session.placed) return this.showEnded("You're offline — the call wasn't placed.");
+    markSetup("call-sent");
     this.armRingTimer(session, this.ringTimeoutMs);
+    if (allowed && !(await micOpening)) this.micFailed(session, "make");
+  }
+
+  /** The microphone could not be opened: whatever was placed or answered already is ended. */
+  private micFailed(session: Session, what: "make" | "take"): void {
+    if (this.session !== session || session.ended) return;
+    const { phase } = this.view;
+    if (session.callId) {
+      const t = phase === "outgoing" ? "cancel" : phase === "incoming" && !session.answered ? "reject" : "hangup";
+      this.conn.send({ t, callId: session.callId });
+    } else if (phase === "outgoing" && session.placed) {
+      // Placed, but the server's callId is still on its way: cancel it when it comes.
+      this.cancelWhenPlaced = session.peer;
+    }
+    this.showEnded(`Microphone blocked — allow it for this site to ${what} calls.`);
   }
 
   private armRingTimer(session: Session, ringMs: number): void {
@@ -291,25 +317,31 @@ export class CallController {
     if (this.view.phase !== "incoming" || !session?.callId || session.answering) return;
     const callId = session.callId;
     session.answering = true;
+    markSetup("accept-tap");
     this.set({ ...this.view, answering: true });
     this.alert.stop();
     void this.device.clearCallNotifications();
     void session.wake.request();
     session.prepared = this.prepareAudio();
-    const micOk = await this.openMic(session);
-    session.psk = await this.trust.psk().catch(() => null);
+    const micOpening = this.openMic(session);
+    // Where no prompt can come, the answer (and with it the key exchange) goes out while the
+    // microphone opens instead of after: that time is no longer between Accept and the first
+    // words. Elsewhere a "Block" must reach the caller as a refusal, not as a hang-up.
+    const [allowed, psk] = await Promise.all([this.device.micAlreadyAllowed(), this.trust.psk().catch(() => null)]);
+    session.psk = psk;
     if (this.session !== session || this.view.phase !== "incoming") return;
-    if (!micOk) {
-      this.conn.send({ t: "reject", callId });
-      return this.showEnded("Microphone blocked — allow it for this site to take calls.");
-    }
+    if (!allowed && !(await micOpening)) return this.micFailed(session, "take");
+    if (this.session !== session || this.view.phase !== "incoming") return;
     // The callee already knows both codec lists, so its audio starts here — with sending off
-    // until the keys are confirmed.
+    // until the keys are confirmed (startAudio waits for the microphone).
     const codec = chooseCodec(session.callerCodecs ?? [], this.myCodecs);
     session.audioStarting = this.startAudio(session, codec, false);
     // Unsent, the call would sit on "Incoming call" with the mic open; the server ends it anyway.
     session.sentCodecs = this.myCodecs;
-    if (!this.conn.send({ t: "answer", callId, codecs: this.myCodecs })) this.showEnded("You're offline — the call couldn't be answered.");
+    if (!this.conn.send({ t: "answer", callId, codecs: this.myCodecs })) return this.showEnded("You're offline — the call couldn't be answered.");
+    session.answered = true;
+    markSetup("answer-sent");
+    if (allowed && !(await micOpening)) this.micFailed(session, "take");
   }
 
   decline(): void {
@@ -483,6 +515,7 @@ export class CallController {
       this.conn.send({ t: "hangup", callId: m.callId });
       return;
     }
+    markSetup("connected");
     this.alert.stop();
     if (session.ringTimer) clearTimeout(session.ringTimer);
     session.ringTimer = null;
@@ -533,6 +566,7 @@ export class CallController {
       this.conn.send({ t: "hangup", callId });
       return this.securityFailure("key-check", "This isn't the phone you verified for this person — the connection may be intercepted.");
     }
+    markSetup("keys-confirmed");
     session.keys = keys;
     session.peerDevice = keys.peerDevice;
     // Now, not after the pictures or the secured screen's rendering: the peer may be sending
@@ -556,6 +590,7 @@ export class CallController {
     await this.device.afterPaint();
     if (this.session !== session) return;
     audio.setSending(true);
+    markSetup("sending");
     this.startStats(session);
   }
 
@@ -563,6 +598,9 @@ export class CallController {
   private async startAudio(session: Session, codec: CodecName, sending: boolean): Promise<CallAudio | null> {
     const { __voicesrvPcmTap: tap, __voicesrvCaptureTap: captureTap } = globalThis as { __voicesrvPcmTap?: PcmTap; __voicesrvCaptureTap?: PcmTap };
     session.slot = PAYLOAD_SLOTS[codec];
+    // Never a second microphone: the one opened at the tap may still be opening (the call was
+    // answered or placed meanwhile); if it fails, micFailed() ends the call.
+    if (!(await (session.micOpening ?? Promise.resolve(true))) || this.session !== session) return null;
     try {
       const audio = await this.device.startCallAudio({
         codec,
@@ -586,6 +624,7 @@ export class CallController {
         return null;
       }
       session.audio = audio;
+      markSetup("audio-ready");
       audio.setMuted(this.view.muted);
       return audio;
     } catch {
@@ -687,6 +726,7 @@ export class CallController {
       audioStarting: null,
       prepared: null,
       mic: null,
+      micOpening: null,
       wake,
       media: null,
       mediaKeyed: false,
@@ -695,6 +735,7 @@ export class CallController {
       ended: false,
       placed: false,
       answering: false,
+      answered: false,
       ringTimer: null,
       kxQueue: [],
     };
@@ -720,8 +761,12 @@ export class CallController {
     }
   }
 
-  private async openMic(session: Session): Promise<boolean> {
-    if (session.mic?.getAudioTracks().some((t) => t.readyState === "live")) return true;
+  /** Opens the microphone once per call: a second caller of this gets the same opening. */
+  private openMic(session: Session): Promise<boolean> {
+    return (session.micOpening ??= this.openMicOnce(session));
+  }
+
+  private async openMicOnce(session: Session): Promise<boolean> {
     try {
       const mic = await this.device.openMic();
       if (this.session !== session) {
@@ -729,6 +774,7 @@ export class CallController {
         return false;
       }
       session.mic = mic;
+      markSetup("mic-open");
       return true;
     } catch {
       return false;

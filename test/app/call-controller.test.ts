@@ -1,6 +1,6 @@
 // Races in the call controller that a real browser cannot produce on demand: the REAL
 // CallController and KeyExchange, with the link, microphone and audio replaced (fakes.ts).
-import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { CallController } from "../../pwa/app/call-controller.ts";
 import { FakeConn, fakeDevice, fakeTrust, leftRunning, rec, resetRec, sleep } from "./fakes.ts";
 
@@ -276,4 +276,81 @@ test("a hang-up while the secured screen paints: sending never starts, and every
   await sleep(30);
   expect(rec.sendingLog.filter((l) => l.startsWith("setSending"))).toEqual(["setSending(true)"]); // only the other side's
   expect(rec.audioStopped).toBe(1); // the hung-up side's pipeline; the other side is still in its call
+});
+
+describe("the microphone and the first messages", () => {
+  test("where the microphone is already allowed, Accept answers while it is still opening; audio starts once it is open", async () => {
+    const b = new FakeConn(B);
+    const cb = controller(b);
+    await ringingAt(b, cb);
+    rec.micAllowed = true;
+    let open!: () => void;
+    rec.micGate = new Promise<void>((r) => (open = r));
+    const accepting = cb.accept();
+    await vi.waitFor(() => expect(b.sent("answer")).toHaveLength(1), { timeout: 1000, interval: 5 });
+    expect([rec.micOpened, rec.audioStarted]).toEqual([0, 0]);
+    open();
+    await accepting;
+    await vi.waitFor(() => expect(rec.audioStarted).toBe(1), { timeout: 1000, interval: 5 });
+    expect(rec.micOpened).toBe(1);
+  });
+
+  test("where a prompt may come, Accept answers only once the microphone is open, and a Block refuses the call", async () => {
+    const b = new FakeConn(B);
+    const cb = controller(b);
+    await ringingAt(b, cb);
+    let open!: () => void;
+    rec.micGate = new Promise<void>((r) => (open = r));
+    rec.micFails = true;
+    const accepting = cb.accept();
+    await sleep(30);
+    expect(b.out).toEqual([]);
+    open();
+    await accepting;
+    expect(b.out.map((m) => m.t)).toEqual(["reject"]);
+    expect(cb.view.endedText).toBe("Microphone blocked — allow it for this site to take calls.");
+    expect(leftRunning()).toEqual({ mic: 0, ctx: 0, audio: 0, wake: 0 });
+  });
+
+  test("allowed, but the microphone fails after the answer went out: the call is hung up, nothing is left running", async () => {
+    const { a, b, ca, cb } = await (async () => {
+      rec.micAllowed = true;
+      let fail!: () => void;
+      rec.micGate = new Promise<void>((r) => (fail = r));
+      const a = new FakeConn(A);
+      const b = new FakeConn(B);
+      a.peer = b;
+      b.peer = a;
+      const ca = controller(a);
+      const cb = controller(b);
+      await sleep(1);
+      const placing = ca.call(B);
+      await vi.waitFor(() => expect(a.sent("call")).toHaveLength(1), { timeout: 1000, interval: 5 });
+      a.deliver({ t: "outgoing", callId: CID, to: B });
+      await ringingAt(b, cb);
+      const accepting = cb.accept();
+      await vi.waitFor(() => expect(b.sent("answer")).toHaveLength(1), { timeout: 1000, interval: 5 });
+      rec.micFails = true; // the caller's microphone already failed to open too
+      fail();
+      await Promise.all([placing, accepting]);
+      return { a, b, ca, cb };
+    })();
+    expect(b.out.map((m) => m.t)).toEqual(["answer", "hangup"]);
+    expect(cb.view.endedText).toBe("Microphone blocked — allow it for this site to take calls.");
+    expect(a.out.map((m) => m.t)).toEqual(["call", "cancel"]);
+    expect(ca.view.endedText).toBe("Microphone blocked — allow it for this site to make calls.");
+    expect(rec.audioStarted).toBe(0);
+    await sleep(20);
+    expect(leftRunning()).toEqual({ mic: 0, ctx: 0, audio: 0, wake: 0 });
+  });
+
+  test("where a prompt may come, nobody is rung before the caller allowed the microphone", async () => {
+    const a = new FakeConn(A);
+    const ca = controller(a);
+    await sleep(1);
+    rec.micFails = true;
+    await ca.call(B);
+    expect(a.out).toEqual([]);
+    expect(ca.view.endedText).toBe("Microphone blocked — allow it for this site to make calls.");
+  });
 });

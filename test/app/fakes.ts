@@ -15,6 +15,11 @@ export const rec = {
   wakeHeld: 0,
   ringing: false,
   micDelayMs: 0,
+  /** What the permission query says: already allowed (no prompt can come), or not. */
+  micAllowed: false,
+  /** When set, opening the microphone waits for it; `micFails` then makes it throw (blocked, busy). */
+  micGate: null as Promise<void> | null,
+  micFails: false,
   /** `sending` of each startCallAudio, and each setSending(true), in order. */
   sendingLog: [] as string[],
   /** When set, afterPaint() waits for it (the secured screen "painting"). */
@@ -26,7 +31,7 @@ export const rec = {
 };
 
 export function resetRec(): void {
-  Object.assign(rec, { ctxCreated: 0, ctxClosed: 0, micOpened: 0, micStopped: 0, audioStarted: 0, audioStopped: 0, wakeHeld: 0, ringing: false, micDelayMs: 0, sendingLog: [], paintGate: null, picturesGate: null, mediaLog: [] });
+  Object.assign(rec, { ctxCreated: 0, ctxClosed: 0, micOpened: 0, micStopped: 0, audioStarted: 0, audioStopped: 0, wakeHeld: 0, ringing: false, micDelayMs: 0, micAllowed: false, micGate: null, micFails: false, sendingLog: [], paintGate: null, picturesGate: null, mediaLog: [] });
 }
 
 /** Nothing of a call may be left running: mic tracks, AudioContexts, audio pipelines, wake locks. */
@@ -39,6 +44,8 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 const fakeMic = {
   openMic: async () => {
     await sleep(rec.micDelayMs);
+    await rec.micGate;
+    if (rec.micFails) throw new DOMException("Permission denied", "NotAllowedError");
     rec.micOpened++;
     const track = {
       readyState: "live",
@@ -139,6 +146,7 @@ const fakeRingtone = {
 /** What the controller would otherwise take from the browser (CallDevice). */
 export const fakeDevice = {
   openMic: fakeMic.openMic,
+  micAlreadyAllowed: async () => rec.micAllowed,
   prepareCallAudio: fakeCallAudio.prepareCallAudio,
   startCallAudio: fakeCallAudio.startCallAudio,
   supportedCodecs: fakeCallAudio.supportedCodecs,
