@@ -573,6 +573,12 @@ export class CallController {
     // already (whoever confirms first starts first), and until its media has the keys this side
     // drops every frame — the first words said.
     this.keyMedia(session);
+    // In the link worker a frame never waits for this page's main thread, so the secured
+    // screen's rendering cannot hold one up: sending starts with the keys, and the first words
+    // said go out. Where the link runs in the page, frames captured while that screen renders
+    // would go out late and in a bunch, so there sending waits for its paint (call-start.ts).
+    const sendNow = this.conn.link.host() === "worker";
+    if (sendNow) void this.startSending(session, false);
     await pictures;
     if (this.session !== session) return;
     this.set({
@@ -583,12 +589,17 @@ export class CallController {
       contactName: who.contactName,
       sasConfirmed: who.verification === "verified",
     });
+    if (!sendNow) await this.startSending(session, true);
+  }
+
+  /** Turns sending on once the call's audio runs (and, `afterPaint`, the secured screen is painted). */
+  private async startSending(session: Session, afterPaint: boolean): Promise<void> {
     const audio = await session.audioStarting;
     if (this.session !== session || !audio) return;
-    // Sending starts once the secured screen is on it: its rendering stalls the main thread,
-    // and every frame captured during a stall would go out late (call-start.ts).
-    await this.device.afterPaint();
-    if (this.session !== session) return;
+    if (afterPaint) {
+      await this.device.afterPaint();
+      if (this.session !== session) return;
+    }
     audio.setSending(true);
     markSetup("sending");
     this.startStats(session);

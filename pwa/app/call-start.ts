@@ -16,11 +16,13 @@
 //   bounded by PRELOAD_CAP_MS, before the secured screen shows, so pictures and words appear in
 //   one frame.
 // - The audio graph is built while the keys are exchanged (both sides, sending off).
-// - Sending starts after the secured screen has been painted (a frame later), bounded by
-//   PAINT_CAP_MS. A hidden page (a call answered from the lock screen, the app in the
-//   background) waits for neither: it paints nothing, and its timers may run only once a second.
-// What was captured while the screen rendered is never sent: nobody has seen "secured" yet, so
-// nobody is talking to the other side yet.
+// - Where the link runs in the page, sending starts after the secured screen has been painted
+//   (a frame later), bounded by PAINT_CAP_MS. A hidden page (a call answered from the lock
+//   screen, the app in the background) waits for neither: it paints nothing, and its timers may
+//   run only once a second. Since frames move in the link worker (pwa/link/, 2026-12-02) the
+//   page's rendering cannot hold one up, so there sending starts with the confirmed keys and
+//   does not wait for the screen: people say "hello?" as soon as the call connects, not once
+//   they have seen "secured".
 import { loadSasArt } from "./sas-art.ts";
 
 const PRELOAD_CAP_MS = 400;

@@ -240,7 +240,7 @@ test("a link blip during the key exchange: the held-back messages go out after t
   expect(ca.view.sas).toEqual(cb.view.sas);
 });
 
-test("both sides build their audio with sending off during the key exchange, and send only once the secured screen has painted", async () => {
+test("where the link runs in the page, both sides build their audio with sending off during the key exchange, and send only once the secured screen has painted", async () => {
   let painted!: () => void;
   rec.paintGate = new Promise<void>((r) => (painted = r));
   const { ca, cb } = await encryptedCall();
@@ -251,6 +251,22 @@ test("both sides build their audio with sending off during the key exchange, and
   painted();
   await vi.waitFor(() => expect(rec.sendingLog).toEqual(["start sending=false", "start sending=false", "setSending(true)", "setSending(true)"]), { timeout: 1000, interval: 5 });
   expect(ca.view.encrypted && cb.view.encrypted).toBe(true);
+});
+
+test("where the link runs in its worker, each side sends as soon as its keys are confirmed, before the pictures and the secured screen's paint", async () => {
+  rec.paintGate = new Promise<void>(() => {}); // the secured screen never paints
+  let pictures!: () => void;
+  rec.picturesGate = new Promise<void>((r) => (pictures = r));
+  const { a, b, ca, cb } = await answeredCall();
+  a.linkHost = b.linkHost = "worker";
+  b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
+  a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
+  await vi.waitFor(() => expect(rec.sendingLog).toEqual(["start sending=false", "start sending=false", "setSending(true)", "setSending(true)"]), { timeout: 2000, interval: 5 });
+  expect(rec.mediaLog).toEqual(["keys", "keys"]);
+  expect(ca.view.encrypted || cb.view.encrypted).toBe(false); // the screens still wait for the pictures
+  pictures();
+  await vi.waitFor(() => expect(ca.view.encrypted && cb.view.encrypted).toBe(true), { timeout: 1000, interval: 5 });
+  expect(rec.sendingLog.filter((l) => l === "setSending(true)")).toHaveLength(2); // once each
 });
 
 test("each side's media gets the keys as soon as the peer is identified, before the safety-code pictures and the secured screen", async () => {

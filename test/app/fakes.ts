@@ -166,6 +166,8 @@ export class FakeConn {
   out: Msg[] = [];
   /** The roster, as the real Connection keeps it (the controller names people from it). */
   members = new Map<string, { id: string; name: string }>();
+  /** Where the link host runs: in the page (frames share its main thread) or the link worker. */
+  linkHost: "page" | "worker" = "page";
   /** Makes sending a kx message throw, as any failure inside the key exchange's send would. */
   throwOnKx = false;
   /** The other person's link: kx messages sent here arrive there (as the server relays them). */
@@ -203,7 +205,7 @@ export class FakeConn {
       onStarted(media);
       return media;
     },
-    host: () => "page",
+    host: () => this.linkHost,
     pageHidden: () => {},
   };
 
