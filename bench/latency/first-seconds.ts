@@ -38,6 +38,8 @@ interface WorkerTrace {
   encodes: number[];
   encrypts: number[];
   sends: number[];
+  /** Date.now() of each decryption started (a received frame's first step). */
+  decrypts: number[];
   decoded: number[];
 }
 
@@ -61,7 +63,7 @@ function pageTracer(): void {
  *  encryptions, the socket's binary sends and the decoded frames. */
 function workerTracer(): void {
   const g = self as unknown as { __trace: WorkerTrace };
-  const t: WorkerTrace = { encodes: [], encrypts: [], sends: [], decoded: [] };
+  const t: WorkerTrace = { encodes: [], encrypts: [], sends: [], decrypts: [], decoded: [] };
   g.__trace = t;
   const AE = (self as unknown as { AudioEncoder?: { prototype: { encode: (d: unknown) => void } } }).AudioEncoder;
   if (AE) {
@@ -75,6 +77,11 @@ function workerTracer(): void {
   SubtleCrypto.prototype.encrypt = function (this: SubtleCrypto, ...args: Parameters<SubtleCrypto["encrypt"]>) {
     t.encrypts.push(Date.now());
     return encrypt.apply(this, args);
+  };
+  const decrypt = SubtleCrypto.prototype.decrypt;
+  SubtleCrypto.prototype.decrypt = function (this: SubtleCrypto, ...args: Parameters<SubtleCrypto["decrypt"]>) {
+    t.decrypts.push(Date.now());
+    return decrypt.apply(this, args);
   };
   const send = WebSocket.prototype.send;
   WebSocket.prototype.send = function (this: WebSocket, data: Parameters<WebSocket["send"]>[0]) {
@@ -127,7 +134,7 @@ async function once(seconds: number): Promise<void> {
       const [a, b] = await Promise.all([probeData(pair.caller.page), probeData(pair.callee.page)]);
       const trace = (p: typeof pair.caller.page) => p.evaluate(() => (window as unknown as { __trace: PageTrace }).__trace);
       const workerTrace = async (p: typeof pair.caller.page): Promise<WorkerTrace> =>
-        (await p.workers().find((w) => w.url().endsWith("/link-worker.js"))?.evaluate(() => (self as unknown as { __trace?: WorkerTrace }).__trace)) ?? { encodes: [], encrypts: [], sends: [], decoded: [] };
+        (await p.workers().find((w) => w.url().endsWith("/link-worker.js"))?.evaluate(() => (self as unknown as { __trace?: WorkerTrace }).__trace)) ?? { encodes: [], encrypts: [], sends: [], decrypts: [], decoded: [] };
       const [ta, tb] = await Promise.all([trace(pair.caller.page), trace(pair.callee.page)]);
       const [wa, wb] = await Promise.all([workerTrace(pair.caller.page), workerTrace(pair.callee.page)]);
       const t0 = ta.caps[0] ?? a.captureOnsets[0] ?? 0;
@@ -142,6 +149,7 @@ async function once(seconds: number): Promise<void> {
       console.log(`caller's worker, encoding frame i (ms after capture):   ${after(wa.encodes)}`);
       console.log(`caller's worker, encrypting frame i (ms after capture): ${after(wa.encrypts)}`);
       console.log(`caller's worker, sent frame i (ms after capture):       ${after(wa.sends)}`);
+      console.log(`callee's worker, decrypting frame i (ms after capture): ${after(wb.decrypts)}`);
       console.log(`callee's worker, decoded frame i (ms after capture):    ${after(wb.decoded)}`);
       const marks = (p: typeof pair.caller.page) =>
         p.evaluate(() => performance.getEntriesByType("mark").filter((m) => m.name.startsWith("voicesrv:")).map((m) => ({ name: m.name.slice(9), at: performance.timeOrigin + m.startTime })));
