@@ -12,8 +12,8 @@ const A = "AAAAAA";
 const B = "BBBBBB";
 
 const controllers: Controller[] = [];
-function controller(conn: FakeConn): Controller {
-  const c = new CallController(conn as never, fakeTrust() as never, fakeDevice as never);
+function controller(conn: FakeConn, trust = fakeTrust()): Controller {
+  const c = new CallController(conn as never, trust as never, fakeDevice as never);
   controllers.push(c);
   return c;
 }
@@ -31,13 +31,13 @@ async function ringingAt(b: FakeConn, cb: Controller): Promise<void> {
 }
 
 /** A calls B and B taps Accept; the server's `connected` is still to come. */
-async function answeredCall(): Promise<{ a: FakeConn; b: FakeConn; ca: Controller; cb: Controller }> {
+async function answeredCall(ta = fakeTrust(), tb = fakeTrust()): Promise<{ a: FakeConn; b: FakeConn; ca: Controller; cb: Controller }> {
   const a = new FakeConn(A);
   const b = new FakeConn(B);
   a.peer = b;
   b.peer = a;
-  const ca = controller(a);
-  const cb = controller(b);
+  const ca = controller(a, ta);
+  const cb = controller(b, tb);
   await sleep(1);
   await ca.call(B);
   a.deliver({ t: "outgoing", callId: CID, to: B });
@@ -292,6 +292,47 @@ test("a hang-up while the secured screen paints: sending never starts, and every
   await sleep(30);
   expect(rec.sendingLog.filter((l) => l.startsWith("setSending"))).toEqual(["setSending(true)"]); // only the other side's
   expect(rec.audioStopped).toBe(1); // the hung-up side's pipeline; the other side is still in its call
+});
+
+test("this device's records of the peer are read while the keys are exchanged, so a slow storage does not stand between the keys and the first words", async () => {
+  const [ta, tb] = [fakeTrust(), fakeTrust()];
+  const { a, b, ca, cb } = await answeredCall(ta, tb);
+  const key = (d: Uint8Array) => Buffer.from(d).toString("base64url");
+  a.members.set(B, { id: B, name: "Bea", d: key(tb.device.publicKey) });
+  b.members.set(A, { id: A, name: "Al", d: key(ta.device.publicKey) });
+  let release!: () => void;
+  rec.contactsGate = new Promise<void>((r) => (release = r));
+  a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
+  b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
+  // Asked at `connected`, before a single key-exchange message came back.
+  expect(rec.contactReads).toEqual(["byKey", "named", "byKey", "named"]);
+  release();
+  await vi.waitFor(() => expect(ca.view.encrypted && cb.view.encrypted).toBe(true), { timeout: 3000, interval: 10 });
+  // The proven key is the roster's: nothing more is read after the confirmation.
+  expect(rec.contactReads).toHaveLength(4);
+  expect([ca.view.verification, cb.view.verification]).toEqual(["unverified", "unverified"]);
+});
+
+test("a verified contact's proven key is recognised from the records read during the exchange; another key from the same roster entry is an interception", async () => {
+  const [ta, tb, impostor] = [fakeTrust(), fakeTrust(), fakeTrust()];
+  await ta.contacts.verify(tb.device.publicKey, "Bea");
+  const { a, b, ca } = await answeredCall(ta, tb);
+  const key = (d: Uint8Array) => Buffer.from(d).toString("base64url");
+  a.members.set(B, { id: B, name: "Bea", d: key(tb.device.publicKey) });
+  a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
+  b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
+  await vi.waitFor(() => expect(ca.view.encrypted).toBe(true), { timeout: 3000, interval: 10 });
+  expect([ca.view.verification, ca.view.contactName]).toEqual(["verified", "Bea"]);
+
+  // The same roster entry, but the phone that answers proves another key.
+  resetRec();
+  const x = await answeredCall(ta, impostor);
+  x.a.members.set(B, { id: B, name: "Bea", d: key(tb.device.publicKey) });
+  x.a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
+  x.b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
+  await vi.waitFor(() => expect(x.ca.view.phase).toBe("security-failure"), { timeout: 3000, interval: 10 });
+  expect(x.ca.view.failureText).toMatch(/isn't the phone you verified/);
+  expect(rec.mediaLog).toEqual(["keys"]); // the answering phone's own; this side's media never got any
 });
 
 describe("the microphone and the first messages", () => {

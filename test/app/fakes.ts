@@ -28,10 +28,13 @@ export const rec = {
   picturesGate: null as Promise<void> | null,
   /** What the calls' media sessions were told: "keys" when they got the media keys. */
   mediaLog: [] as string[],
+  /** Every read of the contacts, in order; `contactsGate` holds them (a slow storage). */
+  contactReads: [] as string[],
+  contactsGate: null as Promise<void> | null,
 };
 
 export function resetRec(): void {
-  Object.assign(rec, { ctxCreated: 0, ctxClosed: 0, micOpened: 0, micStopped: 0, audioStarted: 0, audioStopped: 0, wakeHeld: 0, ringing: false, micDelayMs: 0, micAllowed: false, micGate: null, micFails: false, sendingLog: [], paintGate: null, picturesGate: null, mediaLog: [] });
+  Object.assign(rec, { ctxCreated: 0, ctxClosed: 0, micOpened: 0, micStopped: 0, audioStarted: 0, audioStopped: 0, wakeHeld: 0, ringing: false, micDelayMs: 0, micAllowed: false, micGate: null, micFails: false, sendingLog: [], paintGate: null, picturesGate: null, mediaLog: [], contactReads: [], contactsGate: null });
 }
 
 /** Nothing of a call may be left running: mic tracks, AudioContexts, audio pipelines, wake locks. */
@@ -165,7 +168,7 @@ export class FakeConn {
   status = "online";
   out: Msg[] = [];
   /** The roster, as the real Connection keeps it (the controller names people from it). */
-  members = new Map<string, { id: string; name: string }>();
+  members = new Map<string, { id: string; name: string; d?: string }>();
   /** Where the link host runs: in the page (frames share its main thread) or the link worker. */
   linkHost: "page" | "worker" = "page";
   /** Makes sending a kx message throw, as any failure inside the key exchange's send would. */
@@ -242,8 +245,16 @@ export function fakeTrust() {
     },
     psk: async () => null,
     contacts: {
-      byKey: async (d: Uint8Array) => contacts.get(key(d)) ?? null,
-      named: async (name: string) => [...contacts.values()].filter((c) => c.name === name),
+      byKey: async (d: Uint8Array) => {
+        rec.contactReads.push("byKey");
+        await rec.contactsGate;
+        return contacts.get(key(d)) ?? null;
+      },
+      named: async (name: string) => {
+        rec.contactReads.push("named");
+        await rec.contactsGate;
+        return [...contacts.values()].filter((c) => c.name === name);
+      },
       verify: async (d: Uint8Array, name: string) => void contacts.set(key(d), { d: key(d), name, verifiedAt: Date.now() }),
     },
   };
