@@ -167,6 +167,8 @@ interface Session {
   mic: MediaStream | null;
   /** The microphone opening, started at the tap; resolves false if it could not be opened. */
   micOpening: Promise<boolean> | null;
+  /** Where that opening is, readable without awaiting it. */
+  micState: "closed" | "opening" | "open" | "failed";
   wake: CallWakeLock;
   lastDropped: number;
   lastOpened: number;
@@ -185,7 +187,7 @@ interface Session {
 
 /** What this device's contacts say of the person the roster names (CallController.peerRecords). */
 interface PeerRecords {
-  /** The roster's device key as the roster gave it (base64url), to notice a change. */
+  /** The roster's device key (base64url) and name as read, to notice a change before use. */
   rosterKey: string | null;
   rosterD: Uint8Array | null;
   byRoster: Contact | null;
@@ -286,6 +288,8 @@ export class CallController {
     await this.codecsReady;
     session.psk = await this.trust.psk().catch(() => null);
     if (this.session !== session) return;
+    // Failed while the above were awaited: nobody is rung for nothing.
+    if (session.micState === "failed") return this.micFailed(session, "make");
     session.sentCodecs = this.myCodecs;
     session.placed = this.conn.send({ t: "call", to: peer, codecs: this.myCodecs });
     if (!session.placed) return this.showEnded("You're offline — the call wasn't placed.");
@@ -299,8 +303,9 @@ export class CallController {
     if (this.session !== session || session.ended) return;
     const { phase } = this.view;
     if (session.callId) {
-      const t = phase === "outgoing" ? "cancel" : phase === "incoming" && !session.answered ? "reject" : "hangup";
-      this.conn.send({ t, callId: session.callId });
+      // Not `cancel`: the other side may have answered already, and the server refuses to
+      // cancel a connected call; a hang-up of a ringing call ends it as cancelled or declined.
+      this.conn.send({ t: phase === "incoming" && !session.answered ? "reject" : "hangup", callId: session.callId });
     } else if (phase === "outgoing" && session.placed) {
       // Placed, but the server's callId is still on its way: cancel it when it comes.
       this.cancelWhenPlaced = session.peer;
@@ -313,7 +318,8 @@ export class CallController {
     session.ringTimer = setTimeout(() => {
       if (this.session !== session || this.view.phase !== "outgoing") return;
       if (session.callId) {
-        this.conn.send({ t: "cancel", callId: session.callId });
+        // A hang-up, not `cancel`: an answer may have reached the server at the last moment.
+        this.conn.send({ t: "hangup", callId: session.callId });
         this.showEnded(ENDED_TEXT["no-answer"]);
       } else {
         this.showEnded("The call couldn't be placed.");
@@ -341,6 +347,8 @@ export class CallController {
     if (this.session !== session || this.view.phase !== "incoming") return;
     if (!allowed && !(await micOpening)) return this.micFailed(session, "take");
     if (this.session !== session || this.view.phase !== "incoming") return;
+    // Failed while the above were awaited: a refusal, not an answer and then a hang-up.
+    if (session.micState === "failed") return this.micFailed(session, "take");
     // The callee already knows both codec lists, so its audio starts here — with sending off
     // until the keys are confirmed (startAudio waits for the microphone).
     const codec = chooseCodec(session.callerCodecs ?? [], this.myCodecs);
@@ -363,7 +371,9 @@ export class CallController {
   /** Cancel while ringing, or hang up a connected call. */
   hangup(): void {
     const callId = this.view.callId;
-    if (callId) this.conn.send({ t: this.view.phase === "outgoing" ? "cancel" : "hangup", callId });
+    // A hang-up while ringing too: the server ends a ringing call as cancelled, and it also ends
+    // one the other side answered a moment ago (which a `cancel` could not).
+    if (callId) this.conn.send({ t: "hangup", callId });
     // Cancelled before the server even answered with the callId: cancel it when it does, or the
     // other person's phone would ring for nothing.
     else if (this.view.phase === "outgoing" && this.session?.placed) this.cancelWhenPlaced = this.view.peer;
@@ -371,25 +381,26 @@ export class CallController {
     this.set({ ...IDLE });
   }
 
-  /**
-   * IDENTITY.md §6: the peer's proven key against this device's verified contacts and the key
-   * the roster lists for that member.
-   */
   /** This device's records of the person the roster names, looked up while the keys are
    *  exchanged: on a busy phone these storage reads took up to ~280 ms (bench:first-seconds),
    *  which after the confirmation would have stood between the keys and the first words. */
   private async peerRecords(peerId: string): Promise<PeerRecords> {
     const member = this.conn.members.get(peerId);
-    const rosterKey = member?.d ?? null;
-    const rosterD = rosterKey ? base64urlDecode(rosterKey) : null;
+    const rosterKey = member ? `${member.d} ${member.name}` : null;
+    const rosterD = member ? base64urlDecode(member.d) : null;
     const [byRoster, sameName] = await Promise.all([rosterD ? this.trust.contacts.byKey(rosterD) : Promise.resolve(null), member ? this.trust.contacts.named(member.name) : Promise.resolve([])]);
     return { rosterKey, rosterD, byRoster, sameName };
   }
 
+  /**
+   * IDENTITY.md §6: the peer's proven key against this device's verified contacts and the key
+   * the roster lists for that member.
+   */
   private async identify(peerId: string, D: Uint8Array, prefetched: Promise<PeerRecords> | null): Promise<{ verification: "verified" | "unverified" | "key-changed" | "intercepted"; contactName: string | null }> {
     let r = prefetched ? await prefetched : null;
-    // The roster changed since (the person came back on another device): read it again.
-    if (!r || r.rosterKey !== (this.conn.members.get(peerId)?.d ?? null)) r = await this.peerRecords(peerId);
+    // The roster entry changed since (another device, a new name): read them again.
+    const member = this.conn.members.get(peerId);
+    if (!r || r.rosterKey !== (member ? `${member.d} ${member.name}` : null)) r = await this.peerRecords(peerId);
     const { rosterD, byRoster, sameName } = r;
     if (byRoster && rosterD && !sameBytes(rosterD, D)) return { verification: "intercepted", contactName: byRoster.name };
     // The proven key is nearly always the roster's: then its record is already at hand.
@@ -447,7 +458,7 @@ export class CallController {
       case "outgoing":
         if (this.cancelWhenPlaced === m.to && this.session?.peer !== m.to) {
           this.cancelWhenPlaced = null;
-          this.conn.send({ t: "cancel", callId: m.callId });
+          this.conn.send({ t: "hangup", callId: m.callId });
           return;
         }
         if (this.view.phase !== "outgoing" || !this.session || this.view.peer !== m.to) return;
@@ -515,6 +526,7 @@ export class CallController {
     this.clearEnded();
     const s = settings.value;
     const session = this.newSession(from);
+    markSetup("ringing");
     session.callId = callId;
     session.callerCodecs = codecs;
     this.set({ ...IDLE, phase: "incoming", peer: from, callId, mode: s.mode, volume: s.volume });
@@ -583,7 +595,17 @@ export class CallController {
     // The safety-code pictures load meanwhile, so the secured screen shows them at once (call-start.ts).
     const pictures = this.device.preloadSasPictures();
     // Who is on the other end, by this device's own records — before a single frame is sent.
-    const who = await this.identify(m.peer, keys.peerDevice!, records);
+    let who: Awaited<ReturnType<CallController["identify"]>>;
+    try {
+      who = await this.identify(m.peer, keys.peerDevice!, records);
+    } catch {
+      // This device's records could not be read (storage failing): without them nobody can
+      // tell a verified phone from an impostor, so the call does not go on unchecked.
+      keys.destroy();
+      if (this.session !== session) return;
+      this.conn.send({ t: "hangup", callId });
+      return this.showEnded("Couldn't check who answered on this device — the call ended.");
+    }
     if (this.session !== session) return keys.destroy();
     if (who.verification === "intercepted") {
       keys.destroy();
@@ -762,6 +784,7 @@ export class CallController {
       prepared: null,
       mic: null,
       micOpening: null,
+      micState: "closed",
       wake,
       media: null,
       mediaKeyed: false,
@@ -798,7 +821,11 @@ export class CallController {
 
   /** Opens the microphone once per call: a second caller of this gets the same opening. */
   private openMic(session: Session): Promise<boolean> {
-    return (session.micOpening ??= this.openMicOnce(session));
+    if (!session.micOpening) {
+      session.micState = "opening";
+      session.micOpening = this.openMicOnce(session).then((ok) => ((session.micState = ok ? "open" : "failed"), ok));
+    }
+    return session.micOpening;
   }
 
   private async openMicOnce(session: Session): Promise<boolean> {

@@ -3,6 +3,7 @@
 // `bench:first-seconds` prints them for both phones. Names only — never a key, a code or a peer.
 export type SetupStep =
   | "call-tap"
+  | "ringing"
   | "accept-tap"
   | "mic-open"
   | "call-sent"
@@ -14,6 +15,8 @@ export type SetupStep =
 
 export function markSetup(step: SetupStep): void {
   try {
+    // Each call's steps alone: a new call (a tap, or one ringing in) clears the last one's.
+    if (step === "call-tap" || step === "ringing") for (const m of performance.getEntriesByType("mark")) if (m.name.startsWith("voicesrv:")) performance.clearMarks(m.name);
     performance.mark(`voicesrv:${step}`);
   } catch {
     // No User Timing (or a full buffer): the call does not depend on it.

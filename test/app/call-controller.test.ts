@@ -332,7 +332,50 @@ test("a verified contact's proven key is recognised from the records read during
   x.b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
   await vi.waitFor(() => expect(x.ca.view.phase).toBe("security-failure"), { timeout: 3000, interval: 10 });
   expect(x.ca.view.failureText).toMatch(/isn't the phone you verified/);
-  expect(rec.mediaLog).toEqual(["keys"]); // the answering phone's own; this side's media never got any
+  expect(x.a.mediaKeyed).toBe(false);
+  expect(x.b.mediaKeyed).toBe(true); // the answering phone's own
+  expect(x.a.sent("hangup")).toHaveLength(1);
+});
+
+test("the roster entry changes during the exchange (the person came back on another phone): it is read again, not judged from the old one", async () => {
+  const [ta, tb, other] = [fakeTrust(), fakeTrust(), fakeTrust()];
+  await ta.contacts.verify(tb.device.publicKey, "Bea");
+  const { a, b, ca } = await answeredCall(ta, other);
+  const key = (d: Uint8Array) => Buffer.from(d).toString("base64url");
+  a.members.set(B, { id: B, name: "Bea", d: key(tb.device.publicKey) });
+  a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
+  a.members.set(B, { id: B, name: "Bea", d: key(other.device.publicKey) }); // the roster now lists the new phone
+  b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
+  await vi.waitFor(() => expect(ca.view.encrypted).toBe(true), { timeout: 3000, interval: 10 });
+  // The old entry would have read as an interception; the current one is a new safety key.
+  expect(ca.view.verification).toBe("key-changed");
+});
+
+test("a proven key other than the roster's, but itself a verified contact, is verified (read after the exchange)", async () => {
+  const [ta, tb, other] = [fakeTrust(), fakeTrust(), fakeTrust()];
+  await ta.contacts.verify(tb.device.publicKey, "Bea");
+  const { a, b, ca } = await answeredCall(ta, tb);
+  const key = (d: Uint8Array) => Buffer.from(d).toString("base64url");
+  a.members.set(B, { id: B, name: "Bee", d: key(other.device.publicKey) });
+  a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
+  b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
+  await vi.waitFor(() => expect(ca.view.encrypted).toBe(true), { timeout: 3000, interval: 10 });
+  expect([ca.view.verification, ca.view.contactName]).toEqual(["verified", "Bea"]);
+});
+
+test("this device's records cannot be read: the call ends instead of going on unchecked", async () => {
+  const [ta, tb] = [fakeTrust(), fakeTrust()];
+  ta.contacts.named = async () => {
+    throw new DOMException("storage failed", "UnknownError");
+  };
+  const { a, b, ca } = await answeredCall(ta, tb);
+  a.members.set(B, { id: B, name: "Bea", d: Buffer.from(tb.device.publicKey).toString("base64url") });
+  a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
+  b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
+  await vi.waitFor(() => expect(ca.view.phase).toBe("ended"), { timeout: 3000, interval: 10 });
+  expect(ca.view.endedText).toBe("Couldn't check who answered on this device — the call ended.");
+  expect(a.mediaKeyed).toBe(false);
+  expect(a.sent("hangup")).toHaveLength(1);
 });
 
 describe("the microphone and the first messages", () => {
@@ -387,18 +430,78 @@ describe("the microphone and the first messages", () => {
       await ringingAt(b, cb);
       const accepting = cb.accept();
       await vi.waitFor(() => expect(b.sent("answer")).toHaveLength(1), { timeout: 1000, interval: 5 });
-      rec.micFails = true; // the caller's microphone already failed to open too
+      rec.micFails = true; // both openings wait on the same gate: both fail when it opens
       fail();
       await Promise.all([placing, accepting]);
       return { a, b, ca, cb };
     })();
     expect(b.out.map((m) => m.t)).toEqual(["answer", "hangup"]);
     expect(cb.view.endedText).toBe("Microphone blocked — allow it for this site to take calls.");
-    expect(a.out.map((m) => m.t)).toEqual(["call", "cancel"]);
+    expect(a.out.map((m) => m.t)).toEqual(["call", "hangup"]);
     expect(ca.view.endedText).toBe("Microphone blocked — allow it for this site to make calls.");
     expect(rec.audioStarted).toBe(0);
     await sleep(20);
     expect(leftRunning()).toEqual({ mic: 0, ctx: 0, audio: 0, wake: 0 });
+  });
+
+  test("where a prompt may come, the call is placed only once the microphone is open", async () => {
+    const a = new FakeConn(A);
+    const ca = controller(a);
+    await sleep(1);
+    let open!: () => void;
+    rec.micGate = new Promise<void>((r) => (open = r));
+    const placing = ca.call(B);
+    await sleep(30);
+    expect(a.out).toEqual([]);
+    open();
+    await placing;
+    expect(a.out.map((m) => m.t)).toEqual(["call"]);
+  });
+
+  test("allowed, and the microphone fails once the call is connected: it is hung up", async () => {
+    rec.micAllowed = true;
+    let fail!: () => void;
+    rec.micGate = new Promise<void>((r) => (fail = r));
+    const a = new FakeConn(A);
+    const b = new FakeConn(B);
+    a.peer = b;
+    b.peer = a;
+    const ca = controller(a);
+    const cb = controller(b);
+    await sleep(1);
+    const placing = ca.call(B); // both wait on the microphone while the call goes on
+    await vi.waitFor(() => expect(a.sent("call")).toHaveLength(1), { timeout: 1000, interval: 5 });
+    a.deliver({ t: "outgoing", callId: CID, to: B });
+    await ringingAt(b, cb);
+    const accepting = cb.accept();
+    await vi.waitFor(() => expect(b.sent("answer")).toHaveLength(1), { timeout: 1000, interval: 5 });
+    a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
+    b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
+    expect(cb.view.phase).toBe("in-call");
+    rec.micFails = true;
+    fail();
+    await Promise.all([placing, accepting]);
+    expect(cb.view.phase).toBe("ended");
+    expect(b.out.map((m) => m.t).filter((t) => t !== "kx")).toEqual(["answer", "hangup"]);
+    expect(ca.view.phase).toBe("ended");
+    expect(rec.audioStarted).toBe(0);
+  });
+
+  test("allowed, and the microphone fails before the server named the call: it is hung up when it does", async () => {
+    rec.micAllowed = true;
+    let fail!: () => void;
+    rec.micGate = new Promise<void>((r) => (fail = r));
+    const a = new FakeConn(A);
+    const ca = controller(a);
+    await sleep(1);
+    const placing = ca.call(B);
+    await vi.waitFor(() => expect(a.sent("call")).toHaveLength(1), { timeout: 1000, interval: 5 });
+    rec.micFails = true;
+    fail();
+    await placing;
+    expect(ca.view.endedText).toBe("Microphone blocked — allow it for this site to make calls.");
+    a.deliver({ t: "outgoing", callId: CID, to: B });
+    expect(a.out.map((m) => m.t)).toEqual(["call", "hangup"]);
   });
 
   test("where a prompt may come, nobody is rung before the caller allowed the microphone", async () => {

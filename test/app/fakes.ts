@@ -169,6 +169,8 @@ export class FakeConn {
   out: Msg[] = [];
   /** The roster, as the real Connection keeps it (the controller names people from it). */
   members = new Map<string, { id: string; name: string; d?: string }>();
+  /** This side's media was given keys. */
+  mediaKeyed = false;
   /** Where the link host runs: in the page (frames share its main thread) or the link worker. */
   linkHost: "page" | "worker" = "page";
   /** Makes sending a kx message throw, as any failure inside the key exchange's send would. */
@@ -199,7 +201,10 @@ export class FakeConn {
     startMedia: (onStarted: (media: unknown) => void) => async () => {
       const media = {
         onLost: null as ((why: string) => void) | null,
-        setKeys: () => void rec.mediaLog.push("keys"),
+        setKeys: () => {
+          rec.mediaLog.push("keys");
+          this.mediaKeyed = true;
+        },
         setSending() {},
         setMuted() {},
         stats: () => ({ sentFrames: 0, sentBytes: 0, staleDropped: 0, codecRestarts: 0, sent: 0, dropped: 0, beforeKeys: 0, opened: 0, unsent: 0 }),
