@@ -46,11 +46,19 @@ async function answeredCall(ta = fakeTrust(), tb = fakeTrust()): Promise<{ a: Fa
   return { a, b, ca, cb };
 }
 
+const b64 = (d: Uint8Array) => Buffer.from(d).toString("base64url");
+
+/** The server's `connected` to both sides of answeredCall() (`between` runs between the two). */
+function connect(a: FakeConn, b: FakeConn, between?: () => void): void {
+  a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
+  between?.();
+  b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
+}
+
 /** A calls B, B accepts, both get `connected`; resolves once both show "Encrypted". */
 async function encryptedCall(): Promise<{ a: FakeConn; b: FakeConn; ca: Controller; cb: Controller }> {
   const { a, b, ca, cb } = await answeredCall();
-  a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
-  b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
+  connect(a, b);
   await vi.waitFor(() => expect(ca.view.encrypted && cb.view.encrypted).toBe(true), { timeout: 3000, interval: 10 });
   return { a, b, ca, cb };
 }
@@ -297,13 +305,11 @@ test("a hang-up while the secured screen paints: sending never starts, and every
 test("this device's records of the peer are read while the keys are exchanged, so a slow storage does not stand between the keys and the first words", async () => {
   const [ta, tb] = [fakeTrust(), fakeTrust()];
   const { a, b, ca, cb } = await answeredCall(ta, tb);
-  const key = (d: Uint8Array) => Buffer.from(d).toString("base64url");
-  a.members.set(B, { id: B, name: "Bea", d: key(tb.device.publicKey) });
-  b.members.set(A, { id: A, name: "Al", d: key(ta.device.publicKey) });
+  a.members.set(B, { id: B, name: "Bea", d: b64(tb.device.publicKey) });
+  b.members.set(A, { id: A, name: "Al", d: b64(ta.device.publicKey) });
   let release!: () => void;
   rec.contactsGate = new Promise<void>((r) => (release = r));
-  a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
-  b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
+  connect(a, b);
   // Asked at `connected`, before a single key-exchange message came back.
   expect(rec.contactReads).toEqual(["byKey", "named", "byKey", "named"]);
   release();
@@ -317,19 +323,16 @@ test("a verified contact's proven key is recognised from the records read during
   const [ta, tb, impostor] = [fakeTrust(), fakeTrust(), fakeTrust()];
   await ta.contacts.verify(tb.device.publicKey, "Bea");
   const { a, b, ca } = await answeredCall(ta, tb);
-  const key = (d: Uint8Array) => Buffer.from(d).toString("base64url");
-  a.members.set(B, { id: B, name: "Bea", d: key(tb.device.publicKey) });
-  a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
-  b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
+  a.members.set(B, { id: B, name: "Bea", d: b64(tb.device.publicKey) });
+  connect(a, b);
   await vi.waitFor(() => expect(ca.view.encrypted).toBe(true), { timeout: 3000, interval: 10 });
   expect([ca.view.verification, ca.view.contactName]).toEqual(["verified", "Bea"]);
 
   // The same roster entry, but the phone that answers proves another key.
   resetRec();
   const x = await answeredCall(ta, impostor);
-  x.a.members.set(B, { id: B, name: "Bea", d: key(tb.device.publicKey) });
-  x.a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
-  x.b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
+  x.a.members.set(B, { id: B, name: "Bea", d: b64(tb.device.publicKey) });
+  connect(x.a, x.b);
   await vi.waitFor(() => expect(x.ca.view.phase).toBe("security-failure"), { timeout: 3000, interval: 10 });
   expect(x.ca.view.failureText).toMatch(/isn't the phone you verified/);
   expect(x.a.mediaKeyed).toBe(false);
@@ -341,11 +344,9 @@ test("the roster entry changes during the exchange (the person came back on anot
   const [ta, tb, other] = [fakeTrust(), fakeTrust(), fakeTrust()];
   await ta.contacts.verify(tb.device.publicKey, "Bea");
   const { a, b, ca } = await answeredCall(ta, other);
-  const key = (d: Uint8Array) => Buffer.from(d).toString("base64url");
-  a.members.set(B, { id: B, name: "Bea", d: key(tb.device.publicKey) });
-  a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
-  a.members.set(B, { id: B, name: "Bea", d: key(other.device.publicKey) }); // the roster now lists the new phone
-  b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
+  a.members.set(B, { id: B, name: "Bea", d: b64(tb.device.publicKey) });
+  // Between the two `connected`: the roster now lists the new phone.
+  connect(a, b, () => a.members.set(B, { id: B, name: "Bea", d: b64(other.device.publicKey) }));
   await vi.waitFor(() => expect(ca.view.encrypted).toBe(true), { timeout: 3000, interval: 10 });
   // The old entry would have read as an interception; the current one is a new safety key.
   expect(ca.view.verification).toBe("key-changed");
@@ -355,10 +356,8 @@ test("a proven key other than the roster's, but itself a verified contact, is ve
   const [ta, tb, other] = [fakeTrust(), fakeTrust(), fakeTrust()];
   await ta.contacts.verify(tb.device.publicKey, "Bea");
   const { a, b, ca } = await answeredCall(ta, tb);
-  const key = (d: Uint8Array) => Buffer.from(d).toString("base64url");
-  a.members.set(B, { id: B, name: "Bee", d: key(other.device.publicKey) });
-  a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
-  b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
+  a.members.set(B, { id: B, name: "Bee", d: b64(other.device.publicKey) });
+  connect(a, b);
   await vi.waitFor(() => expect(ca.view.encrypted).toBe(true), { timeout: 3000, interval: 10 });
   expect([ca.view.verification, ca.view.contactName]).toEqual(["verified", "Bea"]);
 });
@@ -369,9 +368,8 @@ test("this device's records cannot be read: the call ends instead of going on un
     throw new DOMException("storage failed", "UnknownError");
   };
   const { a, b, ca } = await answeredCall(ta, tb);
-  a.members.set(B, { id: B, name: "Bea", d: Buffer.from(tb.device.publicKey).toString("base64url") });
-  a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
-  b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
+  a.members.set(B, { id: B, name: "Bea", d: b64(tb.device.publicKey) });
+  connect(a, b);
   await vi.waitFor(() => expect(ca.view.phase).toBe("ended"), { timeout: 3000, interval: 10 });
   expect(ca.view.endedText).toBe("Couldn't check who answered on this device — the call ended.");
   expect(a.mediaKeyed).toBe(false);
@@ -412,29 +410,36 @@ describe("the microphone and the first messages", () => {
     expect(leftRunning()).toEqual({ mic: 0, ctx: 0, audio: 0, wake: 0 });
   });
 
+  /** Both microphones allowed and still opening (one gate): placed, rung and answered meanwhile. */
+  async function answeredWhileMicsOpen() {
+    rec.micAllowed = true;
+    let release!: () => void;
+    rec.micGate = new Promise<void>((r) => (release = r));
+    const a = new FakeConn(A);
+    const b = new FakeConn(B);
+    a.peer = b;
+    b.peer = a;
+    const ca = controller(a);
+    const cb = controller(b);
+    await sleep(1);
+    const placing = ca.call(B);
+    await vi.waitFor(() => expect(a.sent("call")).toHaveLength(1), { timeout: 1000, interval: 5 });
+    a.deliver({ t: "outgoing", callId: CID, to: B });
+    await ringingAt(b, cb);
+    const accepting = cb.accept();
+    await vi.waitFor(() => expect(b.sent("answer")).toHaveLength(1), { timeout: 1000, interval: 5 });
+    /** Both openings fail now; resolves once both taps' handlers are done. */
+    const failMics = () => {
+      rec.micFails = true;
+      release();
+      return Promise.all([placing, accepting]);
+    };
+    return { a, b, ca, cb, failMics };
+  }
+
   test("allowed, but the microphone fails after the answer went out: the call is hung up, nothing is left running", async () => {
-    const { a, b, ca, cb } = await (async () => {
-      rec.micAllowed = true;
-      let fail!: () => void;
-      rec.micGate = new Promise<void>((r) => (fail = r));
-      const a = new FakeConn(A);
-      const b = new FakeConn(B);
-      a.peer = b;
-      b.peer = a;
-      const ca = controller(a);
-      const cb = controller(b);
-      await sleep(1);
-      const placing = ca.call(B);
-      await vi.waitFor(() => expect(a.sent("call")).toHaveLength(1), { timeout: 1000, interval: 5 });
-      a.deliver({ t: "outgoing", callId: CID, to: B });
-      await ringingAt(b, cb);
-      const accepting = cb.accept();
-      await vi.waitFor(() => expect(b.sent("answer")).toHaveLength(1), { timeout: 1000, interval: 5 });
-      rec.micFails = true; // both openings wait on the same gate: both fail when it opens
-      fail();
-      await Promise.all([placing, accepting]);
-      return { a, b, ca, cb };
-    })();
+    const { a, b, ca, cb, failMics } = await answeredWhileMicsOpen();
+    await failMics();
     expect(b.out.map((m) => m.t)).toEqual(["answer", "hangup"]);
     expect(cb.view.endedText).toBe("Microphone blocked — allow it for this site to take calls.");
     expect(a.out.map((m) => m.t)).toEqual(["call", "hangup"]);
@@ -459,28 +464,10 @@ describe("the microphone and the first messages", () => {
   });
 
   test("allowed, and the microphone fails once the call is connected: it is hung up", async () => {
-    rec.micAllowed = true;
-    let fail!: () => void;
-    rec.micGate = new Promise<void>((r) => (fail = r));
-    const a = new FakeConn(A);
-    const b = new FakeConn(B);
-    a.peer = b;
-    b.peer = a;
-    const ca = controller(a);
-    const cb = controller(b);
-    await sleep(1);
-    const placing = ca.call(B); // both wait on the microphone while the call goes on
-    await vi.waitFor(() => expect(a.sent("call")).toHaveLength(1), { timeout: 1000, interval: 5 });
-    a.deliver({ t: "outgoing", callId: CID, to: B });
-    await ringingAt(b, cb);
-    const accepting = cb.accept();
-    await vi.waitFor(() => expect(b.sent("answer")).toHaveLength(1), { timeout: 1000, interval: 5 });
-    a.deliver({ t: "connected", callId: CID, callHandle: 7, role: "initiator", peer: B, peerCodecs: ["pcmu16"] });
-    b.deliver({ t: "connected", callId: CID, callHandle: 7, role: "responder", peer: A, peerCodecs: ["pcmu16"] });
+    const { a, b, ca, cb, failMics } = await answeredWhileMicsOpen();
+    connect(a, b);
     expect(cb.view.phase).toBe("in-call");
-    rec.micFails = true;
-    fail();
-    await Promise.all([placing, accepting]);
+    await failMics();
     expect(cb.view.phase).toBe("ended");
     expect(b.out.map((m) => m.t).filter((t) => t !== "kx")).toEqual(["answer", "hangup"]);
     expect(ca.view.phase).toBe("ended");
