@@ -10,8 +10,8 @@
 //   the plain failure it most likely is (a bad network), not as an attack.
 // - Protocol v2 (IDENTITY.md §5–§6): the exchange binds both codec offers and, in a private
 //   group, the group's psk; `done` carries the peer's proven device key. Before any audio is
-//   sent, that key is checked against this device's own verified contacts (never anything the
-//   server grants): the roster naming a verified contact whose key differs ends the call with
+//   sent, that key is checked against this device's own verified contacts (peer-identity.ts;
+//   never anything the server grants): the roster naming a verified contact whose key differs ends the call with
 //   the interception warning; a verified key shows "Verified · <name>"; anything else shows the
 //   symbols as "not verified yet" (or, for a contact's name with a new key, "new safety key").
 import {
@@ -32,8 +32,8 @@ import { decodeKxBody, encodeKxBody, KeyExchange, KeyExchangeError, type CallKey
 import type { DeviceSigner } from "../e2ee/identity-binding.ts";
 import { PAYLOAD_SLOTS } from "../e2ee/frame-padding.ts";
 import type { HostedMedia } from "../link/link-client.ts";
-import { base64urlDecode } from "../../protocol/base64url.ts";
-import type { Contact, ContactBook } from "./contacts.ts";
+import type { ContactBook } from "./contacts.ts";
+import { judgePeer, readPeerRecords } from "./peer-identity.ts";
 import { RoundTrip } from "./round-trip.ts";
 import type { CallRole, EndReason, ServerMessage } from "../../protocol/messages.ts";
 import type { Connection } from "./connection.ts";
@@ -183,15 +183,6 @@ interface Session {
   ringTimer: ReturnType<typeof setTimeout> | null;
   /** Key-exchange bodies that could not be sent while the link was down; resent after resume. */
   kxQueue: string[];
-}
-
-/** What this device's contacts say of the person the roster names (CallController.peerRecords). */
-interface PeerRecords {
-  /** The roster's device key (base64url) and name as read, to notice a change before use. */
-  rosterKey: string | null;
-  rosterD: Uint8Array | null;
-  byRoster: Contact | null;
-  sameName: Contact[];
 }
 
 /** How long the server keeps a dropped member's call (limits.resumeGraceMs). */
@@ -381,34 +372,6 @@ export class CallController {
     this.set({ ...IDLE });
   }
 
-  /** This device's records of the person the roster names, looked up while the keys are
-   *  exchanged: on a busy phone these storage reads took up to ~280 ms (bench:first-seconds),
-   *  which after the confirmation would have stood between the keys and the first words. */
-  private async peerRecords(peerId: string): Promise<PeerRecords> {
-    const member = this.conn.members.get(peerId);
-    const rosterKey = member ? `${member.d} ${member.name}` : null;
-    const rosterD = member ? base64urlDecode(member.d) : null;
-    const [byRoster, sameName] = await Promise.all([rosterD ? this.trust.contacts.byKey(rosterD) : Promise.resolve(null), member ? this.trust.contacts.named(member.name) : Promise.resolve([])]);
-    return { rosterKey, rosterD, byRoster, sameName };
-  }
-
-  /**
-   * IDENTITY.md §6: the peer's proven key against this device's verified contacts and the key
-   * the roster lists for that member.
-   */
-  private async identify(peerId: string, D: Uint8Array, prefetched: Promise<PeerRecords> | null): Promise<{ verification: "verified" | "unverified" | "key-changed" | "intercepted"; contactName: string | null }> {
-    let r = prefetched ? await prefetched : null;
-    // The roster entry changed since (another device, a new name): read them again.
-    const member = this.conn.members.get(peerId);
-    if (!r || r.rosterKey !== (member ? `${member.d} ${member.name}` : null)) r = await this.peerRecords(peerId);
-    const { rosterD, byRoster, sameName } = r;
-    if (byRoster && rosterD && !sameBytes(rosterD, D)) return { verification: "intercepted", contactName: byRoster.name };
-    // The proven key is nearly always the roster's: then its record is already at hand.
-    const byProof = rosterD && sameBytes(rosterD, D) ? byRoster : await this.trust.contacts.byKey(D);
-    if (byProof) return { verification: "verified", contactName: byProof.name };
-    return { verification: sameName.length > 0 ? "key-changed" : "unverified", contactName: null };
-  }
-
   /** "They match" makes the peer a verified contact on this device; "They don't match" ends the call and tells the other side. */
   sasVerdict(match: boolean): void {
     if (this.view.phase !== "in-call" || !this.view.encrypted) return;
@@ -569,7 +532,8 @@ export class CallController {
     this.set({ ...this.view, phase: "in-call", peer: m.peer, role: m.role, connectedAt: Date.now(), encrypted: false, wakeLock: session.wake.state.active });
     // A failed start also rejects `done`, which is where it is handled.
     session.kx.start().catch(() => {});
-    const records = this.peerRecords(m.peer);
+    // This device's records of the peer, read while the keys are exchanged (peer-identity.ts).
+    const records = readPeerRecords(this.conn.members.get(m.peer), this.trust.contacts);
     records.catch(() => {}); // awaited after `done`; a call that ends before must not leave it unhandled
     // The caller's audio starts now too, with sending off (the callee's started at Accept): both
     // codec lists are known, and building the graph while the keys are exchanged keeps that work
@@ -595,9 +559,9 @@ export class CallController {
     // The safety-code pictures load meanwhile, so the secured screen shows them at once (call-start.ts).
     const pictures = this.device.preloadSasPictures();
     // Who is on the other end, by this device's own records — before a single frame is sent.
-    let who: Awaited<ReturnType<CallController["identify"]>>;
+    let who: Awaited<ReturnType<typeof judgePeer>>;
     try {
-      who = await this.identify(m.peer, keys.peerDevice!, records);
+      who = await judgePeer(this.conn.members.get(m.peer), keys.peerDevice!, this.trust.contacts, records);
     } catch {
       // This device's records could not be read (storage failing): without them nobody can
       // tell a verified phone from an impostor, so the call does not go on unchecked.
@@ -921,8 +885,4 @@ export class CallController {
   private emit(): void {
     for (const fn of this.listeners) fn(this.view);
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
