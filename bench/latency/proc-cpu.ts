@@ -1,8 +1,7 @@
 // CPU of a Chromium instance's renderer processes, from /proc (Linux), found through the unique
 // profile directory on their command lines.
 import { readdirSync, readFileSync } from "node:fs";
-
-const TICKS_PER_S = 100; // USER_HZ on Linux
+import { readProcStat, TICKS_PER_SECOND } from "../../cli/bench/proc-stats.ts";
 
 /** Chromium rewrites its process title, so arguments may be NUL- or space-separated. */
 function cmdline(pid: number): string {
@@ -10,16 +9,6 @@ function cmdline(pid: number): string {
     return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ") + " ";
   } catch {
     return "";
-  }
-}
-
-function statFields(pid: number): string[] | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name is in parentheses and may contain spaces.
-    return s.slice(s.lastIndexOf(")") + 2).split(" ");
-  } catch {
-    return null;
   }
 }
 
@@ -41,8 +30,8 @@ export const rendererPids = (userDataDir: string) => chromiumPids(userDataDir);
 export function cpuSeconds(pids: readonly number[]): number {
   let ticks = 0;
   for (const pid of pids) {
-    const f = statFields(pid);
-    if (f) ticks += Number(f[11]) + Number(f[12]);
+    const st = readProcStat(`/proc/${pid}/stat`);
+    if (st) ticks += st.userTicks + st.kernelTicks;
   }
-  return ticks / TICKS_PER_S;
+  return ticks / TICKS_PER_SECOND;
 }

@@ -2,8 +2,7 @@
 // thread of every process is read every `everyMs`, so the stretch around a call's start can be
 // taken apart afterwards (the machine-wide figure only says that every core was busy).
 import { readdirSync, readFileSync } from "node:fs";
-
-const TICKS_PER_S = 100; // USER_HZ on Linux
+import { readProcStat, TICKS_PER_SECOND } from "../../cli/bench/proc-stats.ts";
 
 interface Snapshot {
   t: number;
@@ -17,15 +16,6 @@ function read(path: string): string | null {
   } catch {
     return null;
   }
-}
-
-/** comm and utime + stime of one /proc/<pid>[/task/<tid>]/stat. */
-function statOf(path: string): { comm: string; ticks: number } | null {
-  const s = read(path);
-  if (!s) return null;
-  const close = s.lastIndexOf(")");
-  const f = s.slice(close + 2).split(" ");
-  return { comm: s.slice(s.indexOf("(") + 1, close), ticks: Number(f[11]) + Number(f[12]) };
 }
 
 export interface ThreadCpu {
@@ -52,11 +42,11 @@ export function sampleThreadCpu(label: (pid: number, cmdline: string) => string 
         continue;
       }
       for (const tid of tids) {
-        const st = statOf(`/proc/${pid}/task/${tid}/stat`);
+        const st = readProcStat(`/proc/${pid}/task/${tid}/stat`);
         if (!st) continue;
         // Thread names carry counters ("ThreadPoolForeg", "Chrome_ChildIOT"…): kept as they are.
         const key = `${who} ${st.comm}`;
-        ticks.set(key, (ticks.get(key) ?? 0) + st.ticks);
+        ticks.set(key, (ticks.get(key) ?? 0) + st.userTicks + st.kernelTicks);
       }
     }
     return { t: Date.now(), ticks };
@@ -74,7 +64,7 @@ export function sampleThreadCpu(label: (pid: number, cmdline: string) => string 
       const out: { what: string; pct: number }[] = [];
       for (const [k, v] of b.ticks) {
         // A thread that appeared within the stretch counts from zero.
-        const used = (v - (a.ticks.get(k) ?? 0)) / TICKS_PER_S;
+        const used = (v - (a.ticks.get(k) ?? 0)) / TICKS_PER_SECOND;
         if (used > 0) out.push({ what: k, pct: Math.round((100 * used) / secs) });
       }
       return out.sort((x, y) => y.pct - x.pct);

@@ -1,14 +1,28 @@
 import { readFileSync } from "node:fs";
 
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+export const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** One /proc/<pid>/stat (or /proc/<pid>/task/<tid>/stat): the command name and the CPU ticks
+ *  used in user space and in the kernel; null once the process is gone. */
+export function readProcStat(path: string): { comm: string; userTicks: number; kernelTicks: number } | null {
+  let stat: string;
+  try {
+    stat = readFileSync(path, "utf8");
+  } catch {
+    return null;
+  }
+  // The command name is in parentheses and may contain spaces; the fields after it are fixed.
+  const close = stat.lastIndexOf(")");
+  const fields = stat.slice(close + 2).split(" ");
+  return { comm: stat.slice(stat.indexOf("(") + 1, close), userTicks: Number(fields[11]), kernelTicks: Number(fields[12]) };
+}
 
 /** CPU seconds a process has used so far, from /proc: in user space and in the kernel (its
  *  system calls, and on loopback the TCP work its sends do for the receiving socket too). */
 export function cpuSplit(pid: number): { user: number; kernel: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // The command name may contain spaces; fields after its closing paren are fixed.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { user: Number(fields[11]) / TICKS_PER_SECOND, kernel: Number(fields[12]) / TICKS_PER_SECOND };
+  const st = readProcStat(`/proc/${pid}/stat`);
+  if (!st) throw new Error(`process ${pid} is gone`);
+  return { user: st.userTicks / TICKS_PER_SECOND, kernel: st.kernelTicks / TICKS_PER_SECOND };
 }
 
 /** CPU seconds (user + kernel) a process has used so far. */
