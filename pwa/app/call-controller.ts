@@ -167,8 +167,8 @@ interface Session {
   mic: MediaStream | null;
   /** The microphone opening, started at the tap; resolves false if it could not be opened. */
   micOpening: Promise<boolean> | null;
-  /** Where that opening is, readable without awaiting it. */
-  micState: "closed" | "opening" | "open" | "failed";
+  /** That opening failed: known without awaiting it. */
+  micOpenFailed: boolean;
   wake: CallWakeLock;
   lastDropped: number;
   lastOpened: number;
@@ -280,7 +280,7 @@ export class CallController {
     session.psk = await this.trust.psk().catch(() => null);
     if (this.session !== session) return;
     // Failed while the above were awaited: nobody is rung for nothing.
-    if (session.micState === "failed") return this.micFailed(session, "make");
+    if (session.micOpenFailed) return this.micFailed(session, "make");
     session.sentCodecs = this.myCodecs;
     session.placed = this.conn.send({ t: "call", to: peer, codecs: this.myCodecs });
     if (!session.placed) return this.showEnded("You're offline — the call wasn't placed.");
@@ -339,7 +339,7 @@ export class CallController {
     if (!allowed && !(await micOpening)) return this.micFailed(session, "take");
     if (this.session !== session || this.view.phase !== "incoming") return;
     // Failed while the above were awaited: a refusal, not an answer and then a hang-up.
-    if (session.micState === "failed") return this.micFailed(session, "take");
+    if (session.micOpenFailed) return this.micFailed(session, "take");
     // The callee already knows both codec lists, so its audio starts here — with sending off
     // until the keys are confirmed (startAudio waits for the microphone).
     const codec = chooseCodec(session.callerCodecs ?? [], this.myCodecs);
@@ -748,7 +748,7 @@ export class CallController {
       prepared: null,
       mic: null,
       micOpening: null,
-      micState: "closed",
+      micOpenFailed: false,
       wake,
       media: null,
       mediaKeyed: false,
@@ -785,11 +785,7 @@ export class CallController {
 
   /** Opens the microphone once per call: a second caller of this gets the same opening. */
   private openMic(session: Session): Promise<boolean> {
-    if (!session.micOpening) {
-      session.micState = "opening";
-      session.micOpening = this.openMicOnce(session).then((ok) => ((session.micState = ok ? "open" : "failed"), ok));
-    }
-    return session.micOpening;
+    return (session.micOpening ??= this.openMicOnce(session).then((ok) => ((session.micOpenFailed = !ok), ok)));
   }
 
   private async openMicOnce(session: Session): Promise<boolean> {

@@ -7,6 +7,7 @@
 // are known then), judgePeer() once the proven key is known. Under load the reads took up to
 // ~280 ms (bench:first-seconds, BENCHMARKS.md 2026-12-02).
 import { base64urlDecode } from "../../protocol/base64url.ts";
+import { constantTimeEqual as sameBytes } from "../e2ee/bytes.ts";
 import type { Contact, ContactBook } from "./contacts.ts";
 
 export type Verification = "verified" | "unverified" | "key-changed" | "intercepted";
@@ -50,8 +51,4 @@ export async function judgePeer(entry: RosterEntry | undefined, D: Uint8Array, c
   if (byProof) return { verification: "verified", contactName: byProof.name };
   // A verified contact has this name but another key: a new phone or a reinstalled app.
   return { verification: sameName.length > 0 ? "key-changed" : "unverified", contactName: null };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

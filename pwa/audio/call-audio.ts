@@ -56,9 +56,17 @@ export interface RemoteFramePipeline {
   stop(): void;
 }
 
+/** What a frame pipeline elsewhere is started with; `paths` is this page's Opus choice (codec-select.ts). */
+export interface RemotePipelineSetup {
+  codec: CodecName;
+  paths: OpusPaths | null;
+  sending: boolean;
+  onCapturedPcm?: (pcm: Float32Array, atMs: number) => void;
+}
+
 /** Starts a frame pipeline elsewhere on these ports; resolves once its codecs are ready,
- *  rejects if they cannot be made there. `paths` is this page's Opus choice (codec-select.ts). */
-export type RemotePipelineStarter = (ports: MediaPorts, setup: { codec: CodecName; paths: OpusPaths | null; sending: boolean; onCapturedPcm?: (pcm: Float32Array, atMs: number) => void }) => Promise<RemoteFramePipeline>;
+ *  rejects if they cannot be made there. */
+export type RemotePipelineStarter = (ports: MediaPorts, setup: RemotePipelineSetup) => Promise<RemoteFramePipeline>;
 
 export interface CallAudioOptions {
   codec: CodecName;

@@ -14,9 +14,7 @@
 // - In the page, commands and events are structured-cloned exactly as postMessage would, and
 //   events are delivered in a later microtask: the two hosts behave alike, and key material
 //   handed to the host is a copy the page can wipe.
-import type { CodecName } from "../audio/codec.ts";
-import type { MediaPorts, RemoteFramePipeline, RemotePipelineStarter } from "../audio/call-audio.ts";
-import type { OpusPaths } from "../audio/codec-select.ts";
+import type { MediaPorts, RemoteFramePipeline, RemotePipelineSetup, RemotePipelineStarter } from "../audio/call-audio.ts";
 import type { MediaKeys } from "../e2ee/key-exchange.ts";
 import { LinkHost } from "./link-host.ts";
 import { wipeMediaKeys } from "./media-session.ts";
@@ -276,7 +274,7 @@ export class LinkClient {
   private startMedia(
     link: number,
     ports: MediaPorts,
-    setup: { codec: CodecName; paths: OpusPaths | null; sending: boolean; onCapturedPcm?: (pcm: Float32Array, atMs: number) => void },
+    setup: RemotePipelineSetup,
     onStarted: (media: HostedMedia) => void,
   ): Promise<RemoteFramePipeline> {
     const id = this.nextId++;
