@@ -556,6 +556,7 @@ export class CallController {
       return this.securityFailure("key-check", "Key check failed — the connection may be intercepted.");
     }
     if (this.session !== session) return keys.destroy();
+    markSetup("keys-agreed");
     // The safety-code pictures load meanwhile, so the secured screen shows them at once (call-start.ts).
     const pictures = this.device.preloadSasPictures();
     // Who is on the other end, by this device's own records — before a single frame is sent.

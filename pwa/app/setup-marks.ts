@@ -10,6 +10,9 @@ export type SetupStep =
   | "answer-sent"
   | "connected"
   | "audio-ready"
+  /** The key exchange is done (the peer's confirm and identity verified); the peer is judged next. */
+  | "keys-agreed"
+  /** Judged against this device's records and not refused: the media gets the keys. */
   | "keys-confirmed"
   | "sending";
 
