@@ -112,6 +112,8 @@ export interface CallDetails {
   /** What the jitter buffer aims for, and what it measured it actually added. */
   targetDelayMs: number;
   playoutDelayMs: number;
+  /** The part of the target that rides out recurring stalls (stall-cover.ts); 0 while none recur. */
+  stallCoverMs: number;
   /** AudioContext base + output latency: the device's share (CALL_LATENCY_HINT says why not less). */
   outputLatencyMs: number;
   /** Times the output ran dry during the call (a click or gap heard), where the browser counts
@@ -256,7 +258,7 @@ async function wire(ctx: AudioContext, source: MediaStreamAudioSourceNode, strea
   // Filled by the playback worklet every 100 ms.
   let jitterStats: JitterBufferStats = {
     received: 0, played: 0, concealed: 0, late: 0, duplicate: 0, skipped: 0, underruns: 0, slots: 0, lost: 0,
-    lossPercent: 0, jitterMs: 0, targetDelayMs: 0, playoutDelayMs: 0, bufferedMs: 0, stalls: 0,
+    lossPercent: 0, jitterMs: 0, targetDelayMs: 0, playoutDelayMs: 0, bufferedMs: 0, stalls: 0, stallCoverMs: 0,
   };
   let recent: RecentStats = { windowMs: 5000, slots: 0, lost: 0, lossPercent: 0, concealed: 0, late: 0, arrivals: 0, jitterMs: 0 };
   const rate = { atMs: performance.now(), bytes: 0, kbps: 0 };
@@ -391,6 +393,7 @@ async function wire(ctx: AudioContext, source: MediaStreamAudioSourceNode, strea
         jitterMs: recent.jitterMs,
         targetDelayMs: jitterStats.targetDelayMs,
         playoutDelayMs: jitterStats.playoutDelayMs,
+        stallCoverMs: jitterStats.stallCoverMs ?? 0,
         outputLatencyMs: ((ctx.baseLatency || 0) + ((ctx as { outputLatency?: number }).outputLatency || 0)) * 1000,
         outputUnderruns: (ctx as { playbackStats?: { underrunEvents?: number } }).playbackStats?.underrunEvents ?? null,
         lossPercent: recent.lossPercent,

@@ -19,7 +19,9 @@
 // only up to 60 ms; the target rises at once when the percentile rises and,
 // after a 0.5 s hold, falls smoothly (exponentially, τ = 0.6 s) to what the window needs.
 // An excess beyond stallMs is a stall (a TCP retransmission timeout, a radio outage), not jitter:
-// covering it would mean playing the whole call that late, so it does not raise the target.
+// covering one would mean playing the whole call that late, so it does not raise the target —
+// unless stalls recur (3 within 10 s, a lossy link): then dropping every backlog would lose most
+// of the speech, and the target covers the longest recent stall, up to 1 s (stall-cover.ts).
 // Playout starts a talkspurt on schedule for that target. While playing, the audio buffered
 // ahead of the playout point is the real playout delay; when it exceeds the target — a stall's
 // backlog arriving at once, a start-up burst, clock drift — the surplus is dropped: a large one
@@ -30,6 +32,7 @@
 // Statistics come twice: whole-call totals (stats()) for diagnostics, and the last few seconds
 // by wall clock (recent()) for the quality indicator, which must recover after a blip.
 import { RecentWindow, type RecentStats } from "./recent-stats.ts";
+import { StallCover, type StallCoverOptions } from "./stall-cover.ts";
 
 export type { RecentStats } from "./recent-stats.ts";
 
@@ -66,6 +69,8 @@ export interface JitterBufferOptions {
   warmupCapMs?: number;
   /** Heads arriving after a warm-up arrival that make it stop counting (see measure()). */
   warmupRetireFrames?: number;
+  /** When stalls recur, and how much of them the target then covers (stall-cover.ts). */
+  stallCover?: StallCoverOptions;
 }
 
 export interface JitterBufferStats {
@@ -91,6 +96,8 @@ export interface JitterBufferStats {
   bufferedMs: number;
   /** Arrivals later than stallMs behind the best recent frame. */
   stalls: number;
+  /** Delay the target includes because stalls recur (0 while they do not; stall-cover.ts). */
+  stallCoverMs: number;
 }
 
 interface Slot<T> {
@@ -132,6 +139,7 @@ const DEFAULTS: Required<JitterBufferOptions> = {
   warmupMs: 1000,
   warmupCapMs: 60,
   warmupRetireFrames: 10,
+  stallCover: {},
 };
 
 export class JitterBuffer<T = Uint8Array> {
@@ -146,6 +154,11 @@ export class JitterBuffer<T = Uint8Array> {
   private expanded = 0;
   /** Set while the frames after a timeline re-anchor may still reveal it as a stall's backlog. */
   private anchoredAtSeq: number | null = null;
+  /** The arrival gap that re-anchored the timeline: the stall's length, if it was one. */
+  private anchorGapMs = 0;
+  private readonly stallCover: StallCover;
+  /** What the target includes for recurring stalls, as of the last arrival. */
+  private coverMs = 0;
 
   // Relative-delay tracking.
   private lastArrivalMs: number | null = null;
@@ -178,6 +191,7 @@ export class JitterBuffer<T = Uint8Array> {
   constructor(options: JitterBufferOptions = {}) {
     this.o = { ...DEFAULTS, ...options };
     this.target = this.o.initialDelayMs;
+    this.stallCover = new StallCover(this.o.stallCover);
     this.window = new RecentWindow({ windowMs: this.o.recentWindowMs });
   }
 
@@ -230,7 +244,7 @@ export class JitterBuffer<T = Uint8Array> {
     if (seq > this.maxSeqBuffered) this.maxSeqBuffered = seq;
 
     // Bound memory: a buffer this far beyond the cap can only be a stall followed by a flood.
-    const limit = Math.ceil((this.o.maxDelayMs * 4) / this.o.frameMs);
+    const limit = Math.ceil((Math.max(this.o.maxDelayMs, this.coverMs) * 4) / this.o.frameMs);
     while (this.slots.size > limit) {
       const oldest = this.lowestBuffered()!;
       const dropped = this.slots.get(oldest)!;
@@ -274,7 +288,7 @@ export class JitterBuffer<T = Uint8Array> {
     const lateness = () => {
       const newest = this.slots.get(this.maxSeqBuffered);
       if (!newest) return 0;
-      return nowMs - (newest.arrivalMs - Math.min(newest.excessMs, this.o.stallMs) - (this.maxSeqBuffered - this.nextSeq!) * f + this.target);
+      return nowMs - (newest.arrivalMs - Math.min(newest.excessMs, this.stallCapMs()) - (this.maxSeqBuffered - this.nextSeq!) * f + this.target);
     };
     if (this.slots.has(this.nextSeq) && lateness() >= this.o.flushMs) {
       // Down to 3 frames late, not to 0: a receiving main thread that stalls now and then on a busy
@@ -312,7 +326,7 @@ export class JitterBuffer<T = Uint8Array> {
       this.slots.delete(seq);
       this.nextSeq = seq + 1;
       this.counters.played++;
-      const delay = nowMs - slot.arrivalMs + Math.min(slot.excessMs, this.o.stallMs);
+      const delay = nowMs - slot.arrivalMs + Math.min(slot.excessMs, this.stallCapMs());
       this.playoutDelay = this.playoutDelay === null ? delay : this.playoutDelay + (delay - this.playoutDelay) * PLAYOUT_GAIN;
       this.rememberPlayed(seq);
       this.recordSlot(nowMs, false);
@@ -365,6 +379,7 @@ export class JitterBuffer<T = Uint8Array> {
       targetDelayMs: this.target,
       playoutDelayMs: this.playoutDelay ?? 0,
       bufferedMs: this.bufferedMs(),
+      stallCoverMs: this.coverMs,
     };
   }
 
@@ -399,6 +414,9 @@ export class JitterBuffer<T = Uint8Array> {
     // keeps showing it in them (each counted up to the cap while the warm-up lasts). Kept for
     // the whole 1.5 s window, a start-up bunch held every calm call at the cap (target 80 ms)
     // until ~2.5 s and its playout at 110–140 ms for the first 2 s (measured with bench/latency).
+    // A stall holds the stream: its head is the newest frame yet. A frame arriving after later
+    // ones is a straggler (reordering), which holds nothing behind it and is not covered.
+    const streamHead = this.lastArrivalMs === null || seq > this.lastArrivalSeq;
     this.firstArrivalMs ??= arrivalMs;
     const warmup = arrivalMs - this.firstArrivalMs < this.o.warmupMs;
     const follower = inOrder && this.lastArrivalMs !== null && seq === this.lastArrivalSeq + 1 && arrivalMs - this.lastArrivalMs < f;
@@ -408,11 +426,12 @@ export class JitterBuffer<T = Uint8Array> {
         // Silence on the sender's side (DTX or mute), not network delay: shift the timeline.
         this.offsetMs += d;
         this.anchoredAtSeq = seq;
+        this.anchorGapMs = d;
       } else if (this.anchoredAtSeq !== null && inOrder && d < -f / 2) {
         // Frames right behind the one we anchored on, arriving early for that timeline: it was
         // the head of a stall's backlog, not the start of speech. Follow the backlog's timeline,
         // or every frame of it would look late against its last one and raise the target.
-        if (seq === this.anchoredAtSeq + 1) this.counters.stalls++;
+        if (seq === this.anchoredAtSeq + 1) this.stallRevealed(this.anchoredAtSeq, arrivalMs);
         this.offsetMs += d;
       } else {
         this.anchoredAtSeq = null;
@@ -430,7 +449,10 @@ export class JitterBuffer<T = Uint8Array> {
     for (const r of this.recentRel) if (r.relMs < best) best = r.relMs;
     const excess = relMs - best;
 
-    if (excess > this.o.stallMs && !this.recentRel.some((r) => r.seq === seq - 1 && r.relMs - best > this.o.stallMs)) this.counters.stalls++;
+    if (excess > this.o.stallMs && !this.recentRel.some((r) => r.seq === seq - 1 && r.relMs - best > this.o.stallMs)) {
+      this.counters.stalls++;
+      if (streamHead) this.stallCover.note(arrivalMs, excess);
+    }
 
     // Allow as many outliers as a full window would: with only a few frames seen (call start,
     // typically a burst) a plain percentile is the maximum and one slow start would set the delay.
@@ -449,7 +471,10 @@ export class JitterBuffer<T = Uint8Array> {
     }
     sorted.sort((a, b) => a - b);
     const outliers = Math.floor((1 - this.o.percentile) * Math.max(sorted.length, this.o.windowFrames));
-    const need = this.clamp((sorted[sorted.length - 1 - outliers] ?? 0) + f);
+    // Recurring stalls are covered on top of (not instead of) the jitter: see stall-cover.ts.
+    const cover = this.stallCover.coverMs(arrivalMs);
+    this.coverMs = cover > 0 ? cover + f : 0;
+    const need = Math.max(this.clamp((sorted[sorted.length - 1 - outliers] ?? 0) + f), this.coverMs);
     if (need > this.target) {
       this.target = need;
       this.lastPeakAtMs = arrivalMs;
@@ -480,6 +505,24 @@ export class JitterBuffer<T = Uint8Array> {
     const k = 1 - Math.exp(-Math.max(0, nowMs - last) / (startup ? STARTUP_DECAY_TAU_MS : this.o.decayTauMs));
     // Exponential, plus a small linear part so the last millisecond does not take forever.
     this.target = Math.max(floor, this.target - (this.target - floor) * k - (Math.max(0, nowMs - last) * 2) / 1000);
+  }
+
+  /**
+   * The frame the timeline was re-anchored on turned out to head a stall's backlog. The stall is
+   * remembered (stall-cover.ts), and the head is marked as late as it was: it is due at once when
+   * playout restarts, not a whole target after its arrival — on the backlog's timeline it looked
+   * on time, and waiting for it would add the target to the stall.
+   */
+  private stallRevealed(headSeq: number, atMs: number): void {
+    this.counters.stalls++;
+    this.stallCover.note(atMs, this.anchorGapMs);
+    const head = this.slots.get(headSeq);
+    if (head) head.excessMs = Math.max(head.excessMs, this.anchorGapMs);
+  }
+
+  /** Excess beyond this is a stall the playout is not expected to have covered. */
+  private stallCapMs(): number {
+    return Math.max(this.o.stallMs, this.coverMs);
   }
 
   private countExpansion(nowMs: number): void {
@@ -556,6 +599,8 @@ export class JitterBuffer<T = Uint8Array> {
     this.recentRel.length = 0;
     this.offsetMs = 0;
     this.anchoredAtSeq = null;
+    this.stallCover.reset();
+    this.coverMs = 0;
     this.expanded = 0;
     this.firstArrivalMs = null;
     this.playedSeqs.clear();

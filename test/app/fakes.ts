@@ -124,7 +124,7 @@ const fakeCallAudio = {
       },
       micLevel: () => 0,
       stats: () => ({ lossPercent: 0, jitterMs: 0, quality: "good" }),
-      details: () => ({ codec: "opus", codecPath: "", sendKbps: 0, jitterMs: 0, targetDelayMs: 20, playoutDelayMs: 0, outputLatencyMs: 0, outputUnderruns: null, lossPercent: 0, concealedPercent: 0, stalls: 0, catchUpDropped: 0, staleDropped: 0, codecRestarts: 0 }),
+      details: () => ({ codec: "opus", codecPath: "", sendKbps: 0, jitterMs: 0, targetDelayMs: 20, playoutDelayMs: 0, stallCoverMs: 0, outputLatencyMs: 0, outputUnderruns: null, lossPercent: 0, concealedPercent: 0, stalls: 0, catchUpDropped: 0, staleDropped: 0, codecRestarts: 0 }),
       async stop() {
         if (!stopped) rec.audioStopped++;
         stopped = true;

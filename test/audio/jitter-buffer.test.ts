@@ -363,6 +363,66 @@ describe("JitterBuffer", () => {
     expect(jb.recent().concealed).toBe(0);
   });
 
+  describe("recurring stalls (a lossy TCP link: each lost segment holds the stream for an RTO)", () => {
+    /** Frames every 20 ms, 30 ms on the way; each hold stops delivery from its start for `ms`,
+     *  then everything sent meanwhile arrives at once, in order (as TCP delivers a backlog). */
+    const held = (count: number, holds: { atMs: number; ms: number }[]) => {
+      let last = 0;
+      return stream(count, (seq) => {
+        const sent = seq * 20;
+        const h = holds.find((x) => sent >= x.atMs && sent < x.atMs + x.ms);
+        // In order, as TCP delivers: a backlog's frames a few µs apart, the next one behind them.
+        last = Math.max(h ? h.atMs + h.ms + 30 : sent + 30, last + 0.01);
+        return last - sent;
+      });
+    };
+    /** A stall every 2 s from 2 s to 30 s, 500–800 ms long; then 30 s of calm. */
+    const lengths = [600, 500, 700, 550, 800, 650, 500, 750, 600, 700, 550, 800, 650, 600];
+    const holds = lengths.map((ms, i) => ({ atMs: 2000 + i * 2000, ms }));
+    const lossy = () => held(3000, holds);
+    const inRange = (ticks: Tick[], fromSeq: number, toSeq: number) => played(ticks).filter((q) => q >= fromSeq && q < toSeq).length;
+
+    test("once they recur (3 within 10 s) they are covered: no speech dropped at the later ones, delay bounded by the 1 s cap", () => {
+      const { ticks, stats } = run(lossy(), 3000 * 20 + 500);
+      const coverAt = ticks.find((t) => t.targetDelayMs >= 700)!;
+      // Not before the third stall has ended (6 s + 700 ms)…
+      expect(coverAt.at).toBeGreaterThanOrEqual(6700);
+      expect(coverAt.at).toBeLessThan(7000);
+      // …and from the fourth on, every frame sent during the stalls is played (800 ms is the
+      // longest; the cover is the longest remembered one, so at most the first 800 ms one costs).
+      const from = 8000 / 20;
+      const to = 30_000 / 20;
+      expect(inRange(ticks, from, to)).toBeGreaterThanOrEqual((to - from) * 0.96);
+      expect(Math.max(...latencies(ticks))).toBeLessThanOrEqual(30 + 1000 + 20 + 40);
+      expect(stats.stalls).toBe(lengths.length);
+    });
+
+    test("the same link without the cover (maxMs 0) drops most of every stall: what the cover is for", () => {
+      const { ticks } = run(lossy(), 3000 * 20 + 500, { stallCover: { maxMs: 0 } });
+      const from = 8000 / 20;
+      const to = 30_000 / 20;
+      expect(inRange(ticks, from, to)).toBeLessThan((to - from) * 0.8);
+    });
+
+    test("when the stalls stop, the cover goes: target and delay are back to a calm link's within 10 s + 3 s", () => {
+      const { ticks } = run(lossy(), 3000 * 20 + 500);
+      const lastStallEnd = holds.at(-1)!.atMs + holds.at(-1)!.ms;
+      const calm = ticks.filter((t) => t.at >= lastStallEnd + 13_000);
+      expect(Math.max(...calm.map((t) => t.targetDelayMs))).toBeLessThanOrEqual(40);
+      const lat = calm.flatMap((t) => (t.result.kind === "frame" ? [t.at - t.result.seq * 20] : []));
+      expect(lat.length).toBeGreaterThan(500);
+      expect(Math.max(...lat)).toBeLessThanOrEqual(30 + 40 + 40);
+    });
+
+    test("two stalls within 10 s are not recurring: each backlog is dropped, the target stays low", () => {
+      const { ticks, stats } = run(held(1000, [{ atMs: 4000, ms: 700 }, { atMs: 9000, ms: 700 }]), 1000 * 20 + 300);
+      expect(Math.max(...ticks.map((t) => t.targetDelayMs))).toBeLessThanOrEqual(40);
+      expect(stats.stallCoverMs).toBe(0);
+      expect(stats.stalls).toBe(2);
+      expect(stats.skipped).toBeGreaterThanOrEqual(2 * 25);
+    });
+  });
+
   describe("adapting at pauses (quiet frames)", () => {
     /** Speech-like: 0.8 s talking, 0.2 s pause (quiet frames), over and over. */
     const pause = (seq: number) => seq % 50 >= 40;

@@ -24,6 +24,12 @@ describe("onset pairing", () => {
     expect(pairOnsets([1000, 1500], [1620]).map((p) => p.delayMs)).toEqual([120]);
   });
 
+  test("with bursts 2 s apart, a 1.2 s delay reads as itself", () => {
+    expect(pairOnsets([1000, 3000], [2200, 4250], 2000).map((p) => p.delayMs)).toEqual([1200, 1250]);
+    // …and still not a heard onset a whole period or more after its capture.
+    expect(pairOnsets([1000], [3100], 2000)).toEqual([]);
+  });
+
   test("windows count from the first capture; percentiles are nearest-rank", () => {
     const samples = [
       { capturedMs: 0, delayMs: 300 },

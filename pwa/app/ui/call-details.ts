@@ -48,7 +48,7 @@ export class VsCallDetails extends LitElement {
               ? html`<dt>Codec</dt><dd data-detail="codec">${CODEC_NAMES[d.codec] ?? d.codec}${d.codecPath ? ` (${d.codecPath})` : ""}</dd>
                   <dt>Sending</dt><dd data-detail="bitrate">${d.sendKbps > 0 ? `${d.sendKbps.toFixed(1)} kbit/s` : "—"}</dd>
                   <dt>Round trip</dt><dd data-detail="rtt">${d.roundTripMs === null ? "—" : `${ms(d.roundTripMs)} to the server`}</dd>
-                  <dt>Jitter buffer</dt><dd data-detail="buffer">${ms(d.playoutDelayMs)} (aiming for ${ms(d.targetDelayMs)})</dd>
+                  <dt>Jitter buffer</dt><dd data-detail="buffer">${ms(d.playoutDelayMs)} (aiming for ${ms(d.targetDelayMs)}${d.stallCoverMs > 0 ? " to ride out stalls" : ""})</dd>
                   <dt>Jitter</dt><dd data-detail="jitter">${ms(d.jitterMs)}</dd>
                   <dt>Loss</dt><dd data-detail="loss">${pct(d.lossPercent)}</dd>
                   <dt>Concealed</dt><dd data-detail="concealed">${pct(d.concealedPercent)}</dd>
