@@ -61,8 +61,11 @@ export interface RunResult {
   directions: DirectionResult[];
   /** % of a core, whole call, all renderer processes of each browser. */
   rendererCpu: { caller: number; callee: number };
-  /** Caller hearing the callee's speech (impaired conditions only). */
+  /** Caller hearing the callee's speech (impaired conditions only)… */
   speechCorrelation?: number;
+  /** …and the same from 10 s into the call on (calls of 20 s or more): on a lossy link the
+   *  jitter buffer covers stalls once they recur (pwa/audio/stall-cover.ts), which takes a few. */
+  speechCorrelationFrom10s?: number;
   /** The receiving app's own view, sampled once a second over the call: concealment (% of
    *  playout slots in the last 5 s, averaged), jitter-buffer target and measured delay (mean). */
   receiver: { concealedPercent: number; targetDelayMs: number; playoutDelayMs: number; catchUpDropped: number; stalls: number };
@@ -131,14 +134,18 @@ export async function runCondition(c: Condition, seconds: number, windowS: numbe
       if (!c.impairment) directions.push(direction("callee → caller", b, a, windowS, (b.captureOnsets[0] ?? Date.now()) + seconds * 1000));
       const app = { caller: await audioDetails(pair.caller.page), callee: await audioDetails(pair.callee.page) };
       let speechCorrelation: number | undefined;
+      let speechCorrelationFrom10s: number | undefined;
       if (c.impairment) {
         const heard = trimLeadingSilence(a.playedEnvelope);
-        speechCorrelation = Math.round(1000 * segmentedCorrelation(heard, rmsEnvelope(readWavMono16(SPEECH).samples))) / 1000;
+        const speech = rmsEnvelope(readWavMono16(SPEECH).samples);
+        speechCorrelation = Math.round(1000 * segmentedCorrelation(heard, speech)) / 1000;
+        // The envelope has a value per 10 ms.
+        if (seconds >= 20) speechCorrelationFrom10s = Math.round(1000 * segmentedCorrelation(heard.slice(1000), speech)) / 1000;
       }
       const errors = [...pair.caller.errors, ...pair.callee.errors];
       if (errors.length) log(`${c.name}: page errors: ${errors.join(" | ")}`);
       await pair.hangUp();
-      return { condition: c.name, seconds, directions, rendererCpu: cpu, ...(speechCorrelation !== undefined ? { speechCorrelation } : {}), receiver, app };
+      return { condition: c.name, seconds, directions, rendererCpu: cpu, ...(speechCorrelation !== undefined ? { speechCorrelation } : {}), ...(speechCorrelationFrom10s !== undefined ? { speechCorrelationFrom10s } : {}), receiver, app };
     } finally {
       await pair.close();
     }
@@ -158,7 +165,7 @@ function print(r: RunResult): void {
     console.log(`  window      n   p50   p95   max  (ms)`);
     for (const w of d.windows) console.log(`  ${String(w.fromS).padStart(3)}–${String(w.toS).padEnd(4)}s ${String(w.n).padStart(3)} ${f(w.p50).padStart(5)} ${f(w.p95).padStart(5)} ${f(w.max).padStart(5)}`);
   }
-  if (r.speechCorrelation !== undefined) console.log(`speech correlation (caller hears callee): ${r.speechCorrelation}`);
+  if (r.speechCorrelation !== undefined) console.log(`speech correlation (caller hears callee): ${r.speechCorrelation}${r.speechCorrelationFrom10s !== undefined ? `, from 10 s on ${r.speechCorrelationFrom10s}` : ""}`);
   const v = r.receiver;
   console.log(`callee's jitter buffer (mean over the call): target ${f(v.targetDelayMs)} ms, measured ${f(v.playoutDelayMs)} ms, concealed ${v.concealedPercent} %; ${v.catchUpDropped} frames dropped to catch up, ${v.stalls} stalls`);
   for (const [who, d] of Object.entries(r.app)) if (d) console.log(`app ${who}: ${JSON.stringify(d)}`);

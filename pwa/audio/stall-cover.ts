@@ -13,66 +13,73 @@
 // This is WebRTC NetEQ's "peak mode" (DelayPeakDetector: delay peaks that recur within 10 s make
 // the target the highest recent peak), with these choices, measured with a simulation of the
 // benchmark's lossy proxy and then in bench:latency (BENCHMARKS.md):
-// - Recur: `after` (3) stalls within `memoryMs` (10 s). One outage, or two, never raises the delay
+// - Recur: `after` (3) stalls within `recurMs` (10 s). One outage, or two, never raises the delay
 //   (the stall catch-up is measured on a 2 s outage); a link that stalls every few seconds does.
+// - Steady while they recur: once on, the cover stays on until no stall has come for `holdMs`
+//   (10 s), and its level is the longest stall of the last `levelMemoryMs` (30 s). Every drop
+//   of the level makes the buffer catch up, which drops speech: with the level and the on/off
+//   decision both taken over the last 10 s, a link stalling about every 2 s went on and off and
+//   up and down, and lost about as much speech as before (bench:latency, 2026-12-02 05:11).
 // - How much: the longest remembered stall. Covering only the median one (tried) kept a delay
 //   of 700 ms and still dropped a quarter of the speech, in pieces: every stall longer than the
 //   cover costs a jump, and a jump in every other second is what makes speech unintelligible.
 // - Bounded by `maxMs` (1 s): past that a conversation breaks down however complete the words,
 //   and 1.5 s gained nothing measurable in the simulation.
-// - Forgetting: a stall older than `memoryMs` no longer counts; the jitter buffer's target then
-//   falls as it does after jitter (hold, then exponential), and its catch-up drops the surplus.
+// - Forgetting: once off, the jitter buffer's target falls as it does after jitter (hold, then
+//   exponential), and its catch-up drops the surplus.
 // Only a stall that holds the stream counts: the jitter buffer reports its head (the newest frame
 // yet, arriving that late), never a single straggler arriving after later frames.
 // Pure code: the caller passes the clock.
 
 export interface StallCoverOptions {
-  /** Stalls within memoryMs that make them recurring. */
+  /** Stalls within recurMs that make them recurring… */
   after?: number;
-  memoryMs?: number;
+  recurMs?: number;
+  /** …and how long after the last stall the cover stays on. */
+  holdMs?: number;
+  /** How long a stall's length still counts for the cover's level. */
+  levelMemoryMs?: number;
   /** The cover's bound; 0 turns covering off. */
   maxMs?: number;
 }
 
-const DEFAULTS: Required<StallCoverOptions> = { after: 3, memoryMs: 10_000, maxMs: 1000 };
+const DEFAULTS: Required<StallCoverOptions> = { after: 3, recurMs: 10_000, holdMs: 10_000, levelMemoryMs: 30_000, maxMs: 1000 };
 
 export class StallCover {
   private readonly o: Required<StallCoverOptions>;
   private readonly stalls: { atMs: number; lengthMs: number }[] = [];
+  private engaged = false;
 
   constructor(options: StallCoverOptions = {}) {
     this.o = { ...DEFAULTS, ...options };
-  }
-
-  get maxMs(): number {
-    return this.o.maxMs;
   }
 
   /** A stall ended at `atMs`: the stream had held for `lengthMs`. */
   note(atMs: number, lengthMs: number): void {
     this.stalls.push({ atMs, lengthMs });
     this.forget(atMs);
+    let recent = 0;
+    for (const s of this.stalls) if (atMs - s.atMs <= this.o.recurMs) recent++;
+    if (recent >= this.o.after) this.engaged = true;
   }
 
   /** The delay that covers the recurring stalls as of `nowMs`, or 0 while they do not recur. */
   coverMs(nowMs: number): number {
     this.forget(nowMs);
-    if (this.o.maxMs <= 0 || this.stalls.length < this.o.after) return 0;
+    const last = this.stalls[this.stalls.length - 1];
+    if (!last || nowMs - last.atMs > this.o.holdMs) this.engaged = false;
+    if (this.o.maxMs <= 0 || !this.engaged) return 0;
     let longest = 0;
     for (const s of this.stalls) longest = Math.max(longest, s.lengthMs);
     return Math.min(this.o.maxMs, longest);
   }
 
-  /** Stalls still remembered. */
-  get recent(): number {
-    return this.stalls.length;
-  }
-
   reset(): void {
     this.stalls.length = 0;
+    this.engaged = false;
   }
 
   private forget(nowMs: number): void {
-    while (this.stalls.length && nowMs - this.stalls[0]!.atMs > this.o.memoryMs) this.stalls.shift();
+    while (this.stalls.length && nowMs - this.stalls[0]!.atMs > this.o.levelMemoryMs) this.stalls.shift();
   }
 }

@@ -17,17 +17,39 @@ describe("StallCover", () => {
     expect(c.coverMs(2000)).toBe(900);
   });
 
-  test("stalls older than memoryMs are forgotten, and the cover with them", () => {
-    const c = new StallCover({ memoryMs: 10_000 });
+  test("once on, the cover stays while stalls keep coming, even sparser than 3 in 10 s; it goes 10 s after the last one", () => {
+    const c = new StallCover();
     c.note(0, 800);
     c.note(2000, 400);
     c.note(4000, 400);
-    expect(c.coverMs(9000)).toBe(800);
-    // The 800 ms one is 10.5 s old: two left, not recurring any more.
-    expect(c.coverMs(10_500)).toBe(0);
-    expect(c.recent).toBe(2);
-    c.note(11_000, 300);
-    expect(c.coverMs(11_000)).toBe(400);
+    expect(c.coverMs(4000)).toBe(800);
+    // One stall every 6 s would not turn it on, but keeps it on.
+    c.note(10_000, 300);
+    c.note(16_000, 300);
+    expect(c.coverMs(16_000)).toBe(800);
+    expect(c.coverMs(26_000)).toBe(800);
+    expect(c.coverMs(26_001)).toBe(0);
+  });
+
+  test("the level is the longest stall of the last 30 s: it does not drop while shorter ones keep coming", () => {
+    const c = new StallCover();
+    c.note(0, 900);
+    for (let t = 2000; t <= 30_000; t += 2000) c.note(t, 400);
+    expect(c.coverMs(30_000)).toBe(900);
+    c.note(32_000, 400);
+    expect(c.coverMs(32_000)).toBe(400);
+  });
+
+  test("off again, it takes 3 stalls within 10 s to come back", () => {
+    const c = new StallCover();
+    for (const t of [0, 1000, 2000]) c.note(t, 500);
+    expect(c.coverMs(12_001)).toBe(0);
+    c.note(13_000, 500);
+    expect(c.coverMs(13_000)).toBe(0);
+    c.note(14_000, 500);
+    expect(c.coverMs(14_000)).toBe(0);
+    c.note(15_000, 500);
+    expect(c.coverMs(15_000)).toBe(500);
   });
 
   test("maxMs 0 turns covering off", () => {
