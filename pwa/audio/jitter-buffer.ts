@@ -154,11 +154,20 @@ export class JitterBuffer<T = Uint8Array> {
   private expanded = 0;
   /** Set while the frames after a timeline re-anchor may still reveal it as a stall's backlog. */
   private anchoredAtSeq: number | null = null;
-  /** The arrival gap that re-anchored the timeline: the stall's length, if it was one. */
+  /** The arrival gap that re-anchored the timeline, whether it came in the warm-up, and how
+   *  much backlog has arrived behind it: a stall's length is the backlog (a mute has none),
+   *  never more than the gap. */
   private anchorGapMs = 0;
+  private anchorInWarmup = false;
+  private backlogMs = 0;
+  /** A frame that arrived more than stallMs late with frames already buffered: a stall's head
+   *  if the next frame comes right behind it, the end of a mute if not. */
+  private pendingStall: { seq: number; atMs: number; lengthMs: number } | null = null;
   private readonly stallCover: StallCover;
-  /** What the target includes for recurring stalls, as of the last arrival. */
+  /** What the target includes for recurring stalls (0 while none recur)… */
   private coverMs = 0;
+  /** …and what the jitter alone needs (the percentile + a frame). */
+  private jitterNeed = 0;
 
   // Relative-delay tracking.
   private lastArrivalMs: number | null = null;
@@ -414,26 +423,34 @@ export class JitterBuffer<T = Uint8Array> {
     // keeps showing it in them (each counted up to the cap while the warm-up lasts). Kept for
     // the whole 1.5 s window, a start-up bunch held every calm call at the cap (target 80 ms)
     // until ~2.5 s and its playout at 110–140 ms for the first 2 s (measured with bench/latency).
-    // A stall holds the stream: its head is the newest frame yet. A frame arriving after later
-    // ones is a straggler (reordering), which holds nothing behind it and is not covered.
+    // A stall holds the stream: its head is the newest frame yet, and the frames held behind it
+    // arrive right after it. A frame arriving after later ones is a straggler (reordering); one
+    // with nothing behind it ends a mute. Neither is covered.
     const streamHead = this.lastArrivalMs === null || seq > this.lastArrivalSeq;
     this.firstArrivalMs ??= arrivalMs;
     const warmup = arrivalMs - this.firstArrivalMs < this.o.warmupMs;
     const follower = inOrder && this.lastArrivalMs !== null && seq === this.lastArrivalSeq + 1 && arrivalMs - this.lastArrivalMs < f;
     if (this.lastArrivalMs !== null) {
       const d = arrivalMs - this.lastArrivalMs - (seq - this.lastArrivalSeq) * f;
+      const pending = this.pendingStall;
+      this.pendingStall = null;
+      if (pending && seq === pending.seq + 1 && d < -f / 2) this.stallCover.note(pending.atMs, pending.lengthMs);
       if (inOrder && d > this.o.talkspurtGapMs && this.slots.size === 0) {
         // Silence on the sender's side (DTX or mute), not network delay: shift the timeline.
+        this.endBacklog();
         this.offsetMs += d;
         this.anchoredAtSeq = seq;
         this.anchorGapMs = d;
+        this.anchorInWarmup = warmup;
+        this.backlogMs = 0;
       } else if (this.anchoredAtSeq !== null && inOrder && d < -f / 2) {
         // Frames right behind the one we anchored on, arriving early for that timeline: it was
         // the head of a stall's backlog, not the start of speech. Follow the backlog's timeline,
         // or every frame of it would look late against its last one and raise the target.
-        if (seq === this.anchoredAtSeq + 1) this.stallRevealed(this.anchoredAtSeq, arrivalMs);
+        this.backlogArrived(-d);
         this.offsetMs += d;
       } else {
+        this.endBacklog();
         this.anchoredAtSeq = null;
         this.jitter += (Math.abs(d) - this.jitter) / 16;
         this.window.arrival(arrivalMs, Math.abs(d));
@@ -451,7 +468,9 @@ export class JitterBuffer<T = Uint8Array> {
 
     if (excess > this.o.stallMs && !this.recentRel.some((r) => r.seq === seq - 1 && r.relMs - best > this.o.stallMs)) {
       this.counters.stalls++;
-      if (streamHead) this.stallCover.note(arrivalMs, excess);
+      // Covered only if the frames it held come right behind it (checked on the next arrival),
+      // and not in the warm-up: start-up stalls (a first encode, busy pages) say nothing of the link.
+      if (streamHead && !warmup) this.pendingStall = { seq, atMs: arrivalMs, lengthMs: excess };
     }
 
     // Allow as many outliers as a full window would: with only a few frames seen (call start,
@@ -472,9 +491,9 @@ export class JitterBuffer<T = Uint8Array> {
     sorted.sort((a, b) => a - b);
     const outliers = Math.floor((1 - this.o.percentile) * Math.max(sorted.length, this.o.windowFrames));
     // Recurring stalls are covered on top of (not instead of) the jitter: see stall-cover.ts.
-    const cover = this.stallCover.coverMs(arrivalMs);
-    this.coverMs = cover > 0 ? cover + f : 0;
-    const need = Math.max(this.clamp((sorted[sorted.length - 1 - outliers] ?? 0) + f), this.coverMs);
+    this.jitterNeed = this.clamp((sorted[sorted.length - 1 - outliers] ?? 0) + f);
+    this.refreshCover(arrivalMs);
+    const need = Math.max(this.jitterNeed, this.coverMs);
     if (need > this.target) {
       this.target = need;
       this.lastPeakAtMs = arrivalMs;
@@ -488,6 +507,11 @@ export class JitterBuffer<T = Uint8Array> {
   private decay(nowMs: number): void {
     const last = this.lastUpdateMs ?? nowMs;
     this.lastUpdateMs = nowMs;
+    // The cover goes 10 s after the last stall even when nothing arrives (a mute).
+    if (this.coverMs > 0) {
+      this.refreshCover(nowMs);
+      this.floor = Math.max(this.jitterNeed, this.coverMs);
+    }
     // A peak set by the call's start-up bunches falls as soon as they stop counting (10 heads
     // later), and fast: the hold and the slow fall are for a network whose jitter comes and goes,
     // and the start-up's excess came from the call setting up, not from the network — which the
@@ -508,16 +532,29 @@ export class JitterBuffer<T = Uint8Array> {
   }
 
   /**
-   * The frame the timeline was re-anchored on turned out to head a stall's backlog. The stall is
-   * remembered (stall-cover.ts), and the head is marked as late as it was: it is due at once when
+   * More of the backlog behind the frame the timeline was re-anchored on: that frame heads a
+   * stall, as long as the backlog so far. It is marked that late, so it is due at once when
    * playout restarts, not a whole target after its arrival — on the backlog's timeline it looked
-   * on time, and waiting for it would add the target to the stall.
+   * on time, and waiting for it would add the target to the stall. (The first frame after a mute
+   * may be a few ms late against the next one; its "backlog" is those few ms.)
    */
-  private stallRevealed(headSeq: number, atMs: number): void {
+  private backlogArrived(ms: number): void {
+    this.backlogMs += ms;
+    const head = this.anchoredAtSeq === null ? undefined : this.slots.get(this.anchoredAtSeq);
+    if (head) head.excessMs = Math.max(head.excessMs, Math.min(this.backlogMs, this.anchorGapMs));
+  }
+
+  /** The backlog behind a re-anchored frame is over: a stall if it was longer than stallMs. */
+  private endBacklog(): void {
+    if (this.anchoredAtSeq === null || this.backlogMs <= this.o.stallMs) return;
     this.counters.stalls++;
-    this.stallCover.note(atMs, this.anchorGapMs);
-    const head = this.slots.get(headSeq);
-    if (head) head.excessMs = Math.max(head.excessMs, this.anchorGapMs);
+    if (!this.anchorInWarmup) this.stallCover.note(this.lastArrivalMs ?? 0, Math.min(this.backlogMs, this.anchorGapMs));
+    this.backlogMs = 0;
+  }
+
+  private refreshCover(nowMs: number): void {
+    const cover = this.stallCover.coverMs(nowMs);
+    this.coverMs = cover > 0 ? cover + this.o.frameMs : 0;
   }
 
   /** Excess beyond this is a stall the playout is not expected to have covered. */
@@ -599,8 +636,11 @@ export class JitterBuffer<T = Uint8Array> {
     this.recentRel.length = 0;
     this.offsetMs = 0;
     this.anchoredAtSeq = null;
+    this.backlogMs = 0;
+    this.pendingStall = null;
     this.stallCover.reset();
     this.coverMs = 0;
+    this.jitterNeed = 0;
     this.expanded = 0;
     this.firstArrivalMs = null;
     this.playedSeqs.clear();

@@ -56,6 +56,8 @@ export class StallCover {
 
   /** A stall ended at `atMs`: the stream had held for `lengthMs`. */
   note(atMs: number, lengthMs: number): void {
+    const last = this.stalls[this.stalls.length - 1];
+    if (!last || atMs - last.atMs > this.o.holdMs) this.engaged = false;
     this.stalls.push({ atMs, lengthMs });
     this.forget(atMs);
     let recent = 0;
