@@ -155,8 +155,8 @@ export class JitterBuffer<T = Uint8Array> {
   /** Set while the frames after a timeline re-anchor may still reveal it as a stall's backlog. */
   private anchoredAtSeq: number | null = null;
   /** The arrival gap that re-anchored the timeline, whether it came in the warm-up, and how
-   *  much backlog has arrived behind it: a stall's length is the backlog (a mute has none),
-   *  never more than the gap. */
+   *  much backlog has arrived behind it: with a backlog longer than stallMs behind it the gap
+   *  was a stall, that long; a mute has none. */
   private anchorGapMs = 0;
   private anchorInWarmup = false;
   private backlogMs = 0;
@@ -532,23 +532,29 @@ export class JitterBuffer<T = Uint8Array> {
   }
 
   /**
-   * More of the backlog behind the frame the timeline was re-anchored on: that frame heads a
-   * stall, as long as the backlog so far. It is marked that late, so it is due at once when
-   * playout restarts, not a whole target after its arrival — on the backlog's timeline it looked
-   * on time, and waiting for it would add the target to the stall. (The first frame after a mute
-   * may be a few ms late against the next one; its "backlog" is those few ms.)
+   * More of the backlog behind the frame the timeline was re-anchored on. Once it is longer than
+   * stallMs, that frame heads a stall as long as the gap before it, and is marked that late: it
+   * is due at once when playout restarts, not a whole target after its arrival (on the backlog's
+   * timeline it looked on time, and waiting for it would add the target to the stall). Until
+   * then it is only as late as the backlog says: the first frame after a mute may be a few ms
+   * late against the next one, and its "backlog" is those few ms, not the mute.
+   * (The gap, not the backlog, is the stall's length: where two holds follow each other — a
+   * lossy uplink and downlink — the backlog arrives in parts, each shorter than the stall the
+   * buffer must ride out; measured by the backlog the simulated cover fell from 92 to 87 % of
+   * the frames played at 1 % loss.)
    */
   private backlogArrived(ms: number): void {
     this.backlogMs += ms;
     const head = this.anchoredAtSeq === null ? undefined : this.slots.get(this.anchoredAtSeq);
-    if (head) head.excessMs = Math.max(head.excessMs, Math.min(this.backlogMs, this.anchorGapMs));
+    const late = this.backlogMs > this.o.stallMs ? this.anchorGapMs : Math.min(this.backlogMs, this.anchorGapMs);
+    if (head) head.excessMs = Math.max(head.excessMs, late);
   }
 
   /** The backlog behind a re-anchored frame is over: a stall if it was longer than stallMs. */
   private endBacklog(): void {
     if (this.anchoredAtSeq === null || this.backlogMs <= this.o.stallMs) return;
     this.counters.stalls++;
-    if (!this.anchorInWarmup) this.stallCover.note(this.lastArrivalMs ?? 0, Math.min(this.backlogMs, this.anchorGapMs));
+    if (!this.anchorInWarmup) this.stallCover.note(this.lastArrivalMs ?? 0, this.anchorGapMs);
     this.backlogMs = 0;
   }
 
