@@ -119,6 +119,8 @@ const EXPAND_TICKS = 2;
 const CATCH_UP_AT_PAUSE = 0.75;
 /** How fast a target raised by the call's start-up falls once the start-up heads stop counting. */
 const STARTUP_DECAY_TAU_MS = 150;
+/** How long after a stall's head its backlog may still arrive (see measure()). */
+const BACKLOG_WINDOW_MS = 200;
 /** Smoothing of the measured playout delay, per played frame. */
 const PLAYOUT_GAIN = 1 / 8;
 
@@ -152,8 +154,10 @@ export class JitterBuffer<T = Uint8Array> {
   private overTicks = 0;
   /** Consecutive ticks concealed on an empty buffer (stretching) in this talkspurt. */
   private expanded = 0;
-  /** Set while the frames after a timeline re-anchor may still reveal it as a stall's backlog. */
+  /** Set while the frames after a timeline re-anchor may still reveal it as a stall's backlog
+   *  (for BACKLOG_WINDOW_MS after it arrived). */
   private anchoredAtSeq: number | null = null;
+  private anchoredAtMs = 0;
   /** The arrival gap that re-anchored the timeline, whether it came in the warm-up, and how
    *  much backlog has arrived behind it: with a backlog longer than stallMs behind it the gap
    *  was a stall, that long; a mute has none. */
@@ -161,8 +165,9 @@ export class JitterBuffer<T = Uint8Array> {
   private anchorInWarmup = false;
   private backlogMs = 0;
   /** A frame that arrived more than stallMs late with frames already buffered: a stall's head
-   *  if the next frame comes right behind it, the end of a mute if not. */
-  private pendingStall: { seq: number; atMs: number; lengthMs: number } | null = null;
+   *  if a backlog longer than stallMs follows it within BACKLOG_WINDOW_MS, the end of a mute if
+   *  not. */
+  private pendingStall: { atMs: number; lengthMs: number; backlogMs: number } | null = null;
   private readonly stallCover: StallCover;
   /** What the target includes for recurring stalls (0 while none recur)… */
   private coverMs = 0;
@@ -432,26 +437,36 @@ export class JitterBuffer<T = Uint8Array> {
     const follower = inOrder && this.lastArrivalMs !== null && seq === this.lastArrivalSeq + 1 && arrivalMs - this.lastArrivalMs < f;
     if (this.lastArrivalMs !== null) {
       const d = arrivalMs - this.lastArrivalMs - (seq - this.lastArrivalSeq) * f;
-      const pending = this.pendingStall;
-      this.pendingStall = null;
-      if (pending && seq === pending.seq + 1 && d < -f / 2) this.stallCover.note(pending.atMs, pending.lengthMs);
+      // A backlog is frames arriving early (less than half a frame after their predecessor)
+      // shortly after its head. Not necessarily right after: in Chromium the head of a TCP
+      // backlog reached the playback worklet alone, the next frame 11 ms later, one more 19 ms
+      // after that, and then the rest at once (captured through the lossy proxy, 2026-12-02).
+      const early = inOrder && d < -f / 2;
+      const p = this.pendingStall;
+      if (p && arrivalMs - p.atMs > BACKLOG_WINDOW_MS) this.pendingStall = null;
+      else if (p && early) {
+        p.backlogMs -= d;
+        if (p.backlogMs > this.o.stallMs) {
+          this.stallCover.note(p.atMs, p.lengthMs);
+          this.pendingStall = null;
+        }
+      }
+      if (this.anchoredAtSeq !== null && arrivalMs - this.anchoredAtMs > BACKLOG_WINDOW_MS) this.anchoredAtSeq = null;
       if (inOrder && d > this.o.talkspurtGapMs && this.slots.size === 0) {
         // Silence on the sender's side (DTX or mute), not network delay: shift the timeline.
-        this.endBacklog();
         this.offsetMs += d;
         this.anchoredAtSeq = seq;
+        this.anchoredAtMs = arrivalMs;
         this.anchorGapMs = d;
         this.anchorInWarmup = warmup;
         this.backlogMs = 0;
-      } else if (this.anchoredAtSeq !== null && inOrder && d < -f / 2) {
-        // Frames right behind the one we anchored on, arriving early for that timeline: it was
-        // the head of a stall's backlog, not the start of speech. Follow the backlog's timeline,
-        // or every frame of it would look late against its last one and raise the target.
-        this.backlogArrived(-d);
+      } else if (this.anchoredAtSeq !== null && early) {
+        // Frames behind the one we anchored on, arriving early for that timeline: it was the
+        // head of a stall's backlog, not the start of speech. Follow the backlog's timeline, or
+        // every frame of it would look late against its last one and raise the target.
+        this.backlogArrived(-d, arrivalMs);
         this.offsetMs += d;
       } else {
-        this.endBacklog();
-        this.anchoredAtSeq = null;
         this.jitter += (Math.abs(d) - this.jitter) / 16;
         this.window.arrival(arrivalMs, Math.abs(d));
       }
@@ -470,7 +485,7 @@ export class JitterBuffer<T = Uint8Array> {
       this.counters.stalls++;
       // Covered only if the frames it held come right behind it (checked on the next arrival),
       // and not in the warm-up: start-up stalls (a first encode, busy pages) say nothing of the link.
-      if (streamHead && !warmup) this.pendingStall = { seq, atMs: arrivalMs, lengthMs: excess };
+      if (streamHead && !warmup) this.pendingStall = { atMs: arrivalMs, lengthMs: excess, backlogMs: 0 };
     }
 
     // Allow as many outliers as a full window would: with only a few frames seen (call start,
@@ -544,19 +559,16 @@ export class JitterBuffer<T = Uint8Array> {
    * link played 87 % of the frames instead of 89 %, and its 2 s stretches kept intact fell from
    * 96 to 85 %.)
    */
-  private backlogArrived(ms: number): void {
+  private backlogArrived(ms: number, atMs: number): void {
+    const before = this.backlogMs;
     this.backlogMs += ms;
+    if (before <= this.o.stallMs && this.backlogMs > this.o.stallMs) {
+      this.counters.stalls++;
+      if (!this.anchorInWarmup) this.stallCover.note(atMs, this.anchorGapMs);
+    }
     const head = this.anchoredAtSeq === null ? undefined : this.slots.get(this.anchoredAtSeq);
     const late = this.backlogMs > this.o.stallMs ? this.anchorGapMs : Math.min(this.backlogMs, this.anchorGapMs);
     if (head) head.excessMs = Math.max(head.excessMs, late);
-  }
-
-  /** The backlog behind a re-anchored frame is over: a stall if it was longer than stallMs. */
-  private endBacklog(): void {
-    if (this.anchoredAtSeq === null || this.backlogMs <= this.o.stallMs) return;
-    this.counters.stalls++;
-    if (!this.anchorInWarmup) this.stallCover.note(this.lastArrivalMs ?? 0, this.anchorGapMs);
-    this.backlogMs = 0;
   }
 
   private refreshCover(nowMs: number): void {
