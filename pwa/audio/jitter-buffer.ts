@@ -94,7 +94,8 @@ export interface JitterBufferStats {
   /** Measured: how long after its best-case arrival the last frames were played (smoothed). */
   playoutDelayMs: number;
   bufferedMs: number;
-  /** Arrivals later than stallMs behind the best recent frame. */
+  /** Holds longer than stallMs with their backlog arriving behind them (stragglers and mutes
+   *  are not stalls). */
   stalls: number;
   /** Delay the target includes because stalls recur (0 while they do not; stall-cover.ts). */
   stallCoverMs: number;
@@ -164,10 +165,12 @@ export class JitterBuffer<T = Uint8Array> {
   private anchorGapMs = 0;
   private anchorInWarmup = false;
   private backlogMs = 0;
+  /** Sum of the arrival deviations since that frame: the backlog is its deepest point. */
+  private anchorCumMs = 0;
   /** A frame that arrived more than stallMs late with frames already buffered: a stall's head
    *  if a backlog longer than stallMs follows it within BACKLOG_WINDOW_MS, the end of a mute if
    *  not. */
-  private pendingStall: { atMs: number; lengthMs: number; backlogMs: number } | null = null;
+  private pendingStall: { atMs: number; lengthMs: number; cumMs: number; backlogMs: number; warmup: boolean } | null = null;
   private readonly stallCover: StallCover;
   /** What the target includes for recurring stalls (0 while none recur)… */
   private coverMs = 0;
@@ -437,21 +440,31 @@ export class JitterBuffer<T = Uint8Array> {
     const follower = inOrder && this.lastArrivalMs !== null && seq === this.lastArrivalSeq + 1 && arrivalMs - this.lastArrivalMs < f;
     if (this.lastArrivalMs !== null) {
       const d = arrivalMs - this.lastArrivalMs - (seq - this.lastArrivalSeq) * f;
-      // A backlog is frames arriving early (less than half a frame after their predecessor)
-      // shortly after its head. Not necessarily right after: in Chromium the head of a TCP
-      // backlog reached the playback worklet alone, the next frame 11 ms later, one more 19 ms
-      // after that, and then the rest at once (captured through the lossy proxy, 2026-12-02).
-      const early = inOrder && d < -f / 2;
+      // A backlog is the frames a stall held, arriving faster than real time shortly after its
+      // head: how far the arrivals since the head fall behind ("ahead of") the head's timeline
+      // at their deepest — the sum of their deviations, so that jitter's ups and downs cancel
+      // (counting only the early frames let 0–60 ms of jitter after an unmute build a "backlog"
+      // of ~90 ms per 200 ms, and a backlog delivered in rounds count twice). Not necessarily
+      // right after the head: in Chromium the head of a TCP backlog reached the playback
+      // worklet alone, the next frame 11 ms later, one more 19 ms after that, then the rest at
+      // once (captured through the lossy proxy, 2026-12-02).
       const p = this.pendingStall;
       if (p && arrivalMs - p.atMs > BACKLOG_WINDOW_MS) this.pendingStall = null;
-      else if (p && early) {
-        p.backlogMs -= d;
+      else if (p && inOrder) {
+        p.cumMs += d;
+        p.backlogMs = Math.max(p.backlogMs, -p.cumMs);
         if (p.backlogMs > this.o.stallMs) {
-          this.stallCover.note(p.atMs, p.lengthMs);
+          this.counters.stalls++;
+          if (!p.warmup) this.stallCover.note(p.atMs, p.lengthMs);
           this.pendingStall = null;
         }
       }
       if (this.anchoredAtSeq !== null && arrivalMs - this.anchoredAtMs > BACKLOG_WINDOW_MS) this.anchoredAtSeq = null;
+      let deeper = 0;
+      if (this.anchoredAtSeq !== null && inOrder) {
+        this.anchorCumMs += d;
+        deeper = Math.max(0, -this.anchorCumMs - this.backlogMs);
+      }
       if (inOrder && d > this.o.talkspurtGapMs && this.slots.size === 0) {
         // Silence on the sender's side (DTX or mute), not network delay: shift the timeline.
         this.offsetMs += d;
@@ -460,12 +473,13 @@ export class JitterBuffer<T = Uint8Array> {
         this.anchorGapMs = d;
         this.anchorInWarmup = warmup;
         this.backlogMs = 0;
-      } else if (this.anchoredAtSeq !== null && early) {
-        // Frames behind the one we anchored on, arriving early for that timeline: it was the
+        this.anchorCumMs = 0;
+      } else if (deeper > 0) {
+        // Frames behind the one we anchored on, arriving early for that timeline: it may be the
         // head of a stall's backlog, not the start of speech. Follow the backlog's timeline, or
         // every frame of it would look late against its last one and raise the target.
-        this.backlogArrived(-d, arrivalMs);
-        this.offsetMs += d;
+        this.backlogArrived(deeper, arrivalMs);
+        this.offsetMs -= deeper;
       } else {
         this.jitter += (Math.abs(d) - this.jitter) / 16;
         this.window.arrival(arrivalMs, Math.abs(d));
@@ -481,11 +495,12 @@ export class JitterBuffer<T = Uint8Array> {
     for (const r of this.recentRel) if (r.relMs < best) best = r.relMs;
     const excess = relMs - best;
 
-    if (excess > this.o.stallMs && !this.recentRel.some((r) => r.seq === seq - 1 && r.relMs - best > this.o.stallMs)) {
-      this.counters.stalls++;
-      // Covered only if the frames it held come right behind it (checked on the next arrival),
-      // and not in the warm-up: start-up stalls (a first encode, busy pages) say nothing of the link.
-      if (streamHead && !warmup) this.pendingStall = { atMs: arrivalMs, lengthMs: excess, backlogMs: 0 };
+    // Late with frames still buffered: a stall if a backlog follows within BACKLOG_WINDOW_MS
+    // (counted then), the end of a short mute if not, a straggler if later frames came first.
+    // One in a call's first second is counted but not covered: start-up stalls (a first
+    // encode, busy pages) say nothing of the link.
+    if (streamHead && excess > this.o.stallMs && !this.recentRel.some((r) => r.seq === seq - 1 && r.relMs - best > this.o.stallMs)) {
+      this.pendingStall = { atMs: arrivalMs, lengthMs: excess, cumMs: 0, backlogMs: 0, warmup };
     }
 
     // Allow as many outliers as a full window would: with only a few frames seen (call start,

@@ -519,6 +519,42 @@ describe("JitterBuffer", () => {
       expect(playedFrames).toBeGreaterThan(arrivals.length * 0.85);
     });
 
+    /** Stamped as the playback worklet does: to the next 128-sample render quantum at 48 kHz. */
+    const quantum = (t: number) => Math.ceil(t / (128 / 48)) * (128 / 48);
+
+    test("jitter after an unmute is not a backlog: 0–100 ms in-order jitter and a mute every second make no stall", () => {
+      // Counting only the early frames after a talkspurt's first one let jitter's downs add up
+      // (its ups never took them back): 32–188 "stalls" in this case, by review.
+      const rnd = prng(5);
+      const sendAt = (seq: number) => seq * 20 + Math.floor(seq / 50) * 1000;
+      let last = 0;
+      const arrivals = stream(3000, (seq) => {
+        last = Math.max(quantum(sendAt(seq) + 30 + rnd() * 100), last);
+        return last - sendAt(seq);
+      }, sendAt);
+      const { out, stats } = coverTrace(arrivals, sendAt(2999) + 1500);
+      expect(stats.stalls).toBe(0);
+      expect(Math.max(...out.map((t) => t.cover))).toBe(0);
+    });
+
+    test("a backlog that TCP delivers in rounds (slow start after an outage) is one stall: two outages do not turn the cover on", () => {
+      // After each 2 s outage: 3 frames, then a round trip (250 ms) later 6, then 12, … (a
+      // review's case: counting only early frames noted each outage twice and covered them).
+      const at = new Map<number, number>();
+      for (let seq = 0; seq < 1200; seq++) at.set(seq, seq * 20 + 30);
+      for (const start of [5000, 11_000]) {
+        let seq = start / 20;
+        let t = start + 2000 + 30;
+        for (let round = 3; ; round *= 2, t += 250) {
+          for (let n = 0; n < round && seq * 20 + 30 <= t; n++, seq++) at.set(seq, t + n * 0.05);
+          if (seq * 20 + 30 > t) break;
+        }
+      }
+      const { out, stats } = coverTrace([...at].map(([seq, a]) => ({ seq, at: quantum(a) })), 1200 * 20 + 500);
+      expect(stats.stalls).toBe(2);
+      expect(Math.max(...out.map((t) => t.cover))).toBe(0);
+    });
+
     test("two stalls within 10 s are not recurring: each backlog is dropped, the target stays low", () => {
       const { ticks, stats } = run(held(1000, [{ atMs: 4000, ms: 700 }, { atMs: 9000, ms: 700 }]), 1000 * 20 + 300);
       expect(Math.max(...ticks.map((t) => t.targetDelayMs))).toBeLessThanOrEqual(40);
