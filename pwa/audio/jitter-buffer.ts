@@ -432,8 +432,8 @@ export class JitterBuffer<T = Uint8Array> {
     // the whole 1.5 s window, a start-up bunch held every calm call at the cap (target 80 ms)
     // until ~2.5 s and its playout at 110–140 ms for the first 2 s (measured with bench/latency).
     // A stall holds the stream: its head is the newest frame yet, and the frames held behind it
-    // arrive right after it. A frame arriving after later ones is a straggler (reordering); one
-    // with nothing behind it ends a mute. Neither is covered.
+    // arrive shortly after it (the backlog, below). A frame arriving after later ones is a
+    // straggler (reordering); one with nothing behind it ends a mute. Neither is a stall.
     const streamHead = this.lastArrivalMs === null || seq > this.lastArrivalSeq;
     this.firstArrivalMs ??= arrivalMs;
     const warmup = arrivalMs - this.firstArrivalMs < this.o.warmupMs;
