@@ -13,8 +13,10 @@
 // This is WebRTC NetEQ's "peak mode" (DelayPeakDetector: delay peaks that recur within 10 s make
 // the target the highest recent peak), with these choices, measured with a simulation of the
 // benchmark's lossy proxy and then in bench:latency (BENCHMARKS.md):
-// - Recur: `after` (3) stalls within `recurMs` (10 s). One outage, or two, never raises the delay
-//   (the stall catch-up is measured on a 2 s outage); a link that stalls every few seconds does.
+// - Recur: `after` (3) stalls within `recurMs` (10 s). One outage, or two, does not raise the
+//   delay (the stall catch-up is measured on a 2 s outage); a link that stalls every few seconds
+//   does. (An outage whose backlog TCP then delivers in rounds 300 ms or more apart — a very slow
+//   link — can count as several: each round runs the buffer dry.)
 // - Steady while they recur: once on, the cover stays on until no stall has come for `holdMs`
 //   (10 s), and its level is the longest stall of the last `levelMemoryMs` (30 s). Every drop
 //   of the level makes the buffer catch up, which drops speech: with the level and the on/off
