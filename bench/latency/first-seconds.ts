@@ -125,7 +125,8 @@ async function once(seconds: number): Promise<void> {
     if (pid === process.pid) return "bench";
     if (!dir || !cmd.includes("chromium")) return `pid${pid}:${cmd.slice(0, 30)}`;
     if (!dirs.includes(dir)) dirs.push(dir);
-    return `browser${dirs.indexOf(dir) + 1}:${/--type=(\S+)/.exec(cmd)?.[1] ?? "main"}${/--utility-sub-type=\S*?(audio|network|storage)/.exec(cmd)?.[1] ? "/" + /--utility-sub-type=\S*?(audio|network|storage)/.exec(cmd)![1] : ""}`;
+    const utility = /--utility-sub-type=\S*?(audio|network|storage)/.exec(cmd)?.[1];
+    return `browser${dirs.indexOf(dir) + 1}:${/--type=(\S+)/.exec(cmd)?.[1] ?? "main"}${utility ? `/${utility}` : ""}`;
   });
   try {
     const pair = await openCallPair(`https://127.0.0.1:${server.port}`, BURSTS, BURSTS, { page: pageTracer, linkWorker: workerTracer });

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { readProcStat, TICKS_PER_SECOND } from "../../cli/bench/proc-stats.ts";
 
 /** Chromium rewrites its process title, so arguments may be NUL- or space-separated. */
-function cmdline(pid: number): string {
+export function cmdline(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ") + " ";
   } catch {

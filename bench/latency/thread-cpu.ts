@@ -1,21 +1,14 @@
 // Which threads of which processes used the CPU in a stretch of time, from /proc (Linux): every
 // thread of every process is read every `everyMs`, so the stretch around a call's start can be
 // taken apart afterwards (the machine-wide figure only says that every core was busy).
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { readProcStat, TICKS_PER_SECOND } from "../../cli/bench/proc-stats.ts";
+import { cmdline } from "./proc-cpu.ts";
 
 interface Snapshot {
   t: number;
   /** "<process label> <thread name>" → utime + stime in ticks, summed over threads of that name. */
   ticks: Map<string, number>;
-}
-
-function read(path: string): string | null {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return null;
-  }
 }
 
 export interface ThreadCpu {
@@ -32,7 +25,7 @@ export function sampleThreadCpu(label: (pid: number, cmdline: string) => string 
     for (const d of readdirSync("/proc")) {
       if (!/^\d+$/.test(d)) continue;
       const pid = Number(d);
-      if (!labels.has(pid)) labels.set(pid, label(pid, (read(`/proc/${pid}/cmdline`) ?? "").replaceAll("\0", " ")));
+      if (!labels.has(pid)) labels.set(pid, label(pid, cmdline(pid)));
       const who = labels.get(pid);
       if (!who) continue;
       let tids: string[] = [];

@@ -3,7 +3,7 @@
 // `calls` pairs, 150-byte frames every 20 ms each way — to compare with `voicesrv bench --plain`
 // and `voicesrv bench`. Prints each run and the spread.
 import { resolve } from "node:path";
-import { cpuSplit } from "../../cli/bench/proc-stats.ts";
+import { cpuSplit, cpuUsedSince } from "../../cli/bench/proc-stats.ts";
 
 const [calls, seconds, runs] = [Number(process.argv[2] ?? 100), Number(process.argv[3] ?? 10), Number(process.argv[4] ?? 3)];
 
@@ -42,9 +42,7 @@ async function once(): Promise<{ us: number; kernelUs: number }> {
       }, 5);
     });
     await Bun.sleep(500);
-    const cpu1 = cpuSplit(proc.pid);
-    const kernel = cpu1.kernel - cpu0.kernel;
-    const cpu = cpu1.user - cpu0.user + kernel;
+    const { total: cpu, kernel } = cpuUsedSince(proc.pid, cpu0);
     for (const ws of socks) ws.close();
     const us = (cpu * 1e6) / Math.max(1, received);
     const kernelUs = (kernel * 1e6) / Math.max(1, received);

@@ -25,10 +25,11 @@ export function cpuSplit(pid: number): { user: number; kernel: number } {
   return { user: st.userTicks / TICKS_PER_SECOND, kernel: st.kernelTicks / TICKS_PER_SECOND };
 }
 
-/** CPU seconds (user + kernel) a process has used so far. */
-export function cpuSeconds(pid: number): number {
-  const { user, kernel } = cpuSplit(pid);
-  return user + kernel;
+/** CPU seconds a process has used since `before` (an earlier cpuSplit): in all, and in the kernel. */
+export function cpuUsedSince(pid: number, before: { user: number; kernel: number }): { total: number; kernel: number } {
+  const now = cpuSplit(pid);
+  const kernel = now.kernel - before.kernel;
+  return { total: now.user - before.user + kernel, kernel };
 }
 
 export function rssBytes(pid: number): number {

@@ -5,7 +5,7 @@ import { encodeMediaHeader, MEDIA_HEADER_BYTES } from "../../protocol/media-head
 import { base64urlDecode, base64urlEncode } from "../../protocol/base64url.ts";
 import { helloSignedBytes, signWithDevice } from "../../protocol/identity-v2.ts";
 import { PROTOCOL_VERSION, type ServerMessage } from "../../protocol/messages.ts";
-import { cpuSplit, rssBytes } from "./proc-stats.ts";
+import { cpuSplit, cpuUsedSince, rssBytes } from "./proc-stats.ts";
 
 export interface BenchOptions {
   calls: number;
@@ -150,9 +150,7 @@ export async function runBench(o: BenchOptions, progress: (line: string) => void
   // Let the last frames arrive before counting.
   await Bun.sleep(500);
   const elapsed = (performance.now() - t0) / 1000;
-  const cpu1 = cpuSplit(o.pid);
-  const kernel = cpu1.kernel - cpu0.kernel;
-  const cpu = cpu1.user - cpu0.user + kernel;
+  const { total: cpu, kernel } = cpuUsedSince(o.pid, cpu0);
   const rss = rssBytes(o.pid);
   for (const p of pairs) {
     p.a.ws.close(1000);

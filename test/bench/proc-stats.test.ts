@@ -3,7 +3,7 @@
 // each kind of work on its side — checked with real processes that do only one kind.
 import { spawn } from "node:child_process";
 import { describe, expect, test } from "vitest";
-import { cpuSeconds, cpuSplit } from "../../cli/bench/proc-stats.ts";
+import { cpuSplit, cpuUsedSince } from "../../cli/bench/proc-stats.ts";
 
 /** Runs `cmd` for about `ms` and returns its CPU split, read just before it is stopped. */
 async function splitOf(cmd: string[], ms: number): Promise<{ user: number; kernel: number; total: number }> {
@@ -11,7 +11,7 @@ async function splitOf(cmd: string[], ms: number): Promise<{ user: number; kerne
   try {
     await new Promise((r) => setTimeout(r, ms));
     const s = cpuSplit(child.pid!);
-    return { ...s, total: cpuSeconds(child.pid!) };
+    return { ...s, total: cpuUsedSince(child.pid!, { user: 0, kernel: 0 }).total };
   } finally {
     child.kill("SIGKILL");
   }
