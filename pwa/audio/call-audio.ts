@@ -393,7 +393,7 @@ async function wire(ctx: AudioContext, source: MediaStreamAudioSourceNode, strea
         jitterMs: recent.jitterMs,
         targetDelayMs: jitterStats.targetDelayMs,
         playoutDelayMs: jitterStats.playoutDelayMs,
-        stallCoverMs: jitterStats.stallCoverMs ?? 0,
+        stallCoverMs: jitterStats.stallCoverMs,
         outputLatencyMs: ((ctx.baseLatency || 0) + ((ctx as { outputLatency?: number }).outputLatency || 0)) * 1000,
         outputUnderruns: (ctx as { playbackStats?: { underrunEvents?: number } }).playbackStats?.underrunEvents ?? null,
         lossPercent: recent.lossPercent,

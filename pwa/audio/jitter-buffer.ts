@@ -122,6 +122,27 @@ const CATCH_UP_AT_PAUSE = 0.75;
 const STARTUP_DECAY_TAU_MS = 150;
 /** How long after a stall's head its backlog may still arrive (see measure()). */
 const BACKLOG_WINDOW_MS = 200;
+
+/** A frame that may head a stall, and the backlog behind it so far (see measure()). */
+interface StallHead {
+  seq: number;
+  atMs: number;
+  /** The stall's length if it is one. */
+  lengthMs: number;
+  /** It came in the call's first second: counted, not covered. */
+  warmup: boolean;
+  /** Sum of the arrival deviations since it; the backlog is the deepest this has gone. */
+  cumMs: number;
+  backlogMs: number;
+}
+
+/** One more in-order arrival `d` behind a possible stall head; returns how much deeper its backlog got. */
+function deepen(h: StallHead, d: number): number {
+  h.cumMs += d;
+  const deeper = Math.max(0, -h.cumMs - h.backlogMs);
+  h.backlogMs += deeper;
+  return deeper;
+}
 /** Smoothing of the measured playout delay, per played frame. */
 const PLAYOUT_GAIN = 1 / 8;
 
@@ -155,22 +176,15 @@ export class JitterBuffer<T = Uint8Array> {
   private overTicks = 0;
   /** Consecutive ticks concealed on an empty buffer (stretching) in this talkspurt. */
   private expanded = 0;
-  /** Set while the frames after a timeline re-anchor may still reveal it as a stall's backlog
-   *  (for BACKLOG_WINDOW_MS after it arrived). */
-  private anchoredAtSeq: number | null = null;
-  private anchoredAtMs = 0;
-  /** The arrival gap that re-anchored the timeline, whether it came in the warm-up, and how
-   *  much backlog has arrived behind it: with a backlog longer than stallMs behind it the gap
-   *  was a stall, that long; a mute has none. */
-  private anchorGapMs = 0;
-  private anchorInWarmup = false;
-  private backlogMs = 0;
-  /** Sum of the arrival deviations since that frame: the backlog is its deepest point. */
-  private anchorCumMs = 0;
+  /** The frame the timeline was last re-anchored on, while the frames after it may still
+   *  reveal it as a stall's head (for BACKLOG_WINDOW_MS): its length is the arrival gap before
+   *  it; with a backlog longer than stallMs behind it the gap was a stall, that long (a mute has
+   *  none). */
+  private anchor: StallHead | null = null;
   /** A frame that arrived more than stallMs late with frames already buffered: a stall's head
    *  if a backlog longer than stallMs follows it within BACKLOG_WINDOW_MS, the end of a mute if
    *  not. */
-  private pendingStall: { atMs: number; lengthMs: number; cumMs: number; backlogMs: number; warmup: boolean } | null = null;
+  private pendingStall: StallHead | null = null;
   private readonly stallCover: StallCover;
   /** What the target includes for recurring stalls (0 while none recur)… */
   private coverMs = 0;
@@ -451,34 +465,24 @@ export class JitterBuffer<T = Uint8Array> {
       const p = this.pendingStall;
       if (p && arrivalMs - p.atMs > BACKLOG_WINDOW_MS) this.pendingStall = null;
       else if (p && inOrder) {
-        p.cumMs += d;
-        p.backlogMs = Math.max(p.backlogMs, -p.cumMs);
+        deepen(p, d);
         if (p.backlogMs > this.o.stallMs) {
           this.counters.stalls++;
           if (!p.warmup) this.stallCover.note(p.atMs, p.lengthMs);
           this.pendingStall = null;
         }
       }
-      if (this.anchoredAtSeq !== null && arrivalMs - this.anchoredAtMs > BACKLOG_WINDOW_MS) this.anchoredAtSeq = null;
-      let deeper = 0;
-      if (this.anchoredAtSeq !== null && inOrder) {
-        this.anchorCumMs += d;
-        deeper = Math.max(0, -this.anchorCumMs - this.backlogMs);
-      }
+      if (this.anchor && arrivalMs - this.anchor.atMs > BACKLOG_WINDOW_MS) this.anchor = null;
+      const deeper = this.anchor && inOrder ? deepen(this.anchor, d) : 0;
       if (inOrder && d > this.o.talkspurtGapMs && this.slots.size === 0) {
         // Silence on the sender's side (DTX or mute), not network delay: shift the timeline.
         this.offsetMs += d;
-        this.anchoredAtSeq = seq;
-        this.anchoredAtMs = arrivalMs;
-        this.anchorGapMs = d;
-        this.anchorInWarmup = warmup;
-        this.backlogMs = 0;
-        this.anchorCumMs = 0;
-      } else if (deeper > 0) {
+        this.anchor = { seq, atMs: arrivalMs, lengthMs: d, warmup, cumMs: 0, backlogMs: 0 };
+      } else if (this.anchor && deeper > 0) {
         // Frames behind the one we anchored on, arriving early for that timeline: it may be the
         // head of a stall's backlog, not the start of speech. Follow the backlog's timeline, or
         // every frame of it would look late against its last one and raise the target.
-        this.backlogArrived(deeper, arrivalMs);
+        this.backlogArrived(this.anchor, deeper, arrivalMs);
         this.offsetMs -= deeper;
       } else {
         this.jitter += (Math.abs(d) - this.jitter) / 16;
@@ -500,7 +504,7 @@ export class JitterBuffer<T = Uint8Array> {
     // One in a call's first second is counted but not covered: start-up stalls (a first
     // encode, busy pages) say nothing of the link.
     if (streamHead && excess > this.o.stallMs && !this.recentRel.some((r) => r.seq === seq - 1 && r.relMs - best > this.o.stallMs)) {
-      this.pendingStall = { atMs: arrivalMs, lengthMs: excess, cumMs: 0, backlogMs: 0, warmup };
+      this.pendingStall = { seq, atMs: arrivalMs, lengthMs: excess, warmup, cumMs: 0, backlogMs: 0 };
     }
 
     // Allow as many outliers as a full window would: with only a few frames seen (call start,
@@ -574,15 +578,13 @@ export class JitterBuffer<T = Uint8Array> {
    * link played 87 % of the frames instead of 89 %, and its 2 s stretches kept intact fell from
    * 96 to 85 %.)
    */
-  private backlogArrived(ms: number, atMs: number): void {
-    const before = this.backlogMs;
-    this.backlogMs += ms;
-    if (before <= this.o.stallMs && this.backlogMs > this.o.stallMs) {
+  private backlogArrived(a: StallHead, deeper: number, atMs: number): void {
+    if (a.backlogMs - deeper <= this.o.stallMs && a.backlogMs > this.o.stallMs) {
       this.counters.stalls++;
-      if (!this.anchorInWarmup) this.stallCover.note(atMs, this.anchorGapMs);
+      if (!a.warmup) this.stallCover.note(atMs, a.lengthMs);
     }
-    const head = this.anchoredAtSeq === null ? undefined : this.slots.get(this.anchoredAtSeq);
-    const late = this.backlogMs > this.o.stallMs ? this.anchorGapMs : Math.min(this.backlogMs, this.anchorGapMs);
+    const head = this.slots.get(a.seq);
+    const late = a.backlogMs > this.o.stallMs ? a.lengthMs : Math.min(a.backlogMs, a.lengthMs);
     if (head) head.excessMs = Math.max(head.excessMs, late);
   }
 
@@ -669,8 +671,7 @@ export class JitterBuffer<T = Uint8Array> {
     this.lastArrivalMs = null;
     this.recentRel.length = 0;
     this.offsetMs = 0;
-    this.anchoredAtSeq = null;
-    this.backlogMs = 0;
+    this.anchor = null;
     this.pendingStall = null;
     this.stallCover.reset();
     this.coverMs = 0;

@@ -58,8 +58,7 @@ export class StallCover {
 
   /** A stall ended at `atMs`: the stream had held for `lengthMs`. */
   note(atMs: number, lengthMs: number): void {
-    const last = this.stalls[this.stalls.length - 1];
-    if (!last || atMs - last.atMs > this.o.holdMs) this.engaged = false;
+    this.releaseIfCalm(atMs);
     this.stalls.push({ atMs, lengthMs });
     this.forget(atMs);
     let recent = 0;
@@ -70,8 +69,7 @@ export class StallCover {
   /** The delay that covers the recurring stalls as of `nowMs`, or 0 while they do not recur. */
   coverMs(nowMs: number): number {
     this.forget(nowMs);
-    const last = this.stalls[this.stalls.length - 1];
-    if (!last || nowMs - last.atMs > this.o.holdMs) this.engaged = false;
+    this.releaseIfCalm(nowMs);
     if (this.o.maxMs <= 0 || !this.engaged) return 0;
     let longest = 0;
     for (const s of this.stalls) longest = Math.max(longest, s.lengthMs);
@@ -81,6 +79,12 @@ export class StallCover {
   reset(): void {
     this.stalls.length = 0;
     this.engaged = false;
+  }
+
+  /** Off once no stall has come for holdMs. */
+  private releaseIfCalm(nowMs: number): void {
+    const last = this.stalls[this.stalls.length - 1];
+    if (!last || nowMs - last.atMs > this.o.holdMs) this.engaged = false;
   }
 
   private forget(nowMs: number): void {
