@@ -23,7 +23,6 @@ import { startTestServer, type TestServer } from "../helpers/server.ts";
 const BURSTS = resolve("test/fixtures/bursts-1khz-20ms-every-500ms-48k.wav");
 const SPEECH = resolve("test/fixtures/speech-callee-48k.wav");
 const CALL_SECONDS = 30;
-const hook = (page: CallPair["caller"]["page"]) => page.evaluate(() => (window as unknown as { __voicesrv: { details: { stallCoverMs: number } | null } }).__voicesrv.details?.stallCoverMs ?? 0);
 
 let server: TestServer;
 let proxy: ImpairmentProxy;
@@ -51,7 +50,7 @@ describe("a call over a lossy link (1 % of TCP segments lost)", () => {
     // When the caller's cover comes on (wall clock, like the probe's stamps).
     let coverOnAt: number | null = null;
     for (const until = Date.now() + CALL_SECONDS * 1000; Date.now() < until; ) {
-      if (coverOnAt === null && (await hook(pair.caller.page)) > 0) coverOnAt = Date.now();
+      if (coverOnAt === null && Number((await audioDetails(pair.caller.page))?.stallCoverMs ?? 0) > 0) coverOnAt = Date.now();
       await pair.caller.page.waitForTimeout(250);
     }
     const [a, b] = await Promise.all([probeData(pair.caller.page), probeData(pair.callee.page)]);
